@@ -1,0 +1,363 @@
+//! `backfill`: export → compute → diff → merge, each phase recorded in the manifest.
+//!
+//! A run starts fresh ([`BackfillBuilder::new`]) or continues one ([`BackfillBuilder::resume`]):
+//! phases already done are not repeated, so a run interrupted at any point can be
+//! resumed and ends as an uninterrupted run would. A dry run stops after the diff;
+//! `merge --run` applies such a run later. The merge phase, when it was started but not
+//! recorded as done, first looks for a Delta commit carrying the run id: if there is
+//! one, the merge happened and is not repeated.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::dates::DateRange;
+use crate::diff::DiffOptions;
+use crate::error::{Error, Result};
+use crate::manifest::{Manifest, MergeRecord, Phase, PhaseStatus};
+use crate::model::{FEATURES_TABLE, GAME_DATE, PLAYER_LOOKUP};
+use crate::report::{MergeSummary, Report};
+use crate::run_dir::RunDir;
+use crate::warehouse::LocalWarehouse;
+
+/// Called with a phase and a one-line message as the run goes.
+pub type Progress = Arc<dyn Fn(Phase, &str) + Send + Sync>;
+
+/// What a backfill produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackfillOutcome {
+    pub run_id: String,
+    pub run_dir: PathBuf,
+    pub report: Report,
+    pub manifest: Manifest,
+}
+
+/// How far a run should go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopAfter {
+    Export,
+    Diff,
+    Merge,
+}
+
+pub struct BackfillBuilder {
+    warehouse: LocalWarehouse,
+    run_root: PathBuf,
+    start: Start,
+    report_dir: Option<PathBuf>,
+    stop_after: StopAfter,
+    now: DateTime<Utc>,
+    progress: Progress,
+}
+
+enum Start {
+    New { range: DateRange, dry_run: bool, include_bootstrap: bool },
+    Resume { run_id: String, apply: bool },
+}
+
+impl BackfillBuilder {
+    /// A new run over `range`; applies the merge unless [`with_dry_run`](Self::with_dry_run).
+    pub fn new(warehouse: LocalWarehouse, run_root: impl Into<PathBuf>, range: DateRange) -> Self {
+        Self::with_start(warehouse, run_root, Start::New { range, dry_run: false, include_bootstrap: false })
+    }
+
+    /// Continue run `run_id` from its first phase not done.
+    pub fn resume(warehouse: LocalWarehouse, run_root: impl Into<PathBuf>, run_id: &str) -> Self {
+        Self::with_start(warehouse, run_root, Start::Resume { run_id: run_id.to_string(), apply: false })
+    }
+
+    fn with_start(warehouse: LocalWarehouse, run_root: impl Into<PathBuf>, start: Start) -> Self {
+        BackfillBuilder {
+            warehouse,
+            run_root: run_root.into(),
+            start,
+            report_dir: None,
+            stop_after: StopAfter::Merge,
+            now: Utc::now(),
+            progress: Arc::new(|_, _| {}),
+        }
+    }
+
+    /// Stop after the diff and write nothing to the warehouse (default: false).
+    pub fn with_dry_run(mut self, dry: bool) -> Self {
+        if let Start::New { dry_run, .. } = &mut self.start {
+            *dry_run = dry;
+        }
+        self
+    }
+
+    /// Also cover the first 14 days of each season (default: skip and count them).
+    pub fn with_include_bootstrap(mut self, include: bool) -> Self {
+        if let Start::New { include_bootstrap, .. } = &mut self.start {
+            *include_bootstrap = include;
+        }
+        self
+    }
+
+    /// When resuming a dry run, apply its merge (what `merge --run` does).
+    pub fn with_apply(mut self, yes: bool) -> Self {
+        if let Start::Resume { apply, .. } = &mut self.start {
+            *apply = yes;
+        }
+        self
+    }
+
+    /// Also write the report files into this directory (default: only the run's `report/`).
+    pub fn with_report_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.report_dir = dir;
+        self
+    }
+
+    /// Stop after this phase (default: [`StopAfter::Merge`]).
+    pub fn with_stop_after(mut self, stop: StopAfter) -> Self {
+        self.stop_after = stop;
+        self
+    }
+
+    /// Progress callback (default: silent).
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// The clock: run ids, phase times and the `updated_at` written (default: now).
+    pub fn with_now(mut self, now: DateTime<Utc>) -> Self {
+        self.now = now;
+        self
+    }
+
+    pub async fn execute(self) -> Result<BackfillOutcome> {
+        // Fail on a missing table before a run directory exists.
+        self.warehouse.open_table(FEATURES_TABLE).await?;
+        let (dir, mut manifest) = self.open_run()?;
+        let mut phases = Phases { builder: &self, dir: &dir };
+        if !manifest.is_done(Phase::Export) {
+            if let Err(e) = phases.export(&mut manifest).await {
+                // A new run that could not even export leaves nothing behind.
+                if matches!(self.start, Start::New { .. }) {
+                    let _ = std::fs::remove_dir_all(&dir.path);
+                }
+                return Err(e);
+            }
+        }
+        if self.stop_after == StopAfter::Export {
+            return phases.outcome(manifest, Report::default());
+        }
+        if !manifest.is_done(Phase::Compute) {
+            phases.compute(&mut manifest).await?;
+        }
+        let mut report = if manifest.is_done(Phase::Diff) {
+            Report::load(&dir.report_dir().join("report.json"))?
+        } else {
+            phases.diff(&mut manifest).await?
+        };
+        if manifest.dry_run || self.stop_after == StopAfter::Diff {
+            phases.write_report(&report)?;
+            return phases.outcome(manifest, report);
+        }
+        if !manifest.is_done(Phase::Merge) {
+            phases.merge(&mut manifest).await?;
+        }
+        report.dry_run = false;
+        report.merge = manifest.merge.as_ref().map(|m| MergeSummary {
+            rows_written: m.rows_written,
+            conflicts: m.conflicts,
+            table_version: m.table_version,
+            conflict_keys: m.conflict_keys.clone(),
+        });
+        phases.write_report(&report)?;
+        phases.outcome(manifest, report)
+    }
+
+    fn open_run(&self) -> Result<(RunDir, Manifest)> {
+        match &self.start {
+            Start::New { range, dry_run, include_bootstrap } => {
+                let dir = RunDir::create(&self.run_root, self.now)?;
+                let manifest = Manifest {
+                    run_id: dir.id.clone(),
+                    created_at: self.now,
+                    tool_version: env!("CARGO_PKG_VERSION").to_string(),
+                    warehouse: self.warehouse.root().display().to_string(),
+                    range: *range,
+                    dry_run: *dry_run,
+                    include_bootstrap: *include_bootstrap,
+                    snapshot: None,
+                    season_starts: Default::default(),
+                    rows: Default::default(),
+                    phases: Default::default(),
+                    merge: None,
+                };
+                manifest.save(&dir.manifest())?;
+                Ok((dir, manifest))
+            }
+            Start::Resume { run_id, apply } => {
+                let dir = RunDir::open(&self.run_root, run_id)?;
+                let mut manifest = Manifest::load(&dir.manifest())?;
+                let here = self.warehouse.root().display().to_string();
+                if manifest.warehouse != here {
+                    return Err(Error::input(format!(
+                        "run {run_id} was made against warehouse {}, not {here}",
+                        manifest.warehouse
+                    )));
+                }
+                if *apply && manifest.dry_run {
+                    manifest.dry_run = false;
+                    manifest.phases.remove(&Phase::Merge);
+                }
+                Ok((dir, manifest))
+            }
+        }
+    }
+}
+
+impl std::future::IntoFuture for BackfillBuilder {
+    type Output = Result<BackfillOutcome>;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.execute())
+    }
+}
+
+/// The phases of one run, sharing the builder's settings and the run directory.
+struct Phases<'a> {
+    builder: &'a BackfillBuilder,
+    dir: &'a RunDir,
+}
+
+impl Phases<'_> {
+    fn begin(&self, m: &mut Manifest, phase: Phase) -> Result<Instant> {
+        m.mark(phase, PhaseStatus::Started, Utc::now(), None);
+        m.save(&self.dir.manifest())?;
+        Ok(Instant::now())
+    }
+
+    fn finish(&self, m: &mut Manifest, phase: Phase, clock: Instant, message: &str) -> Result<()> {
+        let ms = clock.elapsed().as_millis() as u64;
+        m.mark(phase, PhaseStatus::Done, Utc::now(), Some(ms));
+        m.save(&self.dir.manifest())?;
+        (self.builder.progress)(phase, &format!("{message} ({ms} ms)"));
+        Ok(())
+    }
+
+    async fn export(&mut self, m: &mut Manifest) -> Result<()> {
+        let clock = self.begin(m, Phase::Export)?;
+        let x = crate::export::export(&self.builder.warehouse, m.range, self.dir).await?;
+        m.snapshot = Some(x.snapshot.clone());
+        m.season_starts = x.season_starts;
+        m.rows.insert("features".into(), x.num_feature_rows);
+        m.rows.insert("games".into(), x.num_game_rows);
+        let note = if x.schedule_missing { "; no schedule table, using the known season starts" } else { "" };
+        let message = format!(
+            "export: {} feature records (table version {}), {} game rows{note}",
+            x.num_feature_rows, x.snapshot.features_version, x.num_game_rows
+        );
+        self.finish(m, Phase::Export, clock, &message)
+    }
+
+    async fn compute(&mut self, m: &mut Manifest) -> Result<()> {
+        let clock = self.begin(m, Phase::Compute)?;
+        let metrics = crate::compute::ComputeBuilder::new(
+            self.dir.exported_features(),
+            self.dir.exported_games(),
+            self.dir.results(),
+        )
+        .with_start(Some(m.range.start))
+        .with_end(Some(m.range.end))
+        .await?;
+        m.rows.insert("results".into(), metrics.num_records as u64);
+        let message = format!("compute: {} records", metrics.num_records);
+        self.finish(m, Phase::Compute, clock, &message)
+    }
+
+    async fn diff(&mut self, m: &mut Manifest) -> Result<Report> {
+        let clock = self.begin(m, Phase::Diff)?;
+        let ctx = crate::engine::session();
+        let results = crate::engine::read_parquet(&ctx, &self.dir.results(), &[PLAYER_LOOKUP, GAME_DATE, crate::model::HISTORICAL_COMPLETENESS], "results").await?;
+        let current = crate::engine::read_parquet(&ctx, &self.dir.exported_features(), &crate::export::FEATURE_COLUMNS, "exported features").await?;
+        let options = DiffOptions { calendar: m.calendar(), include_bootstrap: m.include_bootstrap };
+        let location = self.builder.warehouse.table_path(FEATURES_TABLE).display().to_string();
+        let outcome = crate::diff::diff(&results, &current, &options, &location)?;
+        crate::engine::write_parquet(&self.dir.changes(), crate::diff::changes_schema(), &[outcome.changes.clone()])?;
+        let mut report = outcome.report;
+        report.run_id = m.run_id.clone();
+        report.range = Some(m.range);
+        report.dry_run = m.dry_run;
+        report.write(&self.dir.report_dir())?;
+        m.rows.insert("changes".into(), outcome.changes.num_rows() as u64);
+        let message = format!(
+            "diff: {} added, {} changed, {} unchanged, {} skipped",
+            report.records.added, report.records.changed, report.records.unchanged, report.records.skipped_bootstrap
+        );
+        self.finish(m, Phase::Diff, clock, &message)?;
+        Ok(report)
+    }
+
+    async fn merge(&mut self, m: &mut Manifest) -> Result<()> {
+        let table = self.builder.warehouse.open_table(FEATURES_TABLE).await?;
+        if let Some(version) = crate::warehouse::local::find_run_commit(&table, &m.run_id).await? {
+            let record = m.merge.get_or_insert_with(MergeRecord::default);
+            record.table_version = Some(version);
+            m.mark(Phase::Merge, PhaseStatus::Done, Utc::now(), None);
+            m.save(&self.dir.manifest())?;
+            (self.builder.progress)(Phase::Merge, &format!("merge: already committed as version {version}"));
+            return Ok(());
+        }
+        let clock = self.begin(m, Phase::Merge)?;
+        let ctx = crate::engine::session();
+        let changes = crate::engine::read_parquet(&ctx, &self.dir.changes(), &crate::diff::changes_schema().fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>(), "changes").await?;
+        let changes = normalise_changes(changes)?;
+        let x = crate::merge::merge(&self.builder.warehouse, changes, m.range, &m.run_id, self.builder.now).await?;
+        m.merge = Some(MergeRecord {
+            read_version: Some(x.read_version),
+            table_version: x.table_version,
+            rows_written: x.num_rows_written,
+            conflicts: x.num_conflicts,
+            conflict_keys: x.conflict_keys.clone(),
+        });
+        let message = match x.table_version {
+            Some(v) => format!("merge: {} rows written in version {v}, {} conflicts", x.num_rows_written, x.num_conflicts),
+            None => format!("merge: nothing to write, no commit ({} conflicts)", x.num_conflicts),
+        };
+        self.finish(m, Phase::Merge, clock, &message)
+    }
+
+    fn write_report(&self, report: &Report) -> Result<()> {
+        report.write(&self.dir.report_dir())?;
+        if let Some(dir) = &self.builder.report_dir {
+            report.write(dir)?;
+        }
+        Ok(())
+    }
+
+    fn outcome(&self, manifest: Manifest, report: Report) -> Result<BackfillOutcome> {
+        Ok(BackfillOutcome {
+            run_id: self.dir.id.clone(),
+            run_dir: self.dir.path.clone(),
+            report,
+            manifest,
+        })
+    }
+}
+
+/// Cast the changes read back from Parquet to the exact schema the merge expects.
+fn normalise_changes(batches: Vec<arrow::array::RecordBatch>) -> Result<Vec<arrow::array::RecordBatch>> {
+    let schema = crate::diff::changes_schema();
+    batches
+        .into_iter()
+        .filter(|b| b.num_rows() > 0)
+        .map(|b| {
+            let columns = schema
+                .fields()
+                .iter()
+                .zip(b.columns())
+                .map(|(f, c)| arrow::compute::cast(c, f.data_type()))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(Error::arrow("reading changes"))?;
+            arrow::array::RecordBatch::try_new(schema.clone(), columns).map_err(Error::arrow("reading changes"))
+        })
+        .collect()
+}

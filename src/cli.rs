@@ -1,0 +1,181 @@
+//! Command-line definitions (clap). Every flag's doc comment is its `--help` text.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+use crate::dates::parse_date;
+
+/// Backfill and audit `historical_completeness` in the ML feature store.
+///
+/// Exports the feature records of a date range and the player_game_summary rows they
+/// need to Parquet, recomputes the struct locally on all cores, reports what would
+/// change, and writes the changed rows back in one commit.
+///
+/// Start with a dry run:  completeness backfill --start 2026-01-01 --end 2026-01-22 --dry-run
+#[derive(Debug, Parser)]
+#[command(name = "completeness", version, max_term_width = 100)]
+pub struct Cli {
+    /// Warehouse root holding nba_predictions/ml_feature_store_v2 and friends
+    /// [default: data-samples/warehouse when it exists]
+    #[arg(long, global = true, env = "COMPLETENESS_WAREHOUSE", value_name = "URL")]
+    pub warehouse: Option<String>,
+
+    /// Where run directories (exported Parquet, results, reports, manifest.json) go
+    /// [default: ./completeness-runs]
+    #[arg(long, global = true, env = "COMPLETENESS_RUN_DIR", value_name = "DIR")]
+    pub run_dir: Option<PathBuf>,
+
+    /// Config file [default: ./completeness.toml when it exists]
+    #[arg(long, global = true, env = "COMPLETENESS_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Print one JSON document on stdout instead of tables
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// More detail on stderr (phase timings)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate the sample warehouse (deterministic, NBA-like)
+    #[command(subcommand)]
+    Samples(SamplesCommand),
+
+    /// Export a pinned snapshot of a date range into a new run directory
+    Export(RangeArgs),
+
+    /// Compute the struct for every feature key of Parquet inputs
+    ///
+    /// Inputs need at least player_lookup and game_date (other columns are ignored).
+    /// Output: player_lookup, game_date, historical_completeness, one row per distinct
+    /// feature key, sorted by game_date, player_lookup.
+    Compute(ComputeArgs),
+
+    /// Compare recomputed structs with the stored ones and write the report
+    Diff(DiffArgs),
+
+    /// Apply a run's changes to the feature table in one commit
+    Merge(MergeArgs),
+
+    /// Export, compute, diff and (unless --dry-run) merge a date range
+    ///
+    /// Records on the first 14 days of a season are skipped (and counted) unless
+    /// --include-bootstrap. Exit 1 when some rows were rewritten by someone else after
+    /// the export (they are left alone; rerun to cover them).
+    Backfill(BackfillArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SamplesCommand {
+    /// Write the three sample Delta tables under DIR
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Warehouse root to create (must not hold the tables yet)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Random seed; the same seed gives the same warehouse
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Number of independent leagues (players scale, the schedule does not)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub scale: u32,
+    /// First date of feature records
+    #[arg(long, value_parser = parse_date, default_value = "2024-11-06")]
+    pub start: NaiveDate,
+    /// Last date of feature records and game rows
+    #[arg(long, value_parser = parse_date, default_value = "2026-01-22")]
+    pub end: NaiveDate,
+}
+
+#[derive(Debug, Args)]
+pub struct RangeArgs {
+    /// First game_date, inclusive (YYYY-MM-DD, today or yesterday)
+    #[arg(long, value_parser = parse_date)]
+    pub start: NaiveDate,
+    /// Last game_date, inclusive (YYYY-MM-DD, today or yesterday)
+    #[arg(long, value_parser = parse_date)]
+    pub end: NaiveDate,
+}
+
+#[derive(Debug, Args)]
+pub struct ComputeArgs {
+    /// Feature records: a Parquet file or a directory of them
+    #[arg(long, value_name = "PARQUET")]
+    pub features: PathBuf,
+    /// player_game_summary rows: a Parquet file or a directory of them
+    #[arg(long, value_name = "PARQUET")]
+    pub games: PathBuf,
+    /// Output Parquet file
+    #[arg(long, value_name = "PARQUET")]
+    pub out: PathBuf,
+    /// Only feature records on or after this date
+    #[arg(long, value_parser = parse_date)]
+    pub start: Option<NaiveDate>,
+    /// Only feature records on or before this date
+    #[arg(long, value_parser = parse_date)]
+    pub end: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["run", "results"])))]
+pub struct DiffArgs {
+    /// A run made by `export` or `backfill` (computes it first when needed)
+    #[arg(long, value_name = "RUN_ID")]
+    pub run: Option<String>,
+    /// Results Parquet (from `compute`)
+    #[arg(long, value_name = "PARQUET", requires = "current")]
+    pub results: Option<PathBuf>,
+    /// Current feature records: player_lookup, game_date, updated_at, historical_completeness
+    #[arg(long, value_name = "PARQUET", requires = "results")]
+    pub current: Option<PathBuf>,
+    /// Also write report.json and report.md here
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// Cover bootstrap dates too (with --results/--current)
+    #[arg(long)]
+    pub include_bootstrap: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The run whose changes to apply
+    #[arg(long, value_name = "RUN_ID")]
+    pub run: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BackfillArgs {
+    /// First game_date, inclusive (YYYY-MM-DD, today or yesterday)
+    #[arg(long, value_parser = parse_date, required_unless_present = "resume")]
+    pub start: Option<NaiveDate>,
+    /// Last game_date, inclusive (YYYY-MM-DD, today or yesterday)
+    #[arg(long, value_parser = parse_date, required_unless_present = "resume")]
+    pub end: Option<NaiveDate>,
+    /// Stop after the diff: print the report, write nothing to the warehouse
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also cover the first 14 days of each season
+    #[arg(long)]
+    pub include_bootstrap: bool,
+    /// Also write report.json and report.md here
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// Continue an interrupted run from its first unfinished phase
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["start", "end", "dry_run", "include_bootstrap"])]
+    pub resume: Option<String>,
+}

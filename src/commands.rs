@@ -1,0 +1,203 @@
+//! Turns parsed arguments into operations and prints their results.
+//!
+//! Human output goes to stdout (summaries) and stderr (progress); `--json` prints one
+//! JSON document on stdout. The returned code is the process exit code for a command
+//! that ran: 0, or 1 when it found failures (merge conflicts).
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::backfill::{BackfillBuilder, BackfillOutcome, Progress, StopAfter};
+use crate::cli::{BackfillArgs, Cli, Command, ComputeArgs, DiffArgs, GenerateArgs, MergeArgs, RangeArgs, SamplesCommand};
+use crate::config::{FileConfig, Settings};
+use crate::dates::DateRange;
+use crate::error::{Error, Result};
+use crate::warehouse::LocalWarehouse;
+
+/// Run a parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> Result<u8> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::io("starting the async runtime", "."))?;
+    runtime.block_on(dispatch(cli))
+}
+
+struct Output {
+    json: bool,
+    quiet: bool,
+}
+
+impl Output {
+    fn progress(&self) -> Progress {
+        let quiet = self.quiet;
+        Arc::new(move |_, message: &str| {
+            if !quiet {
+                eprintln!("{message}");
+            }
+        })
+    }
+
+    fn json<T: Serialize>(&self, value: &T) {
+        println!("{}", serde_json::to_string_pretty(value).expect("serializable"));
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<u8> {
+    let file = FileConfig::load(cli.config.as_deref())?;
+    let settings = Settings::resolve(cli.warehouse, cli.run_dir, file);
+    let out = Output { json: cli.json, quiet: cli.quiet };
+    match cli.command {
+        Command::Samples(SamplesCommand::Generate(args)) => generate(args, &out).await,
+        Command::Compute(args) => compute(args, &out).await,
+        Command::Export(args) => export(args, &settings, &out).await,
+        Command::Diff(args) => diff(args, &settings, &out).await,
+        Command::Merge(args) => merge(args, &settings, &out).await,
+        Command::Backfill(args) => backfill(args, &settings, &out).await,
+    }
+}
+
+async fn generate(args: GenerateArgs, out: &Output) -> Result<u8> {
+    DateRange::new(args.start, args.end)?;
+    let options = crate::samples::SampleOptions { seed: args.seed, scale: args.scale, start: args.start, end: args.end };
+    let metrics = crate::warehouse::local::write_samples(&args.out, &options).await?;
+    if out.json {
+        out.json(&metrics);
+    } else if !out.quiet {
+        println!(
+            "sample warehouse at {}: {} feature records on {} game days, {} game rows, {} scheduled games",
+            args.out.display(),
+            metrics.num_feature_rows,
+            metrics.num_game_days,
+            metrics.num_game_rows,
+            metrics.num_schedule_rows
+        );
+    }
+    Ok(0)
+}
+
+async fn compute(args: ComputeArgs, out: &Output) -> Result<u8> {
+    let metrics = crate::compute::ComputeBuilder::new(&args.features, &args.games, &args.out)
+        .with_start(args.start)
+        .with_end(args.end)
+        .await?;
+    if out.json {
+        out.json(&metrics);
+    } else if !out.quiet {
+        println!(
+            "computed {} records from {} feature rows and {} game rows into {} (read {} ms, compute {} ms, write {} ms)",
+            metrics.num_records,
+            metrics.num_feature_rows,
+            metrics.num_game_rows,
+            args.out.display(),
+            metrics.read_time_ms,
+            metrics.compute_time_ms,
+            metrics.write_time_ms
+        );
+    }
+    Ok(0)
+}
+
+fn warehouse(settings: &Settings) -> Result<LocalWarehouse> {
+    LocalWarehouse::open(settings.require_warehouse()?)
+}
+
+async fn export(args: RangeArgs, settings: &Settings, out: &Output) -> Result<u8> {
+    let range = DateRange::new(args.start, args.end)?;
+    let outcome = BackfillBuilder::new(warehouse(settings)?, &settings.run_dir, range)
+        .with_stop_after(StopAfter::Export)
+        .with_progress(out.progress())
+        .await?;
+    if out.json {
+        out.json(&outcome.manifest);
+    } else if !out.quiet {
+        println!("exported run {} into {}", outcome.run_id, outcome.run_dir.display());
+        println!("next: completeness diff --run {}", outcome.run_id);
+    }
+    Ok(0)
+}
+
+async fn diff(args: DiffArgs, settings: &Settings, out: &Output) -> Result<u8> {
+    if let Some(run) = args.run {
+        let outcome = BackfillBuilder::resume(warehouse(settings)?, &settings.run_dir, &run)
+            .with_stop_after(StopAfter::Diff)
+            .with_report_dir(args.report)
+            .with_progress(out.progress())
+            .await?;
+        return print_outcome(&outcome, out);
+    }
+    let (results, current) = (args.results.expect("clap group"), args.current.expect("clap requires"));
+    let ctx = crate::engine::session();
+    let keys = [crate::model::PLAYER_LOOKUP, crate::model::GAME_DATE, crate::model::HISTORICAL_COMPLETENESS];
+    let result_batches = crate::engine::read_parquet(&ctx, &results, &keys, "results").await?;
+    let columns = [keys[0], keys[1], crate::model::UPDATED_AT, keys[2]];
+    let current_batches = crate::engine::read_parquet(&ctx, &current, &columns, "current").await?;
+    let options = crate::diff::DiffOptions { include_bootstrap: args.include_bootstrap, ..Default::default() };
+    let location = format!("current {}", current.display());
+    let outcome = crate::diff::diff(&result_batches, &current_batches, &options, &location)?;
+    let mut report = outcome.report;
+    report.dry_run = true;
+    if let Some(dir) = &args.report {
+        report.write(dir)?;
+    }
+    if out.json {
+        out.json(&report);
+    } else {
+        print!("{}", crate::report::terminal::render(&report));
+    }
+    Ok(0)
+}
+
+async fn merge(args: MergeArgs, settings: &Settings, out: &Output) -> Result<u8> {
+    let outcome = BackfillBuilder::resume(warehouse(settings)?, &settings.run_dir, &args.run)
+        .with_apply(true)
+        .with_progress(out.progress())
+        .await?;
+    print_outcome(&outcome, out)
+}
+
+async fn backfill(args: BackfillArgs, settings: &Settings, out: &Output) -> Result<u8> {
+    let wh = warehouse(settings)?;
+    let builder = match args.resume {
+        Some(run) => BackfillBuilder::resume(wh, &settings.run_dir, &run),
+        None => {
+            let range = DateRange::new(args.start.expect("clap"), args.end.expect("clap"))?;
+            BackfillBuilder::new(wh, &settings.run_dir, range)
+                .with_dry_run(args.dry_run)
+                .with_include_bootstrap(args.include_bootstrap)
+        }
+    };
+    let outcome = builder
+        .with_report_dir(args.report)
+        .with_progress(out.progress())
+        .await?;
+    print_outcome(&outcome, out)
+}
+
+fn print_outcome(outcome: &BackfillOutcome, out: &Output) -> Result<u8> {
+    let report = &outcome.report;
+    if out.json {
+        out.json(report);
+    } else {
+        print!("{}", crate::report::terminal::render(report));
+        if !out.quiet {
+            println!("  report: {}", outcome.run_dir.join("report").join("report.md").display());
+            if report.dry_run {
+                let r = outcome.manifest.range;
+                println!("  dry run: nothing was written. Apply this run with `completeness merge --run {}`", outcome.run_id);
+                println!("  or recompute and apply with `completeness backfill --start {} --end {}`", r.start, r.end);
+            }
+        }
+    }
+    let conflicts = report.merge.as_ref().map(|m| m.conflicts).unwrap_or(0);
+    if conflicts > 0 {
+        let keys = &report.merge.as_ref().expect("merge").conflict_keys;
+        for (player, date) in keys.iter().take(10) {
+            eprintln!("conflict: {player} {date} was rewritten after the export; left as it is");
+        }
+        eprintln!("{conflicts} rows were not written because someone else changed them after the export; rerun the backfill for the same range to cover them");
+        return Ok(1);
+    }
+    Ok(0)
+}

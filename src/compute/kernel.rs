@@ -1,0 +1,161 @@
+//! The window kernel: per player, one forward sweep over sorted dates.
+//!
+//! For a feature record on day D the windows are `[D-60, D)` and `[D-365, D)`. With a
+//! player's game dates sorted ascending, three indices locate them: `lo365` and `lo60`
+//! (first game on or after each lower bound) and `hi` (first game on or after D).
+//! Then `c60 = hi - lo60`, `c365 = hi - lo365`, and the contributing dates are the
+//! `min(c60, 10)` games just before `hi`, newest first. Feature dates are visited in
+//! ascending order, so all three indices only move forward: O(games + records) per
+//! player. Players are independent, so rayon spreads them over the cores.
+
+use rayon::prelude::*;
+
+use crate::model::{LOOKBACK_DAYS, WINDOW_DAYS, WINDOW_GAMES};
+
+/// One feature record's window, before it is turned into Arrow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub player: u32,
+    pub date: i32,
+    /// `min(c60, 10)`.
+    pub found: u8,
+    /// `min(c365, 10)`.
+    pub expected: u8,
+    /// Index into [`Windows::game_dates`] just past the newest contributing game.
+    pub end: u32,
+}
+
+/// Every record's window plus the grouped game dates the windows point into.
+pub struct Windows {
+    /// Sorted by `(date, player name)` once [`sort_for_output`] ran.
+    pub records: Vec<Window>,
+    /// Game dates grouped by player, ascending within a player.
+    pub game_dates: Vec<i32>,
+}
+
+impl Windows {
+    /// Contributing dates of `w`, newest first.
+    pub fn contributing(&self, w: &Window) -> impl Iterator<Item = i32> + '_ {
+        let end = w.end as usize;
+        self.game_dates[end - w.found as usize..end].iter().rev().copied()
+    }
+}
+
+/// Compute the windows of all distinct feature keys.
+pub fn compute_windows(features: &[(u32, i32)], games: &[(u32, i32)], players: usize) -> Windows {
+    let (game_offsets, game_dates) = group_sorted(games, players);
+    let (feature_offsets, feature_dates) = group_sorted(features, players);
+    let records = (0..players)
+        .into_par_iter()
+        .flat_map_iter(|p| {
+            let feats = &feature_dates[feature_offsets[p]..feature_offsets[p + 1]];
+            let base = game_offsets[p];
+            let games = &game_dates[base..game_offsets[p + 1]];
+            sweep(p as u32, feats, games, base)
+        })
+        .collect();
+    Windows { records, game_dates }
+}
+
+/// The sweep for one player: `features` and `games` sorted ascending.
+fn sweep(player: u32, features: &[i32], games: &[i32], base: usize) -> Vec<Window> {
+    let (mut lo365, mut lo60, mut hi) = (0usize, 0usize, 0usize);
+    let mut out = Vec::with_capacity(features.len());
+    let mut previous = None;
+    for &d in features {
+        if previous == Some(d) {
+            continue; // one output row per distinct key
+        }
+        previous = Some(d);
+        while hi < games.len() && games[hi] < d {
+            hi += 1;
+        }
+        while lo60 < hi && games[lo60] < d - WINDOW_DAYS {
+            lo60 += 1;
+        }
+        while lo365 < hi && games[lo365] < d - LOOKBACK_DAYS {
+            lo365 += 1;
+        }
+        out.push(Window {
+            player,
+            date: d,
+            found: (hi - lo60).min(WINDOW_GAMES) as u8,
+            expected: (hi - lo365).min(WINDOW_GAMES) as u8,
+            end: (base + hi) as u32,
+        });
+    }
+    out
+}
+
+/// Group `(player, date)` pairs by player (counting sort), dates ascending within a player.
+/// Returns `players + 1` offsets and the dates.
+fn group_sorted(pairs: &[(u32, i32)], players: usize) -> (Vec<usize>, Vec<i32>) {
+    let mut offsets = vec![0usize; players + 1];
+    for &(p, _) in pairs {
+        offsets[p as usize + 1] += 1;
+    }
+    for i in 0..players {
+        offsets[i + 1] += offsets[i];
+    }
+    let mut cursor = offsets.clone();
+    let mut dates = vec![0i32; pairs.len()];
+    for &(p, d) in pairs {
+        dates[cursor[p as usize]] = d;
+        cursor[p as usize] += 1;
+    }
+    let mut segments = Vec::with_capacity(players);
+    let mut rest = dates.as_mut_slice();
+    for p in 0..players {
+        let (head, tail) = rest.split_at_mut(offsets[p + 1] - offsets[p]);
+        segments.push(head);
+        rest = tail;
+    }
+    segments.into_par_iter().for_each(|s| s.sort_unstable());
+    (offsets, dates)
+}
+
+/// Order records by `(game_date, player_lookup)`, the output order of the CLI contract.
+pub fn sort_for_output(records: &mut [Window], names: &[&str]) {
+    let mut by_name: Vec<u32> = (0..names.len() as u32).collect();
+    by_name.par_sort_unstable_by_key(|&p| names[p as usize]);
+    let mut rank = vec![0u32; names.len()];
+    for (r, p) in by_name.into_iter().enumerate() {
+        rank[p as usize] = r as u32;
+    }
+    records.par_sort_unstable_by_key(|w| ((w.date as i64) << 32) | rank[w.player as usize] as i64);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sweep_counts_both_windows_and_keeps_the_newest_ten() {
+        // games 1..=20 days before D=1000, plus one 61 and one 366 days before.
+        let mut games: Vec<(u32, i32)> = (1..=20).map(|k| (0, 1000 - k)).collect();
+        games.push((0, 1000 - 61));
+        games.push((0, 1000 - 366));
+        let w = compute_windows(&[(0, 1000)], &games, 1);
+        let r = w.records[0];
+        assert_eq!((r.found, r.expected), (10, 10));
+        let dates: Vec<i32> = w.contributing(&r).collect();
+        assert_eq!(dates, (1..=10).map(|k| 1000 - k).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn window_bounds_are_inclusive_below_and_exclusive_at_d() {
+        let games = [(0, 1000), (0, 1000 - 60), (0, 1000 - 61), (0, 1000 - 365), (0, 1000 - 366)];
+        let w = compute_windows(&[(0, 1000)], &games, 1);
+        let r = w.records[0];
+        // D itself and anything older than 365 days are out; D-60 is in the 60-day window.
+        assert_eq!((r.found, r.expected), (1, 3));
+        assert_eq!(w.contributing(&r).collect::<Vec<_>>(), vec![940]);
+    }
+
+    #[test]
+    fn duplicate_feature_keys_give_one_record() {
+        let w = compute_windows(&[(0, 5), (0, 5)], &[], 1);
+        assert_eq!(w.records.len(), 1);
+        assert_eq!((w.records[0].found, w.records[0].expected), (0, 0));
+    }
+}

@@ -1,0 +1,142 @@
+//! Extracting and validating the `(player_lookup, game_date)` keys of input batches.
+//!
+//! Player names are interned to dense `u32` ids so that the kernel works on integers.
+//! Feature records must have both keys; game rows with a NULL key match nothing
+//! (semantics.md) and are dropped here, as are games of players with no feature record.
+
+use std::collections::HashMap;
+
+use arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Date32Type};
+
+use crate::error::{Error, Result};
+use crate::model::{GAME_DATE, PLAYER_LOOKUP};
+
+/// The two key columns of one batch, normalised to `Utf8` and `Date32`.
+pub struct KeyArrays {
+    pub players: StringArray,
+    pub dates: arrow::array::Date32Array,
+}
+
+/// Find and normalise the key columns of `batch`; `location` names the input in errors.
+pub fn key_arrays(batch: &RecordBatch, location: &str) -> Result<KeyArrays> {
+    let players = column(batch, PLAYER_LOOKUP, location)?;
+    let players = match players.data_type() {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => cast_to(players, &DataType::Utf8)?,
+        DataType::Dictionary(_, v)
+            if matches!(v.as_ref(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => cast_to(players, &DataType::Utf8)?,
+        other => return Err(wrong_type(location, PLAYER_LOOKUP, other, "STRING")),
+    };
+    let dates = column(batch, GAME_DATE, location)?;
+    let dates = match dates.data_type() {
+        DataType::Date32 => dates.clone(),
+        DataType::Date64 => cast_to(dates, &DataType::Date32)?,
+        other => return Err(wrong_type(location, GAME_DATE, other, "DATE (Date32)")),
+    };
+    Ok(KeyArrays {
+        players: players.as_string::<i32>().clone(),
+        dates: dates.as_primitive::<Date32Type>().clone(),
+    })
+}
+
+fn column<'a>(batch: &'a RecordBatch, name: &str, location: &str) -> Result<&'a arrow::array::ArrayRef> {
+    batch.column_by_name(name).ok_or_else(|| {
+        let names: Vec<_> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+        Error::input(format!(
+            "{location}: missing column `{name}` (columns present: {})",
+            names.join(", ")
+        ))
+    })
+}
+
+fn cast_to(array: &arrow::array::ArrayRef, to: &DataType) -> Result<arrow::array::ArrayRef> {
+    cast(array, to).map_err(Error::arrow(format!("casting to {to}")))
+}
+
+fn wrong_type(location: &str, name: &str, found: &DataType, expected: &str) -> Error {
+    Error::input(format!(
+        "{location}: column `{name}` has type {found}, expected {expected}"
+    ))
+}
+
+/// Dense ids for player names, borrowed from the key arrays.
+#[derive(Default)]
+pub struct Interner<'a> {
+    ids: HashMap<&'a str, u32>,
+    names: Vec<&'a str>,
+}
+
+impl<'a> Interner<'a> {
+    pub fn intern(&mut self, name: &'a str) -> u32 {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let id = self.names.len() as u32;
+        self.ids.insert(name, id);
+        self.names.push(name);
+        id
+    }
+
+    pub fn get(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
+    pub fn names(&self) -> &[&'a str] {
+        &self.names
+    }
+}
+
+/// `(player id, date)` of every feature record; a NULL key is an input error.
+pub fn feature_pairs<'a>(
+    arrays: &'a [KeyArrays],
+    interner: &mut Interner<'a>,
+    location: &str,
+) -> Result<Vec<(u32, i32)>> {
+    let total = arrays.iter().map(|a| a.players.len()).sum();
+    let mut pairs = Vec::with_capacity(total);
+    let mut row = 0usize;
+    for a in arrays {
+        for i in 0..a.players.len() {
+            if a.players.is_null(i) || a.dates.is_null(i) {
+                let name = if a.players.is_null(i) { PLAYER_LOOKUP } else { GAME_DATE };
+                let other = if a.players.is_null(i) {
+                    format_date(&a.dates, i)
+                } else {
+                    a.players.value(i).to_string()
+                };
+                return Err(Error::input(format!(
+                    "{location}: NULL {name} in feature record at row {} ({other}); every feature record needs player_lookup and game_date",
+                    row + i
+                )));
+            }
+            pairs.push((interner.intern(a.players.value(i)), a.dates.value(i)));
+        }
+        row += a.players.len();
+    }
+    Ok(pairs)
+}
+
+fn format_date(dates: &arrow::array::Date32Array, i: usize) -> String {
+    if dates.is_null(i) {
+        "game_date NULL".into()
+    } else {
+        format!("game_date {}", crate::model::days_to_date(dates.value(i)))
+    }
+}
+
+/// `(player id, date)` of every game row that can match a feature record.
+pub fn game_pairs(arrays: &[KeyArrays], interner: &Interner<'_>) -> Vec<(u32, i32)> {
+    let mut pairs = Vec::new();
+    for a in arrays {
+        for i in 0..a.players.len() {
+            if a.players.is_null(i) || a.dates.is_null(i) {
+                continue;
+            }
+            if let Some(id) = interner.get(a.players.value(i)) {
+                pairs.push((id, a.dates.value(i)));
+            }
+        }
+    }
+    pairs
+}

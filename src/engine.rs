@@ -1,0 +1,151 @@
+//! The DataFusion session and Parquet I/O.
+//!
+//! Inputs are checked before DataFusion sees them so that errors name the file: every
+//! Parquet footer is opened (cheap: metadata only) and the requested columns must exist.
+//! Outputs are written to a temporary name and renamed, so a crash never leaves a
+//! half-written file under the final name.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext, col};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use parquet::file::reader::{FileReader, SerializedFileReader};
+
+use crate::error::{Error, Result};
+
+/// A DataFusion session using every core.
+pub fn session() -> SessionContext {
+    let config = SessionConfig::new().with_information_schema(false);
+    SessionContext::new_with_config(config)
+}
+
+/// The Parquet files behind `path`: the file itself, or every `*.parquet` below a directory.
+pub fn parquet_files(path: &Path, what: &str) -> Result<Vec<PathBuf>> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Error::input(format!("{what} {}: cannot read it: {e}", path.display()))
+    })?;
+    if meta.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    collect_parquet(path, &mut files)?;
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::input(format!(
+            "{what} {}: the directory holds no .parquet files",
+            path.display()
+        )));
+    }
+    Ok(files)
+}
+
+fn collect_parquet(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(Error::io("listing directory", dir))?;
+    for entry in entries {
+        let path = entry.map_err(Error::io("listing directory", dir))?.path();
+        if path.is_dir() {
+            collect_parquet(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "parquet") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Open each file's footer; a truncated or corrupt file is an input error naming it.
+pub fn check_footers(files: &[PathBuf]) -> Result<u64> {
+    let mut rows = 0u64;
+    for path in files {
+        let corrupt = |reason: String| Error::CorruptParquet {
+            path: path.display().to_string(),
+            reason,
+        };
+        let file = File::open(path).map_err(|e| corrupt(e.to_string()))?;
+        let reader = SerializedFileReader::new(file).map_err(|e| corrupt(e.to_string()))?;
+        rows += reader.metadata().file_metadata().num_rows() as u64;
+    }
+    Ok(rows)
+}
+
+/// Read `columns` of the Parquet file or directory at `path` with DataFusion.
+///
+/// `what` ("features input", "games input") names the input in error messages.
+pub async fn read_parquet(
+    ctx: &SessionContext,
+    path: &Path,
+    columns: &[&str],
+    what: &str,
+) -> Result<Vec<RecordBatch>> {
+    let files = parquet_files(path, what)?;
+    check_footers(&files)?;
+    let location = format!("{what} {}", path.display());
+    let mut name = path.to_string_lossy().to_string();
+    if path.is_dir() && !name.ends_with('/') {
+        name.push('/');
+    }
+    let unreadable = |e: datafusion::error::DataFusionError| Error::CorruptParquet {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let df = ctx
+        .read_parquet(name.as_str(), ParquetReadOptions::default())
+        .await
+        .map_err(unreadable)?;
+    require_columns(df.schema().as_arrow(), columns, &location)?;
+    let df = df
+        .select(columns.iter().map(|c| col(format!("\"{c}\""))).collect::<Vec<_>>())
+        .map_err(Error::datafusion(format!("selecting columns of {location}")))?;
+    df.collect().await.map_err(unreadable)
+}
+
+/// Fail with a message listing the present columns when one of `columns` is missing.
+pub fn require_columns(schema: &arrow::datatypes::Schema, columns: &[&str], location: &str) -> Result<()> {
+    for c in columns {
+        if schema.field_with_name(c).is_err() {
+            let names: Vec<_> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+            return Err(Error::input(format!(
+                "{location}: missing column `{c}` (columns present: {})",
+                names.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Writer settings for everything the tool writes: zstd, statistics on.
+pub fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .build()
+}
+
+/// Write `batches` to `path` atomically (temporary file, then rename). Returns rows written.
+pub fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<usize> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(Error::io("creating directory", parent))?;
+    }
+    let tmp = path.with_extension("parquet.tmp");
+    let file = File::create(&tmp).map_err(Error::io("creating file", &tmp))?;
+    let context = format!("writing {}", path.display());
+    let mut writer = ArrowWriter::try_new(file, schema, Some(writer_properties()))
+        .map_err(Error::arrow(context.clone()))?;
+    let mut rows = 0;
+    for batch in batches {
+        writer.write(batch).map_err(Error::arrow(context.clone()))?;
+        rows += batch.num_rows();
+    }
+    writer.close().map_err(Error::arrow(context))?;
+    std::fs::rename(&tmp, path).map_err(Error::io("renaming into place", path))?;
+    Ok(rows)
+}
+
+/// An empty batch list with `schema`, for writers that need at least the schema.
+pub fn empty(schema: &SchemaRef) -> Vec<RecordBatch> {
+    vec![RecordBatch::new_empty(Arc::clone(schema))]
+}

@@ -1,0 +1,26 @@
+//! `completeness`: backfill and audit `historical_completeness` in an ML feature store.
+//!
+//! The pipeline is export → compute → diff → merge ([`backfill`]); each step is also a
+//! small operation of its own. The exact semantics of the five fields are in
+//! [`compute`]; the schemas in [`model`].
+
+pub mod backfill;
+pub mod cli;
+pub mod commands;
+pub mod completeness_column;
+pub mod compute;
+pub mod config;
+pub mod dates;
+pub mod diff;
+pub mod engine;
+pub mod error;
+pub mod export;
+pub mod manifest;
+pub mod merge;
+pub mod model;
+pub mod report;
+pub mod run_dir;
+pub mod samples;
+pub mod warehouse;
+
+pub use error::{Error, Result};

@@ -1,0 +1,90 @@
+//! The short summary printed at the end of a run.
+
+use std::fmt::Write;
+
+use super::Report;
+use super::markdown::{pct, short};
+
+/// Group digits by thousands: 43790 → 43,790.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn render(r: &Report) -> String {
+    let mut s = String::new();
+    let range = r.range.map(|g| format!("{} → {}", g.start, g.end)).unwrap_or_default();
+    let mode = if r.dry_run { "dry run" } else { "applied" };
+    let _ = writeln!(s, "historical_completeness {range} ({mode}, run {})", r.run_id);
+    let c = &r.records;
+    let line = |s: &mut String, label: &str, n: u64, note: &str| {
+        let _ = writeln!(s, "  {label:<22}{:>10}  {note}", thousands(n));
+    };
+    line(&mut s, "records in range", c.in_range, "");
+    line(&mut s, "skipped (bootstrap)", c.skipped_bootstrap, "first 14 days of a season; --include-bootstrap to cover them");
+    line(&mut s, "computed", c.computed, "");
+    line(&mut s, "  added", c.added, "NULL → struct");
+    line(&mut s, "  changed", c.changed, "");
+    line(&mut s, "  unchanged", c.unchanged, "");
+    let f = &r.fields_changed;
+    if c.changed > 0 {
+        let _ = writeln!(
+            s,
+            "  fields changed: games_found {}, games_expected {}, is_complete {}, is_bootstrap {}, contributing_game_dates {}",
+            f.games_found, f.games_expected, f.is_complete, f.is_bootstrap, f.contributing_game_dates
+        );
+    }
+    let a = &r.after;
+    let _ = writeln!(
+        s,
+        "  after: complete {} ({})  incomplete {} ({})  bootstrap {} ({})",
+        thousands(a.complete),
+        pct(a.complete, c.computed),
+        thousands(a.incomplete),
+        pct(a.incomplete, c.computed),
+        thousands(a.bootstrap),
+        pct(a.bootstrap, c.computed)
+    );
+    if let Some(e) = r.examples.iter().find(|e| e.kind == "changed") {
+        let before = e.before.as_ref().map(short).unwrap_or_default();
+        let _ = writeln!(s, "  e.g. {} {}: {} → {}", e.player_lookup, e.game_date, before, short(&e.after));
+    }
+    if let Some(m) = &r.merge {
+        match m.table_version {
+            Some(v) => {
+                let _ = writeln!(s, "  merged: {} rows written in Delta version {v}", thousands(m.rows_written));
+            }
+            None => {
+                let _ = writeln!(s, "  merged: nothing to write, no commit");
+            }
+        }
+        if m.conflicts > 0 {
+            let _ = writeln!(
+                s,
+                "  conflicts: {} rows were rewritten by someone else after the export and were left as they are; rerun the backfill to cover them",
+                thousands(m.conflicts)
+            );
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(43790), "43,790");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+}

@@ -1,0 +1,8 @@
+//! Integration tests, one binary (see the modules for what each covers).
+
+mod backfill;
+mod bad_input;
+mod concurrent;
+mod oracle;
+mod parity;
+mod support;

@@ -1,0 +1,106 @@
+//! Property tests: the fast path equals the naive oracle on random data.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Date32Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use chrono::{Duration, NaiveDate};
+use completeness::completeness_column::CompletenessColumn;
+use completeness::compute::compute_batches;
+use completeness::model::{date_to_days, days_to_date};
+use proptest::prelude::*;
+
+use crate::oracle::{GameRow, oracle};
+
+const PLAYERS: [&str; 4] = ["aaron", "bob", "carl", "dave"];
+
+fn base() -> NaiveDate {
+    // Spans the 2024 leap day.
+    NaiveDate::from_ymd_opt(2023, 6, 1).unwrap()
+}
+
+fn keys_batch(rows: &[GameRow]) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("player_lookup", DataType::Utf8, true),
+        Field::new("game_date", DataType::Date32, true),
+        Field::new("ignored", DataType::Utf8, true),
+    ]));
+    let players: ArrayRef = Arc::new(StringArray::from(rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>()));
+    let dates: ArrayRef = Arc::new(Date32Array::from(rows.iter().map(|r| r.1.map(date_to_days)).collect::<Vec<_>>()));
+    let extra: ArrayRef = Arc::new(StringArray::from(vec![Some("x"); rows.len()]));
+    RecordBatch::try_new(schema, vec![players, dates, extra]).unwrap()
+}
+
+/// Run the fast path and decode its output.
+fn fast(features: &[(String, NaiveDate)], games: &[GameRow]) -> Vec<(String, NaiveDate, completeness::model::HistoricalCompleteness)> {
+    let f: Vec<GameRow> = features.iter().map(|(p, d)| (Some(p.clone()), Some(*d))).collect();
+    // Split games over two batches to exercise multi-batch input.
+    let (g1, g2) = games.split_at(games.len() / 2);
+    let out = compute_batches(&[keys_batch(&f)], &[keys_batch(g1), keys_batch(g2)], (None, None), ("features", "games")).unwrap();
+    let players = out.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+    let dates = out.column(1).as_any().downcast_ref::<Date32Array>().unwrap();
+    let structs = CompletenessColumn::try_new(out.column(2).as_ref(), "out").unwrap();
+    (0..out.num_rows())
+        .map(|i| (players.value(i).to_string(), days_to_date(dates.value(i)), structs.get(i).expect("never NULL")))
+        .collect()
+}
+
+/// The oracle's answer: one row per distinct key, sorted by (game_date, player_lookup).
+fn naive(features: &[(String, NaiveDate)], games: &[GameRow]) -> Vec<(String, NaiveDate, completeness::model::HistoricalCompleteness)> {
+    let mut keys: Vec<(NaiveDate, String)> = features.iter().map(|(p, d)| (*d, p.clone())).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter().map(|(d, p)| { let v = oracle(&p, d, games); (p, d, v) }).collect()
+}
+
+fn player() -> impl Strategy<Value = String> {
+    proptest::sample::select(PLAYERS.to_vec()).prop_map(str::to_string)
+}
+
+fn date(span: i64) -> impl Strategy<Value = NaiveDate> {
+    (0..span).prop_map(|k| base() + Duration::days(k))
+}
+
+fn game_row() -> impl Strategy<Value = GameRow> {
+    (
+        proptest::option::weighted(0.95, player()),
+        proptest::option::weighted(0.95, date(900)),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn fast_path_equals_oracle(
+        features in proptest::collection::vec((player(), date(900)), 0..60),
+        games in proptest::collection::vec(game_row(), 0..400),
+    ) {
+        prop_assert_eq!(fast(&features, &games), naive(&features, &games));
+    }
+
+    /// Dense games around the exact 60- and 365-day edges, with duplicates on one date.
+    #[test]
+    fn boundaries_and_duplicate_dates(
+        d in date(900),
+        offsets in proptest::collection::vec(prop_oneof![Just(0i64), Just(1), Just(59), Just(60), Just(61), Just(364), Just(365), Just(366), 1i64..400], 0..40),
+        dup in 0usize..3,
+    ) {
+        let mut games: Vec<GameRow> = offsets.iter().map(|k| (Some("aaron".to_string()), Some(d - Duration::days(*k)))).collect();
+        for _ in 0..dup {
+            if let Some(first) = games.first().cloned() { games.push(first); }
+        }
+        let features = vec![("aaron".to_string(), d), ("bob".to_string(), d)];
+        prop_assert_eq!(fast(&features, &games), naive(&features, &games));
+    }
+}
+
+#[test]
+fn player_with_no_games_gets_an_empty_list_not_null() {
+    let features = vec![("zed".to_string(), base())];
+    let out = fast(&features, &[]);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].2.contributing_game_dates, Vec::<NaiveDate>::new());
+    assert_eq!((out[0].2.games_found, out[0].2.games_expected), (0, 0));
+    assert!(out[0].2.is_complete && out[0].2.is_bootstrap);
+}

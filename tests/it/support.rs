@@ -1,0 +1,115 @@
+//! Shared test helpers: temp warehouses, running the binary, reading tables back.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::compute::concat_batches;
+use chrono::NaiveDate;
+use completeness::model::days_to_date;
+
+/// The committed sample warehouse.
+pub fn sample_warehouse() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples").join("warehouse")
+}
+
+/// A private copy of the sample warehouse.
+pub fn copy_of_samples(dir: &Path) -> PathBuf {
+    let to = dir.join("warehouse");
+    copy_dir(&sample_warehouse(), &to);
+    to
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Every file below `root` with its bytes, to prove nothing was touched.
+pub fn file_snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.insert(path.strip_prefix(root).unwrap().to_path_buf(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Number of commits in a Delta table's log.
+pub fn delta_versions(table: &Path) -> usize {
+    std::fs::read_dir(table.join("_delta_log"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json"))
+        .count()
+}
+
+pub fn features_table(warehouse: &Path) -> PathBuf {
+    warehouse.join(completeness::model::FEATURES_TABLE)
+}
+
+/// The `completeness` binary with a hermetic environment.
+pub fn cli() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("completeness").unwrap();
+    for var in ["COMPLETENESS_WAREHOUSE", "COMPLETENESS_RUN_DIR", "COMPLETENESS_CONFIG", "GOOGLE_APPLICATION_CREDENTIALS"] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap()
+}
+
+/// All rows of a Delta table (at `version`, or the latest), sorted by `order_by`.
+pub fn read_table(table: &Path, version: Option<u64>, order_by: &str) -> RecordBatch {
+    runtime().block_on(async {
+        let url = url::Url::from_directory_path(table).unwrap();
+        let t = match version {
+            Some(v) => deltalake::open_table_with_version(url, v).await.unwrap(),
+            None => deltalake::open_table(url).await.unwrap(),
+        };
+        let ctx = datafusion::prelude::SessionContext::new();
+        t.update_datafusion_session(&ctx.state()).unwrap();
+        ctx.register_table("t", t.table_provider().await.unwrap()).unwrap();
+        let df = ctx.sql(&format!("SELECT * FROM t ORDER BY {order_by}")).await.unwrap();
+        let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
+        let batches = df.collect().await.unwrap();
+        concat_batches(&schema, &batches).unwrap()
+    })
+}
+
+/// `player_lookup` values of a batch as strings (whatever string type DataFusion chose).
+pub fn strings(batch: &RecordBatch, column: &str) -> Vec<Option<String>> {
+    let a = arrow::compute::cast(batch.column_by_name(column).unwrap(), &arrow::datatypes::DataType::Utf8).unwrap();
+    let a = a.as_string::<i32>();
+    (0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i).to_string())).collect()
+}
+
+pub fn dates(batch: &RecordBatch, column: &str) -> Vec<Option<NaiveDate>> {
+    let a = batch.column_by_name(column).unwrap().as_primitive::<arrow::datatypes::Date32Type>();
+    (0..a.len()).map(|i| (!a.is_null(i)).then(|| days_to_date(a.value(i)))).collect()
+}
+
+pub fn micros(batch: &RecordBatch, column: &str) -> Vec<Option<i64>> {
+    let a = batch.column_by_name(column).unwrap().as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
+    (0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i))).collect()
+}
+
+pub fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
