@@ -54,19 +54,41 @@ pub struct BackfillBuilder {
 }
 
 enum Start {
-    New { range: DateRange, dry_run: bool, include_bootstrap: bool },
-    Resume { run_id: String, apply: bool },
+    New {
+        range: DateRange,
+        dry_run: bool,
+        include_bootstrap: bool,
+    },
+    Resume {
+        run_id: String,
+        apply: bool,
+    },
 }
 
 impl BackfillBuilder {
     /// A new run over `range`; applies the merge unless [`with_dry_run`](Self::with_dry_run).
     pub fn new(warehouse: LocalWarehouse, run_root: impl Into<PathBuf>, range: DateRange) -> Self {
-        Self::with_start(warehouse, run_root, Start::New { range, dry_run: false, include_bootstrap: false })
+        Self::with_start(
+            warehouse,
+            run_root,
+            Start::New {
+                range,
+                dry_run: false,
+                include_bootstrap: false,
+            },
+        )
     }
 
     /// Continue run `run_id` from its first phase not done.
     pub fn resume(warehouse: LocalWarehouse, run_root: impl Into<PathBuf>, run_id: &str) -> Self {
-        Self::with_start(warehouse, run_root, Start::Resume { run_id: run_id.to_string(), apply: false })
+        Self::with_start(
+            warehouse,
+            run_root,
+            Start::Resume {
+                run_id: run_id.to_string(),
+                apply: false,
+            },
+        )
     }
 
     fn with_start(warehouse: LocalWarehouse, run_root: impl Into<PathBuf>, start: Start) -> Self {
@@ -91,7 +113,10 @@ impl BackfillBuilder {
 
     /// Also cover the first 14 days of each season (default: skip and count them).
     pub fn with_include_bootstrap(mut self, include: bool) -> Self {
-        if let Start::New { include_bootstrap, .. } = &mut self.start {
+        if let Start::New {
+            include_bootstrap, ..
+        } = &mut self.start
+        {
             *include_bootstrap = include;
         }
         self
@@ -133,15 +158,18 @@ impl BackfillBuilder {
         // Fail on a missing table before a run directory exists.
         self.warehouse.open_table(FEATURES_TABLE).await?;
         let (dir, mut manifest) = self.open_run()?;
-        let mut phases = Phases { builder: &self, dir: &dir };
-        if !manifest.is_done(Phase::Export) {
-            if let Err(e) = phases.export(&mut manifest).await {
-                // A new run that could not even export leaves nothing behind.
-                if matches!(self.start, Start::New { .. }) {
-                    let _ = std::fs::remove_dir_all(&dir.path);
-                }
-                return Err(e);
+        let mut phases = Phases {
+            builder: &self,
+            dir: &dir,
+        };
+        if !manifest.is_done(Phase::Export)
+            && let Err(e) = phases.export(&mut manifest).await
+        {
+            // A new run that could not even export leaves nothing behind.
+            if matches!(self.start, Start::New { .. }) {
+                let _ = std::fs::remove_dir_all(&dir.path);
             }
+            return Err(e);
         }
         if self.stop_after == StopAfter::Export {
             return phases.outcome(manifest, Report::default());
@@ -174,7 +202,11 @@ impl BackfillBuilder {
 
     fn open_run(&self) -> Result<(RunDir, Manifest)> {
         match &self.start {
-            Start::New { range, dry_run, include_bootstrap } => {
+            Start::New {
+                range,
+                dry_run,
+                include_bootstrap,
+            } => {
                 let dir = RunDir::create(&self.run_root, self.now)?;
                 let manifest = Manifest {
                     run_id: dir.id.clone(),
@@ -250,7 +282,11 @@ impl Phases<'_> {
         m.season_starts = x.season_starts;
         m.rows.insert("features".into(), x.num_feature_rows);
         m.rows.insert("games".into(), x.num_game_rows);
-        let note = if x.schedule_missing { "; no schedule table, using the known season starts" } else { "" };
+        let note = if x.schedule_missing {
+            "; no schedule table, using the known season starts"
+        } else {
+            ""
+        };
         let message = format!(
             "export: {} feature records (table version {}), {} game rows{note}",
             x.num_feature_rows, x.snapshot.features_version, x.num_game_rows
@@ -276,21 +312,53 @@ impl Phases<'_> {
     async fn diff(&mut self, m: &mut Manifest) -> Result<Report> {
         let clock = self.begin(m, Phase::Diff)?;
         let ctx = crate::engine::session();
-        let results = crate::engine::read_parquet(&ctx, &self.dir.results(), &[PLAYER_LOOKUP, GAME_DATE, crate::model::HISTORICAL_COMPLETENESS], "results").await?;
-        let current = crate::engine::read_parquet(&ctx, &self.dir.exported_features(), &crate::export::FEATURE_COLUMNS, "exported features").await?;
-        let options = DiffOptions { calendar: m.calendar(), include_bootstrap: m.include_bootstrap };
-        let location = self.builder.warehouse.table_path(FEATURES_TABLE).display().to_string();
+        let results = crate::engine::read_parquet(
+            &ctx,
+            &self.dir.results(),
+            &[
+                PLAYER_LOOKUP,
+                GAME_DATE,
+                crate::model::HISTORICAL_COMPLETENESS,
+            ],
+            "results",
+        )
+        .await?;
+        let current = crate::engine::read_parquet(
+            &ctx,
+            &self.dir.exported_features(),
+            &crate::export::FEATURE_COLUMNS,
+            "exported features",
+        )
+        .await?;
+        let options = DiffOptions {
+            calendar: m.calendar(),
+            include_bootstrap: m.include_bootstrap,
+        };
+        let location = self
+            .builder
+            .warehouse
+            .table_path(FEATURES_TABLE)
+            .display()
+            .to_string();
         let outcome = crate::diff::diff(&results, &current, &options, &location)?;
-        crate::engine::write_parquet(&self.dir.changes(), crate::diff::changes_schema(), &[outcome.changes.clone()])?;
+        crate::engine::write_parquet(
+            &self.dir.changes(),
+            crate::diff::changes_schema(),
+            std::slice::from_ref(&outcome.changes),
+        )?;
         let mut report = outcome.report;
         report.run_id = m.run_id.clone();
         report.range = Some(m.range);
         report.dry_run = m.dry_run;
         report.write(&self.dir.report_dir())?;
-        m.rows.insert("changes".into(), outcome.changes.num_rows() as u64);
+        m.rows
+            .insert("changes".into(), outcome.changes.num_rows() as u64);
         let message = format!(
             "diff: {} added, {} changed, {} unchanged, {} skipped",
-            report.records.added, report.records.changed, report.records.unchanged, report.records.skipped_bootstrap
+            report.records.added,
+            report.records.changed,
+            report.records.unchanged,
+            report.records.skipped_bootstrap
         );
         self.finish(m, Phase::Diff, clock, &message)?;
         Ok(report)
@@ -303,14 +371,34 @@ impl Phases<'_> {
             record.table_version = Some(version);
             m.mark(Phase::Merge, PhaseStatus::Done, Utc::now(), None);
             m.save(&self.dir.manifest())?;
-            (self.builder.progress)(Phase::Merge, &format!("merge: already committed as version {version}"));
+            (self.builder.progress)(
+                Phase::Merge,
+                &format!("merge: already committed as version {version}"),
+            );
             return Ok(());
         }
         let clock = self.begin(m, Phase::Merge)?;
         let ctx = crate::engine::session();
-        let changes = crate::engine::read_parquet(&ctx, &self.dir.changes(), &crate::diff::changes_schema().fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>(), "changes").await?;
+        let changes = crate::engine::read_parquet(
+            &ctx,
+            &self.dir.changes(),
+            &crate::diff::changes_schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect::<Vec<_>>(),
+            "changes",
+        )
+        .await?;
         let changes = normalise_changes(changes)?;
-        let x = crate::merge::merge(&self.builder.warehouse, changes, m.range, &m.run_id, self.builder.now).await?;
+        let x = crate::merge::merge(
+            &self.builder.warehouse,
+            changes,
+            m.range,
+            &m.run_id,
+            self.builder.now,
+        )
+        .await?;
         m.merge = Some(MergeRecord {
             read_version: Some(x.read_version),
             table_version: x.table_version,
@@ -319,8 +407,14 @@ impl Phases<'_> {
             conflict_keys: x.conflict_keys.clone(),
         });
         let message = match x.table_version {
-            Some(v) => format!("merge: {} rows written in version {v}, {} conflicts", x.num_rows_written, x.num_conflicts),
-            None => format!("merge: nothing to write, no commit ({} conflicts)", x.num_conflicts),
+            Some(v) => format!(
+                "merge: {} rows written in version {v}, {} conflicts",
+                x.num_rows_written, x.num_conflicts
+            ),
+            None => format!(
+                "merge: nothing to write, no commit ({} conflicts)",
+                x.num_conflicts
+            ),
         };
         self.finish(m, Phase::Merge, clock, &message)
     }
@@ -344,7 +438,9 @@ impl Phases<'_> {
 }
 
 /// Cast the changes read back from Parquet to the exact schema the merge expects.
-fn normalise_changes(batches: Vec<arrow::array::RecordBatch>) -> Result<Vec<arrow::array::RecordBatch>> {
+fn normalise_changes(
+    batches: Vec<arrow::array::RecordBatch>,
+) -> Result<Vec<arrow::array::RecordBatch>> {
     let schema = crate::diff::changes_schema();
     batches
         .into_iter()
@@ -357,7 +453,8 @@ fn normalise_changes(batches: Vec<arrow::array::RecordBatch>) -> Result<Vec<arro
                 .map(|(f, c)| arrow::compute::cast(c, f.data_type()))
                 .collect::<std::result::Result<Vec<_>, _>>()
                 .map_err(Error::arrow("reading changes"))?;
-            arrow::array::RecordBatch::try_new(schema.clone(), columns).map_err(Error::arrow("reading changes"))
+            arrow::array::RecordBatch::try_new(schema.clone(), columns)
+                .map_err(Error::arrow("reading changes"))
         })
         .collect()
 }

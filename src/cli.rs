@@ -19,7 +19,12 @@ use crate::dates::parse_date;
 pub struct Cli {
     /// Warehouse root holding nba_predictions/ml_feature_store_v2 and friends
     /// [default: data-samples/warehouse when it exists]
-    #[arg(long, global = true, env = "COMPLETENESS_WAREHOUSE", value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "COMPLETENESS_WAREHOUSE",
+        value_name = "URL"
+    )]
     pub warehouse: Option<String>,
 
     /// Where run directories (exported Parquet, results, reports, manifest.json) go

@@ -9,7 +9,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::backfill::{BackfillBuilder, BackfillOutcome, Progress, StopAfter};
-use crate::cli::{BackfillArgs, Cli, Command, ComputeArgs, DiffArgs, GenerateArgs, MergeArgs, RangeArgs, SamplesCommand};
+use crate::cli::{
+    BackfillArgs, Cli, Command, ComputeArgs, DiffArgs, GenerateArgs, MergeArgs, RangeArgs,
+    SamplesCommand,
+};
 use crate::config::{FileConfig, Settings};
 use crate::dates::DateRange;
 use crate::error::{Error, Result};
@@ -40,14 +43,20 @@ impl Output {
     }
 
     fn json<T: Serialize>(&self, value: &T) {
-        println!("{}", serde_json::to_string_pretty(value).expect("serializable"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).expect("serializable")
+        );
     }
 }
 
 async fn dispatch(cli: Cli) -> Result<u8> {
     let file = FileConfig::load(cli.config.as_deref())?;
     let settings = Settings::resolve(cli.warehouse, cli.run_dir, file);
-    let out = Output { json: cli.json, quiet: cli.quiet };
+    let out = Output {
+        json: cli.json,
+        quiet: cli.quiet,
+    };
     match cli.command {
         Command::Samples(SamplesCommand::Generate(args)) => generate(args, &out).await,
         Command::Compute(args) => compute(args, &out).await,
@@ -60,7 +69,12 @@ async fn dispatch(cli: Cli) -> Result<u8> {
 
 async fn generate(args: GenerateArgs, out: &Output) -> Result<u8> {
     DateRange::new(args.start, args.end)?;
-    let options = crate::samples::SampleOptions { seed: args.seed, scale: args.scale, start: args.start, end: args.end };
+    let options = crate::samples::SampleOptions {
+        seed: args.seed,
+        scale: args.scale,
+        start: args.start,
+        end: args.end,
+    };
     let metrics = crate::warehouse::local::write_samples(&args.out, &options).await?;
     if out.json {
         out.json(&metrics);
@@ -112,7 +126,11 @@ async fn export(args: RangeArgs, settings: &Settings, out: &Output) -> Result<u8
     if out.json {
         out.json(&outcome.manifest);
     } else if !out.quiet {
-        println!("exported run {} into {}", outcome.run_id, outcome.run_dir.display());
+        println!(
+            "exported run {} into {}",
+            outcome.run_id,
+            outcome.run_dir.display()
+        );
         println!("next: completeness diff --run {}", outcome.run_id);
     }
     Ok(0)
@@ -127,13 +145,23 @@ async fn diff(args: DiffArgs, settings: &Settings, out: &Output) -> Result<u8> {
             .await?;
         return print_outcome(&outcome, out);
     }
-    let (results, current) = (args.results.expect("clap group"), args.current.expect("clap requires"));
+    let (results, current) = (
+        args.results.expect("clap group"),
+        args.current.expect("clap requires"),
+    );
     let ctx = crate::engine::session();
-    let keys = [crate::model::PLAYER_LOOKUP, crate::model::GAME_DATE, crate::model::HISTORICAL_COMPLETENESS];
+    let keys = [
+        crate::model::PLAYER_LOOKUP,
+        crate::model::GAME_DATE,
+        crate::model::HISTORICAL_COMPLETENESS,
+    ];
     let result_batches = crate::engine::read_parquet(&ctx, &results, &keys, "results").await?;
     let columns = [keys[0], keys[1], crate::model::UPDATED_AT, keys[2]];
     let current_batches = crate::engine::read_parquet(&ctx, &current, &columns, "current").await?;
-    let options = crate::diff::DiffOptions { include_bootstrap: args.include_bootstrap, ..Default::default() };
+    let options = crate::diff::DiffOptions {
+        include_bootstrap: args.include_bootstrap,
+        ..Default::default()
+    };
     let location = format!("current {}", current.display());
     let outcome = crate::diff::diff(&result_batches, &current_batches, &options, &location)?;
     let mut report = outcome.report;
@@ -182,11 +210,20 @@ fn print_outcome(outcome: &BackfillOutcome, out: &Output) -> Result<u8> {
     } else {
         print!("{}", crate::report::terminal::render(report));
         if !out.quiet {
-            println!("  report: {}", outcome.run_dir.join("report").join("report.md").display());
+            println!(
+                "  report: {}",
+                outcome.run_dir.join("report").join("report.md").display()
+            );
             if report.dry_run {
                 let r = outcome.manifest.range;
-                println!("  dry run: nothing was written. Apply this run with `completeness merge --run {}`", outcome.run_id);
-                println!("  or recompute and apply with `completeness backfill --start {} --end {}`", r.start, r.end);
+                println!(
+                    "  dry run: nothing was written. Apply this run with `completeness merge --run {}`",
+                    outcome.run_id
+                );
+                println!(
+                    "  or recompute and apply with `completeness backfill --start {} --end {}`",
+                    r.start, r.end
+                );
             }
         }
     }
@@ -196,7 +233,9 @@ fn print_outcome(outcome: &BackfillOutcome, out: &Output) -> Result<u8> {
         for (player, date) in keys.iter().take(10) {
             eprintln!("conflict: {player} {date} was rewritten after the export; left as it is");
         }
-        eprintln!("{conflicts} rows were not written because someone else changed them after the export; rerun the backfill for the same range to cover them");
+        eprintln!(
+            "{conflicts} rows were not written because someone else changed them after the export; rerun the backfill for the same range to cover them"
+        );
         return Ok(1);
     }
     Ok(0)

@@ -3,8 +3,7 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanBuilder, Date32Builder, Int64Builder, ListBuilder,
-    StructArray,
+    Array, ArrayRef, AsArray, BooleanBuilder, Date32Builder, Int64Builder, ListBuilder, StructArray,
 };
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::{DataType, Date32Type, Int64Type};
@@ -49,8 +48,11 @@ impl CompletenessBuilder {
         self.found.append_value(found);
         self.expected.append_value(expected);
         self.complete.append_value(found >= expected);
-        self.bootstrap.append_value(expected < crate::model::WINDOW_GAMES as i64);
-        self.dates.values().extend(dates_newest_first.into_iter().map(Some));
+        self.bootstrap
+            .append_value(expected < crate::model::WINDOW_GAMES as i64);
+        self.dates
+            .values()
+            .extend(dates_newest_first.into_iter().map(Some));
         self.dates.append(true);
         self.validity.push(true);
     }
@@ -63,7 +65,10 @@ impl CompletenessBuilder {
                 self.expected.append_value(v.games_expected);
                 self.complete.append_value(v.is_complete);
                 self.bootstrap.append_value(v.is_bootstrap);
-                let days = v.contributing_game_dates.iter().map(|d| Some(date_to_days(*d)));
+                let days = v
+                    .contributing_game_dates
+                    .iter()
+                    .map(|d| Some(date_to_days(*d)));
                 self.dates.values().extend(days);
                 self.dates.append(true);
                 self.validity.push(true);
@@ -163,7 +168,8 @@ pub fn same_type_ignoring_item_names(a: &DataType, b: &DataType) -> bool {
         (DataType::Struct(x), DataType::Struct(y)) => {
             x.len() == y.len()
                 && x.iter().zip(y.iter()).all(|(f, g)| {
-                    f.name() == g.name() && same_type_ignoring_item_names(f.data_type(), g.data_type())
+                    f.name() == g.name()
+                        && same_type_ignoring_item_names(f.data_type(), g.data_type())
                 })
         }
         _ => a == b,
@@ -206,7 +212,12 @@ mod tests {
     #[test]
     fn rejects_a_struct_of_another_shape() {
         let array = arrow::array::Int64Array::from(vec![1]);
-        let err = CompletenessColumn::try_new(&array, "features.parquet").err().unwrap();
-        assert!(err.to_string().contains("features.parquet: column historical_completeness has type Int64"));
+        let err = CompletenessColumn::try_new(&array, "features.parquet")
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string()
+                .contains("features.parquet: column historical_completeness has type Int64")
+        );
     }
 }

@@ -48,9 +48,15 @@ pub struct Settings {
 
 impl Settings {
     /// Combine flags/env (already merged by clap) with the config file and defaults.
-    pub fn resolve(warehouse: Option<String>, run_dir: Option<PathBuf>, file: FileConfig) -> Settings {
+    pub fn resolve(
+        warehouse: Option<String>,
+        run_dir: Option<PathBuf>,
+        file: FileConfig,
+    ) -> Settings {
         let warehouse = warehouse.or(file.warehouse).or_else(|| {
-            Path::new(DEFAULT_WAREHOUSE).is_dir().then(|| DEFAULT_WAREHOUSE.to_string())
+            Path::new(DEFAULT_WAREHOUSE)
+                .is_dir()
+                .then(|| DEFAULT_WAREHOUSE.to_string())
         });
         let run_dir = run_dir
             .or(file.run_dir)
@@ -74,7 +80,10 @@ mod tests {
 
     #[test]
     fn flags_win_over_the_file() {
-        let file = FileConfig { warehouse: Some("from-file".into()), run_dir: Some("runs-file".into()) };
+        let file = FileConfig {
+            warehouse: Some("from-file".into()),
+            run_dir: Some("runs-file".into()),
+        };
         let s = Settings::resolve(Some("flag".into()), None, file.clone());
         assert_eq!(s.warehouse.as_deref(), Some("flag"));
         assert_eq!(s.run_dir, PathBuf::from("runs-file"));
@@ -89,7 +98,10 @@ mod tests {
         let path = dir.path().join("c.toml");
         std::fs::write(&path, "warehous = \"x\"\n").unwrap();
         let err = FileConfig::load(Some(&path)).unwrap_err();
-        assert!(err.to_string().contains("unknown field `warehous`"), "{err}");
+        assert!(
+            err.to_string().contains("unknown field `warehous`"),
+            "{err}"
+        );
         assert_eq!(err.exit_code(), 2);
     }
 }

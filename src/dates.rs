@@ -160,7 +160,10 @@ mod tests {
     #[test]
     fn range_rejects_reversed_and_decades() {
         let err = DateRange::new(d("2026-02-01"), d("2026-01-01")).unwrap_err();
-        assert_eq!(err.to_string(), "--start 2026-02-01 is after --end 2026-01-01: the range is reversed");
+        assert_eq!(
+            err.to_string(),
+            "--start 2026-02-01 is after --end 2026-01-01: the range is reversed"
+        );
         assert_eq!(err.exit_code(), 2);
         assert!(DateRange::new(d("2000-01-01"), d("2026-01-01")).is_err());
         assert!(DateRange::new(d("2024-10-22"), d("2026-01-22")).is_ok());

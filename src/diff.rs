@@ -33,7 +33,11 @@ pub fn changes_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new(PLAYER_LOOKUP, DataType::Utf8, false),
         Field::new(GAME_DATE, DataType::Date32, false),
-        Field::new(HISTORICAL_COMPLETENESS, crate::model::completeness_type(), true),
+        Field::new(
+            HISTORICAL_COMPLETENESS,
+            crate::model::completeness_type(),
+            true,
+        ),
         Field::new(
             EXPORTED_UPDATED_AT,
             DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
@@ -62,7 +66,12 @@ struct Stored {
 }
 
 /// Diff `results` (from compute) against `current` (the exported feature records).
-pub fn diff(results: &[RecordBatch], current: &[RecordBatch], options: &DiffOptions, location: &str) -> Result<DiffOutcome> {
+pub fn diff(
+    results: &[RecordBatch],
+    current: &[RecordBatch],
+    options: &DiffOptions,
+    location: &str,
+) -> Result<DiffOutcome> {
     let current_keys = current
         .iter()
         .map(|b| key_arrays(b, location))
@@ -73,14 +82,20 @@ pub fn diff(results: &[RecordBatch], current: &[RecordBatch], options: &DiffOpti
     let mut changes = ChangeRows::default();
     for batch in results {
         let keys = key_arrays(batch, "results")?;
-        let column = batch.column_by_name(HISTORICAL_COMPLETENESS).ok_or_else(|| Error::input("results: missing column `historical_completeness`"))?;
+        let column = batch
+            .column_by_name(HISTORICAL_COMPLETENESS)
+            .ok_or_else(|| Error::input("results: missing column `historical_completeness`"))?;
         let structs = CompletenessColumn::try_new(column.as_ref(), "results")?;
         for i in 0..batch.num_rows() {
             let player = keys.players.value(i);
             let date = days_to_date(keys.dates.value(i));
-            let Some(after) = structs.get(i) else { continue };
+            let Some(after) = structs.get(i) else {
+                continue;
+            };
             let Some(before) = stored.get(&(player, keys.dates.value(i))) else {
-                return Err(Error::input(format!("results: ({player}, {date}) has no feature record in {location}")));
+                return Err(Error::input(format!(
+                    "results: ({player}, {date}) has no feature record in {location}"
+                )));
             };
             let row = by_date.entry(date).or_insert_with(|| empty_row(date));
             row.total += 1;
@@ -95,7 +110,10 @@ pub fn diff(results: &[RecordBatch], current: &[RecordBatch], options: &DiffOpti
     }
     report.records.computed = report.records.in_range - report.records.skipped_bootstrap;
     report.by_date = by_date.into_values().rev().collect();
-    Ok(DiffOutcome { report, changes: changes.finish()? })
+    Ok(DiffOutcome {
+        report,
+        changes: changes.finish()?,
+    })
 }
 
 fn classify(
@@ -120,7 +138,10 @@ fn classify(
             report.records.unchanged += 1;
             return;
         }
-        Some(b) => ("changed", changed_fields(b, after, &mut report.fields_changed)),
+        Some(b) => (
+            "changed",
+            changed_fields(b, after, &mut report.fields_changed),
+        ),
     };
     if kind == "added" {
         report.records.added += 1;
@@ -142,7 +163,11 @@ fn classify(
     changes.push(player, date, after, before.updated_at);
 }
 
-fn changed_fields(b: &HistoricalCompleteness, a: &HistoricalCompleteness, counts: &mut FieldCounts) -> Vec<String> {
+fn changed_fields(
+    b: &HistoricalCompleteness,
+    a: &HistoricalCompleteness,
+    counts: &mut FieldCounts,
+) -> Vec<String> {
     let mut fields = Vec::new();
     let mut note = |differs: bool, name: &str, counter: &mut u64| {
         if differs {
@@ -150,10 +175,26 @@ fn changed_fields(b: &HistoricalCompleteness, a: &HistoricalCompleteness, counts
             fields.push(name.to_string());
         }
     };
-    note(b.games_found != a.games_found, "games_found", &mut counts.games_found);
-    note(b.games_expected != a.games_expected, "games_expected", &mut counts.games_expected);
-    note(b.is_complete != a.is_complete, "is_complete", &mut counts.is_complete);
-    note(b.is_bootstrap != a.is_bootstrap, "is_bootstrap", &mut counts.is_bootstrap);
+    note(
+        b.games_found != a.games_found,
+        "games_found",
+        &mut counts.games_found,
+    );
+    note(
+        b.games_expected != a.games_expected,
+        "games_expected",
+        &mut counts.games_expected,
+    );
+    note(
+        b.is_complete != a.is_complete,
+        "is_complete",
+        &mut counts.is_complete,
+    );
+    note(
+        b.is_bootstrap != a.is_bootstrap,
+        "is_bootstrap",
+        &mut counts.is_bootstrap,
+    );
     note(
         b.contributing_game_dates != a.contributing_game_dates,
         "contributing_game_dates",
@@ -163,7 +204,16 @@ fn changed_fields(b: &HistoricalCompleteness, a: &HistoricalCompleteness, counts
 }
 
 fn empty_row(game_date: NaiveDate) -> DateRow {
-    DateRow { game_date, total: 0, added: 0, changed: 0, skipped: 0, complete: 0, incomplete: 0, bootstrap: 0 }
+    DateRow {
+        game_date,
+        total: 0,
+        added: 0,
+        changed: 0,
+        skipped: 0,
+        complete: 0,
+        incomplete: 0,
+        bootstrap: 0,
+    }
 }
 
 /// Index the exported records by key; a duplicate key is an input error.
@@ -175,12 +225,20 @@ fn index_current<'a>(
     let mut index = HashMap::new();
     for (batch, keys) in current.iter().zip(keys) {
         let players = &keys.players;
-        let column = batch.column_by_name(HISTORICAL_COMPLETENESS).ok_or_else(|| Error::input(format!("{location}: missing column `historical_completeness`")))?;
+        let column = batch
+            .column_by_name(HISTORICAL_COMPLETENESS)
+            .ok_or_else(|| {
+                Error::input(format!(
+                    "{location}: missing column `historical_completeness`"
+                ))
+            })?;
         let structs = CompletenessColumn::try_new(column.as_ref(), location)?;
         let updated = updated_at_micros(batch, location)?;
         for i in 0..batch.num_rows() {
             if players.is_null(i) || keys.dates.is_null(i) {
-                return Err(Error::input(format!("{location}: NULL key in feature record at row {i}")));
+                return Err(Error::input(format!(
+                    "{location}: NULL key in feature record at row {i}"
+                )));
             }
             let key = (players.value(i), keys.dates.value(i));
             let stored = Stored {
@@ -200,9 +258,19 @@ fn index_current<'a>(
 }
 
 fn updated_at_micros(batch: &RecordBatch, location: &str) -> Result<TimestampMicrosecondArray> {
-    let column = batch.column_by_name(UPDATED_AT).ok_or_else(|| Error::input(format!("{location}: missing column `updated_at`")))?;
-    let micros = cast(column, &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())))
-        .map_err(|_| Error::input(format!("{location}: column `updated_at` has type {}, expected TIMESTAMP", column.data_type())))?;
+    let column = batch
+        .column_by_name(UPDATED_AT)
+        .ok_or_else(|| Error::input(format!("{location}: missing column `updated_at`")))?;
+    let micros = cast(
+        column,
+        &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+    )
+    .map_err(|_| {
+        Error::input(format!(
+            "{location}: column `updated_at` has type {}, expected TIMESTAMP",
+            column.data_type()
+        ))
+    })?;
     Ok(micros.as_primitive().clone())
 }
 
@@ -216,7 +284,13 @@ struct ChangeRows {
 }
 
 impl ChangeRows {
-    fn push(&mut self, player: &str, date: NaiveDate, value: &HistoricalCompleteness, updated_at: Option<i64>) {
+    fn push(
+        &mut self,
+        player: &str,
+        date: NaiveDate,
+        value: &HistoricalCompleteness,
+        updated_at: Option<i64>,
+    ) {
         self.players.push(player.to_string());
         self.dates.push(crate::model::date_to_days(date));
         self.values.push(value.clone());

@@ -27,9 +27,8 @@ pub fn session() -> SessionContext {
 
 /// The Parquet files behind `path`: the file itself, or every `*.parquet` below a directory.
 pub fn parquet_files(path: &Path, what: &str) -> Result<Vec<PathBuf>> {
-    let meta = std::fs::metadata(path).map_err(|e| {
-        Error::input(format!("{what} {}: cannot read it: {e}", path.display()))
-    })?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::input(format!("{what} {}: cannot read it: {e}", path.display())))?;
     if meta.is_file() {
         return Ok(vec![path.to_path_buf()]);
     }
@@ -99,13 +98,24 @@ pub async fn read_parquet(
         .map_err(unreadable)?;
     require_columns(df.schema().as_arrow(), columns, &location)?;
     let df = df
-        .select(columns.iter().map(|c| col(format!("\"{c}\""))).collect::<Vec<_>>())
-        .map_err(Error::datafusion(format!("selecting columns of {location}")))?;
+        .select(
+            columns
+                .iter()
+                .map(|c| col(format!("\"{c}\"")))
+                .collect::<Vec<_>>(),
+        )
+        .map_err(Error::datafusion(format!(
+            "selecting columns of {location}"
+        )))?;
     df.collect().await.map_err(unreadable)
 }
 
 /// Fail with a message listing the present columns when one of `columns` is missing.
-pub fn require_columns(schema: &arrow::datatypes::Schema, columns: &[&str], location: &str) -> Result<()> {
+pub fn require_columns(
+    schema: &arrow::datatypes::Schema,
+    columns: &[&str],
+    location: &str,
+) -> Result<()> {
     for c in columns {
         if schema.field_with_name(c).is_err() {
             let names: Vec<_> = schema.fields().iter().map(|f| f.name().as_str()).collect();

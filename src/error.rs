@@ -69,9 +69,16 @@ impl Error {
     }
 
     /// Wrap an I/O error with what was being done and where.
-    pub fn io(context: impl Into<String>, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    pub fn io(
+        context: impl Into<String>,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
         let (context, path) = (context.into(), path.into());
-        move |source| Error::Io { context, path, source }
+        move |source| Error::Io {
+            context,
+            path,
+            source,
+        }
     }
 
     /// Wrap a Delta error with what was being done.

@@ -29,7 +29,13 @@ use crate::run_dir::RunDir;
 use crate::warehouse::LocalWarehouse;
 
 /// Columns of the feature table the run reads.
-pub const FEATURE_COLUMNS: [&str; 5] = [PLAYER_LOOKUP, GAME_DATE, DATA_SOURCE, UPDATED_AT, HISTORICAL_COMPLETENESS];
+pub const FEATURE_COLUMNS: [&str; 5] = [
+    PLAYER_LOOKUP,
+    GAME_DATE,
+    DATA_SOURCE,
+    UPDATED_AT,
+    HISTORICAL_COMPLETENESS,
+];
 /// Columns of player_game_summary the run reads (the first two are required).
 const GAME_COLUMNS: [&str; 4] = [PLAYER_LOOKUP, GAME_DATE, "game_id", "team_abbr"];
 
@@ -45,7 +51,11 @@ pub struct ExportMetrics {
 }
 
 /// Export `range` of `warehouse` into `run`.
-pub async fn export(warehouse: &LocalWarehouse, range: DateRange, run: &RunDir) -> Result<ExportMetrics> {
+pub async fn export(
+    warehouse: &LocalWarehouse,
+    range: DateRange,
+    run: &RunDir,
+) -> Result<ExportMetrics> {
     let ctx = crate::engine::session();
     let features = warehouse.open_table(FEATURES_TABLE).await?;
     let games = warehouse.open_table(GAMES_TABLE).await?;
@@ -54,14 +64,35 @@ pub async fn export(warehouse: &LocalWarehouse, range: DateRange, run: &RunDir) 
     let features_location = warehouse.table_path(FEATURES_TABLE).display().to_string();
     let games_location = warehouse.table_path(GAMES_TABLE).display().to_string();
 
-    let feature_batches = select_range(&ctx, "features", &FEATURE_COLUMNS, &FEATURE_COLUMNS, range.start, range.end, &features_location).await?;
+    let feature_batches = select_range(
+        &ctx,
+        "features",
+        &FEATURE_COLUMNS,
+        &FEATURE_COLUMNS,
+        range.start,
+        range.end,
+        &features_location,
+    )
+    .await?;
     let feature_schema = check_feature_types(&feature_batches, &features_location)?;
-    let game_batches = select_range(&ctx, "games", &GAME_COLUMNS, &GAME_COLUMNS[..2], range.lookback_start(), range.end, &games_location).await?;
+    let game_batches = select_range(
+        &ctx,
+        "games",
+        &GAME_COLUMNS,
+        &GAME_COLUMNS[..2],
+        range.lookback_start(),
+        range.end,
+        &games_location,
+    )
+    .await?;
     let game_schema = game_batches[0].schema();
     check_date_type(&game_schema, &games_location)?;
 
-    let num_feature_rows = crate::engine::write_parquet(&run.exported_features(), feature_schema, &feature_batches)? as u64;
-    let num_game_rows = crate::engine::write_parquet(&run.exported_games(), game_schema, &game_batches)? as u64;
+    let num_feature_rows =
+        crate::engine::write_parquet(&run.exported_features(), feature_schema, &feature_batches)?
+            as u64;
+    let num_game_rows =
+        crate::engine::write_parquet(&run.exported_games(), game_schema, &game_batches)? as u64;
 
     let (season_starts, schedule_version) = season_starts(warehouse).await?;
     Ok(ExportMetrics {
@@ -87,7 +118,10 @@ async fn select_range(
     hi: NaiveDate,
     location: &str,
 ) -> Result<Vec<RecordBatch>> {
-    let df = ctx.table(table).await.map_err(Error::datafusion(format!("reading {location}")))?;
+    let df = ctx
+        .table(table)
+        .await
+        .map_err(Error::datafusion(format!("reading {location}")))?;
     let schema = df.schema().as_arrow().clone();
     crate::engine::require_columns(&schema, required, location)?;
     check_date_type(&schema, location)?;
@@ -100,10 +134,19 @@ async fn select_range(
     let df = df
         .filter(col(GAME_DATE).between(date(lo), date(hi)))
         .and_then(|df| df.select(present))
-        .map_err(Error::datafusion(format!("planning the export of {location}")))?;
+        .map_err(Error::datafusion(format!(
+            "planning the export of {location}"
+        )))?;
     let out_schema = Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await.map_err(Error::datafusion(format!("exporting {location}")))?;
-    Ok(if batches.is_empty() { crate::engine::empty(&out_schema) } else { batches })
+    let batches = df
+        .collect()
+        .await
+        .map_err(Error::datafusion(format!("exporting {location}")))?;
+    Ok(if batches.is_empty() {
+        crate::engine::empty(&out_schema)
+    } else {
+        batches
+    })
 }
 
 fn check_date_type(schema: &Schema, location: &str) -> Result<()> {
@@ -118,10 +161,18 @@ fn check_date_type(schema: &Schema, location: &str) -> Result<()> {
 }
 
 /// The struct column must have the five fields; updated_at must be a timestamp.
-fn check_feature_types(batches: &[RecordBatch], location: &str) -> Result<arrow::datatypes::SchemaRef> {
+fn check_feature_types(
+    batches: &[RecordBatch],
+    location: &str,
+) -> Result<arrow::datatypes::SchemaRef> {
     let schema = batches[0].schema();
-    let hc = schema.field_with_name(HISTORICAL_COMPLETENESS).expect("required");
-    if !crate::completeness_column::same_type_ignoring_item_names(hc.data_type(), &crate::model::completeness_type()) {
+    let hc = schema
+        .field_with_name(HISTORICAL_COMPLETENESS)
+        .expect("required");
+    if !crate::completeness_column::same_type_ignoring_item_names(
+        hc.data_type(),
+        &crate::model::completeness_type(),
+    ) {
         return Err(Error::input(format!(
             "{location}: column `historical_completeness` has type {}, expected {}",
             hc.data_type(),
@@ -139,7 +190,9 @@ fn check_feature_types(batches: &[RecordBatch], location: &str) -> Result<arrow:
 }
 
 /// First regular-season game date per season from the schedule, with its version.
-async fn season_starts(warehouse: &LocalWarehouse) -> Result<(BTreeMap<i32, NaiveDate>, Option<u64>)> {
+async fn season_starts(
+    warehouse: &LocalWarehouse,
+) -> Result<(BTreeMap<i32, NaiveDate>, Option<u64>)> {
     let path = warehouse.table_path(SCHEDULE_TABLE);
     if !path.join("_delta_log").is_dir() {
         return Ok((BTreeMap::new(), None));
@@ -153,10 +206,14 @@ async fn season_starts(warehouse: &LocalWarehouse) -> Result<(BTreeMap<i32, Naiv
     let batches = ctx
         .sql(sql)
         .await
-        .map_err(Error::datafusion(format!("reading season starts from {location}")))?
+        .map_err(Error::datafusion(format!(
+            "reading season starts from {location}"
+        )))?
         .collect()
         .await
-        .map_err(Error::datafusion(format!("reading season starts from {location}")))?;
+        .map_err(Error::datafusion(format!(
+            "reading season starts from {location}"
+        )))?;
     let mut starts = BTreeMap::new();
     for b in &batches {
         let years = b.column(0).as_primitive::<Int64Type>();

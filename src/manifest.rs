@@ -104,8 +104,21 @@ impl Manifest {
         )
     }
 
-    pub fn mark(&mut self, phase: Phase, status: PhaseStatus, at: DateTime<Utc>, elapsed_ms: Option<u64>) {
-        self.phases.insert(phase, PhaseRecord { status, at, elapsed_ms });
+    pub fn mark(
+        &mut self,
+        phase: Phase,
+        status: PhaseStatus,
+        at: DateTime<Utc>,
+        elapsed_ms: Option<u64>,
+    ) {
+        self.phases.insert(
+            phase,
+            PhaseRecord {
+                status,
+                at,
+                elapsed_ms,
+            },
+        );
     }
 
     pub fn calendar(&self) -> SeasonCalendar {

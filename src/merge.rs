@@ -24,7 +24,9 @@ use serde::Serialize;
 use crate::dates::DateRange;
 use crate::diff::EXPORTED_UPDATED_AT;
 use crate::error::{Error, Result};
-use crate::model::{FEATURES_TABLE, GAME_DATE, HISTORICAL_COMPLETENESS, PLAYER_LOOKUP, UPDATED_AT, days_to_date};
+use crate::model::{
+    FEATURES_TABLE, GAME_DATE, HISTORICAL_COMPLETENESS, PLAYER_LOOKUP, UPDATED_AT, days_to_date,
+};
 use crate::warehouse::LocalWarehouse;
 
 /// Commit-info key holding the run id.
@@ -69,8 +71,11 @@ pub async fn merge(
     }
     let ctx = crate::engine::session();
     warehouse.register(&ctx, "target", &table).await?;
-    let changes_df = ctx.read_batches(changes).map_err(Error::datafusion("reading changes"))?;
-    ctx.register_table("changes", changes_df.into_view()).map_err(Error::datafusion("reading changes"))?;
+    let changes_df = ctx
+        .read_batches(changes)
+        .map_err(Error::datafusion("reading changes"))?;
+    ctx.register_table("changes", changes_df.into_view())
+        .map_err(Error::datafusion("reading changes"))?;
 
     let conflicts = find_conflicts(&ctx, range).await?;
     metrics.num_conflicts = conflicts.len() as u64;
@@ -85,9 +90,10 @@ pub async fn merge(
          AND target.{GAME_DATE} >= '{}' AND target.{GAME_DATE} <= '{}'",
         range.start, range.end
     );
-    let commit = CommitProperties::default().with_metadata([
-        (RUN_ID_KEY.to_string(), serde_json::Value::String(run_id.to_string())),
-    ]);
+    let commit = CommitProperties::default().with_metadata([(
+        RUN_ID_KEY.to_string(),
+        serde_json::Value::String(run_id.to_string()),
+    )]);
     let (table, delta_metrics) = table
         .merge(source, predicate)
         .with_source_alias("source")
@@ -95,9 +101,14 @@ pub async fn merge(
         .with_writer_properties(crate::engine::writer_properties())
         .with_commit_properties(commit)
         .when_matched_update(|u| {
-            u.predicate(format!("target.{UPDATED_AT} IS NOT DISTINCT FROM source.{EXPORTED_UPDATED_AT}"))
-                .update(HISTORICAL_COMPLETENESS, format!("source.{HISTORICAL_COMPLETENESS}"))
-                .update(UPDATED_AT, "source.new_updated_at")
+            u.predicate(format!(
+                "target.{UPDATED_AT} IS NOT DISTINCT FROM source.{EXPORTED_UPDATED_AT}"
+            ))
+            .update(
+                HISTORICAL_COMPLETENESS,
+                format!("source.{HISTORICAL_COMPLETENESS}"),
+            )
+            .update(UPDATED_AT, "source.new_updated_at")
         })
         .map_err(Error::delta("planning the merge"))?
         .await
@@ -117,7 +128,10 @@ pub async fn merge(
 }
 
 /// Keys of changes whose target row is gone or has another `updated_at` than exported.
-async fn find_conflicts(ctx: &SessionContext, range: DateRange) -> Result<Vec<(String, NaiveDate)>> {
+async fn find_conflicts(
+    ctx: &SessionContext,
+    range: DateRange,
+) -> Result<Vec<(String, NaiveDate)>> {
     let sql = format!(
         "SELECT c.{PLAYER_LOOKUP}, c.{GAME_DATE} FROM changes c \
          LEFT JOIN (SELECT {PLAYER_LOOKUP}, {GAME_DATE}, {UPDATED_AT} FROM target \
@@ -150,7 +164,11 @@ async fn find_conflicts(ctx: &SessionContext, range: DateRange) -> Result<Vec<(S
 }
 
 /// The merge source: changes without conflicts, with the new `updated_at`.
-async fn clean_source(ctx: &SessionContext, range: DateRange, now: DateTime<Utc>) -> Result<datafusion::prelude::DataFrame> {
+async fn clean_source(
+    ctx: &SessionContext,
+    range: DateRange,
+    now: DateTime<Utc>,
+) -> Result<datafusion::prelude::DataFrame> {
     let sql = format!(
         "SELECT c.* FROM changes c \
          JOIN (SELECT {PLAYER_LOOKUP}, {GAME_DATE}, {UPDATED_AT} FROM target \
@@ -160,13 +178,20 @@ async fn clean_source(ctx: &SessionContext, range: DateRange, now: DateTime<Utc>
         range.start, range.end
     );
     let micros = now.timestamp_micros();
-    let stamp = lit(ScalarValue::TimestampMicrosecond(Some(micros), Some(Arc::from("UTC"))));
-    let df = ctx.sql(&sql).await.map_err(Error::datafusion("building the merge source"))?;
+    let stamp = lit(ScalarValue::TimestampMicrosecond(
+        Some(micros),
+        Some(Arc::from("UTC")),
+    ));
+    let df = ctx
+        .sql(&sql)
+        .await
+        .map_err(Error::datafusion("building the merge source"))?;
     let batches = df
         .with_column("new_updated_at", stamp)
         .map_err(Error::datafusion("building the merge source"))?
         .collect()
         .await
         .map_err(Error::datafusion("building the merge source"))?;
-    ctx.read_batches(batches).map_err(Error::datafusion("building the merge source"))
+    ctx.read_batches(batches)
+        .map_err(Error::datafusion("building the merge source"))
 }

@@ -172,7 +172,10 @@ mod tests {
     fn date_days_round_trip_across_leap_day() {
         let d = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
         assert_eq!(days_to_date(date_to_days(d)), d);
-        assert_eq!(date_to_days(d) - date_to_days(NaiveDate::from_ymd_opt(2024, 2, 28).unwrap()), 1);
+        assert_eq!(
+            date_to_days(d) - date_to_days(NaiveDate::from_ymd_opt(2024, 2, 28).unwrap()),
+            1
+        );
         assert_eq!(date_to_days(epoch()), 0);
     }
 

@@ -32,7 +32,8 @@ impl RunDir {
         let suffix: u32 = rand::rng().random_range(0..0x1000000);
         let id = format!("{}-{suffix:06x}", now.format("%Y%m%dT%H%M%SZ"));
         let path = root.join(&id);
-        std::fs::create_dir_all(path.join("export")).map_err(Error::io("creating run directory", &path))?;
+        std::fs::create_dir_all(path.join("export"))
+            .map_err(Error::io("creating run directory", &path))?;
         Ok(RunDir { id, path })
     }
 
@@ -46,7 +47,10 @@ impl RunDir {
                 path.join("manifest.json").display()
             )));
         }
-        Ok(RunDir { id: id.to_string(), path })
+        Ok(RunDir {
+            id: id.to_string(),
+            path,
+        })
     }
 
     pub fn manifest(&self) -> PathBuf {
@@ -71,11 +75,17 @@ impl RunDir {
 
 /// Run ids are file names: letters, digits, `-` and `_` only.
 fn validate_id(id: &str) -> Result<()> {
-    let ok = !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if ok {
         Ok(())
     } else {
-        Err(Error::input(format!("invalid run id {id:?}: expected letters, digits, '-' or '_'")))
+        Err(Error::input(format!(
+            "invalid run id {id:?}: expected letters, digits, '-' or '_'"
+        )))
     }
 }
 
@@ -86,11 +96,18 @@ mod tests {
     #[test]
     fn run_ids_are_time_ordered_and_path_safe() {
         let dir = tempfile::tempdir().unwrap();
-        let now = DateTime::parse_from_rfc3339("2026-01-22T10:00:00Z").unwrap().to_utc();
+        let now = DateTime::parse_from_rfc3339("2026-01-22T10:00:00Z")
+            .unwrap()
+            .to_utc();
         let run = RunDir::create(dir.path(), now).unwrap();
         assert!(run.id.starts_with("20260122T100000Z-"), "{}", run.id);
         assert!(validate_id(&run.id).is_ok());
         assert!(validate_id("../etc").is_err());
-        assert!(RunDir::open(dir.path(), "nope").unwrap_err().to_string().contains("unknown run nope"));
+        assert!(
+            RunDir::open(dir.path(), "nope")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown run nope")
+        );
     }
 }

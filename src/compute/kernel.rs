@@ -37,7 +37,10 @@ impl Windows {
     /// Contributing dates of `w`, newest first.
     pub fn contributing(&self, w: &Window) -> impl Iterator<Item = i32> + '_ {
         let end = w.end as usize;
-        self.game_dates[end - w.found as usize..end].iter().rev().copied()
+        self.game_dates[end - w.found as usize..end]
+            .iter()
+            .rev()
+            .copied()
     }
 }
 
@@ -54,7 +57,10 @@ pub fn compute_windows(features: &[(u32, i32)], games: &[(u32, i32)], players: u
             sweep(p as u32, feats, games, base)
         })
         .collect();
-    Windows { records, game_dates }
+    Windows {
+        records,
+        game_dates,
+    }
 }
 
 /// The sweep for one player: `features` and `games` sorted ascending.
@@ -144,7 +150,13 @@ mod tests {
 
     #[test]
     fn window_bounds_are_inclusive_below_and_exclusive_at_d() {
-        let games = [(0, 1000), (0, 1000 - 60), (0, 1000 - 61), (0, 1000 - 365), (0, 1000 - 366)];
+        let games = [
+            (0, 1000),
+            (0, 1000 - 60),
+            (0, 1000 - 61),
+            (0, 1000 - 365),
+            (0, 1000 - 366),
+        ];
         let w = compute_windows(&[(0, 1000)], &games, 1);
         let r = w.records[0];
         // D itself and anything older than 365 days are out; D-60 is in the 60-day window.

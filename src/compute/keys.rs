@@ -23,9 +23,17 @@ pub struct KeyArrays {
 pub fn key_arrays(batch: &RecordBatch, location: &str) -> Result<KeyArrays> {
     let players = column(batch, PLAYER_LOOKUP, location)?;
     let players = match players.data_type() {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => cast_to(players, &DataType::Utf8)?,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+            cast_to(players, &DataType::Utf8)?
+        }
         DataType::Dictionary(_, v)
-            if matches!(v.as_ref(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => cast_to(players, &DataType::Utf8)?,
+            if matches!(
+                v.as_ref(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            ) =>
+        {
+            cast_to(players, &DataType::Utf8)?
+        }
         other => return Err(wrong_type(location, PLAYER_LOOKUP, other, "STRING")),
     };
     let dates = column(batch, GAME_DATE, location)?;
@@ -40,9 +48,18 @@ pub fn key_arrays(batch: &RecordBatch, location: &str) -> Result<KeyArrays> {
     })
 }
 
-fn column<'a>(batch: &'a RecordBatch, name: &str, location: &str) -> Result<&'a arrow::array::ArrayRef> {
+fn column<'a>(
+    batch: &'a RecordBatch,
+    name: &str,
+    location: &str,
+) -> Result<&'a arrow::array::ArrayRef> {
     batch.column_by_name(name).ok_or_else(|| {
-        let names: Vec<_> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+        let names: Vec<_> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
         Error::input(format!(
             "{location}: missing column `{name}` (columns present: {})",
             names.join(", ")
@@ -99,7 +116,11 @@ pub fn feature_pairs<'a>(
     for a in arrays {
         for i in 0..a.players.len() {
             if a.players.is_null(i) || a.dates.is_null(i) {
-                let name = if a.players.is_null(i) { PLAYER_LOOKUP } else { GAME_DATE };
+                let name = if a.players.is_null(i) {
+                    PLAYER_LOOKUP
+                } else {
+                    GAME_DATE
+                };
                 let other = if a.players.is_null(i) {
                     format_date(&a.dates, i)
                 } else {

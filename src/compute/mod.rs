@@ -26,7 +26,9 @@ use serde::Serialize;
 
 use crate::completeness_column::CompletenessBuilder;
 use crate::error::{Error, Result};
-use crate::model::{GAME_DATE, HISTORICAL_COMPLETENESS, PLAYER_LOOKUP, completeness_type, date_to_days};
+use crate::model::{
+    GAME_DATE, HISTORICAL_COMPLETENESS, PLAYER_LOOKUP, completeness_type, date_to_days,
+};
 
 /// `player_lookup, game_date, historical_completeness`: the output of `compute`.
 pub fn results_schema() -> SchemaRef {
@@ -110,7 +112,11 @@ pub struct ComputeBuilder {
 
 impl ComputeBuilder {
     /// Read features and games from these Parquet files or directories; write `out`.
-    pub fn new(features: impl Into<PathBuf>, games: impl Into<PathBuf>, out: impl Into<PathBuf>) -> Self {
+    pub fn new(
+        features: impl Into<PathBuf>,
+        games: impl Into<PathBuf>,
+        out: impl Into<PathBuf>,
+    ) -> Self {
         ComputeBuilder {
             features: features.into(),
             games: games.into(),
@@ -139,7 +145,8 @@ impl ComputeBuilder {
         let ctx = crate::engine::session();
         let clock = Instant::now();
         let keys = [PLAYER_LOOKUP, GAME_DATE];
-        let features = crate::engine::read_parquet(&ctx, &self.features, &keys, "features input").await?;
+        let features =
+            crate::engine::read_parquet(&ctx, &self.features, &keys, "features input").await?;
         let games = crate::engine::read_parquet(&ctx, &self.games, &keys, "games input").await?;
         let mut metrics = ComputeMetrics {
             num_feature_rows: features.iter().map(|b| b.num_rows()).sum(),

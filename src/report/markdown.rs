@@ -6,7 +6,10 @@ use super::Report;
 
 pub fn render(r: &Report) -> String {
     let mut s = String::new();
-    let range = r.range.map(|g| format!("{} → {}", g.start, g.end)).unwrap_or_default();
+    let range = r
+        .range
+        .map(|g| format!("{} → {}", g.start, g.end))
+        .unwrap_or_default();
     let mode = if r.dry_run { "dry run" } else { "applied" };
     let _ = writeln!(s, "# historical_completeness backfill {range} ({mode})\n");
     let _ = writeln!(s, "Run `{}`.\n", r.run_id);
@@ -41,24 +44,53 @@ pub fn render(r: &Report) -> String {
         c.computed
     );
     if let Some(m) = &r.merge {
-        let version = m.table_version.map(|v| v.to_string()).unwrap_or_else(|| "none (nothing to write)".into());
-        let _ = writeln!(s, "Merge: {} rows written, {} conflicts, Delta version {version}.\n", m.rows_written, m.conflicts);
+        let version = m
+            .table_version
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "none (nothing to write)".into());
+        let _ = writeln!(
+            s,
+            "Merge: {} rows written, {} conflicts, Delta version {version}.\n",
+            m.rows_written, m.conflicts
+        );
     }
     let _ = writeln!(s, "## By date\n");
-    let _ = writeln!(s, "| game_date | total | added | changed | skipped | complete | incomplete | bootstrap |");
+    let _ = writeln!(
+        s,
+        "| game_date | total | added | changed | skipped | complete | incomplete | bootstrap |"
+    );
     let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
     for d in &r.by_date {
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} | {} | {} | {} |",
-            d.game_date, d.total, d.added, d.changed, d.skipped, d.complete, d.incomplete, d.bootstrap
+            d.game_date,
+            d.total,
+            d.added,
+            d.changed,
+            d.skipped,
+            d.complete,
+            d.incomplete,
+            d.bootstrap
         );
     }
     if !r.examples.is_empty() {
         let _ = writeln!(s, "\n## Examples\n");
         for e in &r.examples {
-            let before = e.before.as_ref().map(short).unwrap_or_else(|| "NULL".into());
-            let _ = writeln!(s, "- `{}` {} ({}): {} → {}", e.player_lookup, e.game_date, e.kind, before, short(&e.after));
+            let before = e
+                .before
+                .as_ref()
+                .map(short)
+                .unwrap_or_else(|| "NULL".into());
+            let _ = writeln!(
+                s,
+                "- `{}` {} ({}): {} → {}",
+                e.player_lookup,
+                e.game_date,
+                e.kind,
+                before,
+                short(&e.after)
+            );
         }
     }
     s

@@ -10,7 +10,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -20,15 +20,27 @@ pub fn thousands(n: u64) -> String {
 
 pub fn render(r: &Report) -> String {
     let mut s = String::new();
-    let range = r.range.map(|g| format!("{} → {}", g.start, g.end)).unwrap_or_default();
+    let range = r
+        .range
+        .map(|g| format!("{} → {}", g.start, g.end))
+        .unwrap_or_default();
     let mode = if r.dry_run { "dry run" } else { "applied" };
-    let _ = writeln!(s, "historical_completeness {range} ({mode}, run {})", r.run_id);
+    let _ = writeln!(
+        s,
+        "historical_completeness {range} ({mode}, run {})",
+        r.run_id
+    );
     let c = &r.records;
     let line = |s: &mut String, label: &str, n: u64, note: &str| {
         let _ = writeln!(s, "  {label:<22}{:>10}  {note}", thousands(n));
     };
     line(&mut s, "records in range", c.in_range, "");
-    line(&mut s, "skipped (bootstrap)", c.skipped_bootstrap, "first 14 days of a season; --include-bootstrap to cover them");
+    line(
+        &mut s,
+        "skipped (bootstrap)",
+        c.skipped_bootstrap,
+        "first 14 days of a season; --include-bootstrap to cover them",
+    );
     line(&mut s, "computed", c.computed, "");
     line(&mut s, "  added", c.added, "NULL → struct");
     line(&mut s, "  changed", c.changed, "");
@@ -38,7 +50,11 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(
             s,
             "  fields changed: games_found {}, games_expected {}, is_complete {}, is_bootstrap {}, contributing_game_dates {}",
-            f.games_found, f.games_expected, f.is_complete, f.is_bootstrap, f.contributing_game_dates
+            f.games_found,
+            f.games_expected,
+            f.is_complete,
+            f.is_bootstrap,
+            f.contributing_game_dates
         );
     }
     let a = &r.after;
@@ -54,12 +70,23 @@ pub fn render(r: &Report) -> String {
     );
     if let Some(e) = r.examples.iter().find(|e| e.kind == "changed") {
         let before = e.before.as_ref().map(short).unwrap_or_default();
-        let _ = writeln!(s, "  e.g. {} {}: {} → {}", e.player_lookup, e.game_date, before, short(&e.after));
+        let _ = writeln!(
+            s,
+            "  e.g. {} {}: {} → {}",
+            e.player_lookup,
+            e.game_date,
+            before,
+            short(&e.after)
+        );
     }
     if let Some(m) = &r.merge {
         match m.table_version {
             Some(v) => {
-                let _ = writeln!(s, "  merged: {} rows written in Delta version {v}", thousands(m.rows_written));
+                let _ = writeln!(
+                    s,
+                    "  merged: {} rows written in Delta version {v}",
+                    thousands(m.rows_written)
+                );
             }
             None => {
                 let _ = writeln!(s, "  merged: nothing to write, no commit");

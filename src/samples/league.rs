@@ -332,7 +332,7 @@ impl Builder {
         }
     }
 
-    /// Short injuries for everyone on a roster this season, and about a dozen long ones.
+    /// Short injuries for everyone on a roster this season, and 14–20 long ones.
     fn injuries(&mut self, season: &Season) {
         let players = self.season_players(season);
         for &p in &players {
@@ -348,7 +348,7 @@ impl Builder {
                 self.injure(p, from, days, InjuryKind::Short);
             }
         }
-        for _ in 0..self.rng.random_range(10..=14) {
+        for _ in 0..self.rng.random_range(14..=20) {
             let p = *players.choose(&mut self.rng).expect("rosters are filled");
             let from = self.random_date(ymd(season.year, 11, 10), ymd(season.year + 1, 3, 10));
             let days = self.rng.random_range(21..=70);

@@ -167,7 +167,10 @@ pub struct SampleMetrics {
 }
 
 /// Generate the sample data and write it as three Delta tables under `out`.
-pub async fn write_samples(out: &Path, options: &crate::samples::SampleOptions) -> Result<SampleMetrics> {
+pub async fn write_samples(
+    out: &Path,
+    options: &crate::samples::SampleOptions,
+) -> Result<SampleMetrics> {
     use crate::model::{FEATURES_TABLE, GAME_DATE, GAMES_TABLE, SCHEDULE_TABLE};
     let warehouse = LocalWarehouse::create(&out.display().to_string())?;
     for table in [FEATURES_TABLE, GAMES_TABLE, SCHEDULE_TABLE] {
@@ -183,7 +186,8 @@ pub async fn write_samples(out: &Path, options: &crate::samples::SampleOptions) 
     let mut days = std::collections::BTreeSet::new();
     for b in &data.features {
         let dates = arrow::array::AsArray::as_primitive::<arrow::datatypes::Date32Type>(
-            b.column_by_name(GAME_DATE).expect("features have game_date"),
+            b.column_by_name(GAME_DATE)
+                .expect("features have game_date"),
         );
         days.extend(dates.values().iter().copied());
     }
@@ -193,8 +197,12 @@ pub async fn write_samples(out: &Path, options: &crate::samples::SampleOptions) 
         num_game_rows: rows(&data.games),
         num_schedule_rows: rows(&data.schedule),
     };
-    warehouse.create_table(FEATURES_TABLE, data.features, &[GAME_DATE]).await?;
+    warehouse
+        .create_table(FEATURES_TABLE, data.features, &[GAME_DATE])
+        .await?;
     warehouse.create_table(GAMES_TABLE, data.games, &[]).await?;
-    warehouse.create_table(SCHEDULE_TABLE, data.schedule, &[]).await?;
+    warehouse
+        .create_table(SCHEDULE_TABLE, data.schedule, &[])
+        .await?;
     Ok(metrics)
 }

@@ -31,9 +31,16 @@ fn backfill(wh: &Path, runs: &Path, args: &[&str]) -> serde_json::Value {
 
 /// Game rows of the sample warehouse, by player, for the oracle.
 fn games_by_player(wh: &Path) -> HashMap<String, Vec<GameRow>> {
-    let games = read_table(&wh.join(completeness::model::GAMES_TABLE), None, "player_lookup, game_date");
+    let games = read_table(
+        &wh.join(completeness::model::GAMES_TABLE),
+        None,
+        "player_lookup, game_date",
+    );
     let mut by: HashMap<String, Vec<GameRow>> = HashMap::new();
-    for (p, d) in strings(&games, "player_lookup").into_iter().zip(dates(&games, "game_date")) {
+    for (p, d) in strings(&games, "player_lookup")
+        .into_iter()
+        .zip(dates(&games, "game_date"))
+    {
         if let Some(p) = p.clone() {
             by.entry(p.clone()).or_default().push((Some(p), d));
         }
@@ -51,28 +58,53 @@ fn dry_run_then_january_then_full_range_then_rerun() {
     let before = file_snapshot(&wh);
 
     // 1. A dry run touches no file of the warehouse.
-    let report = backfill(&wh, &runs, &["--start", "2026-01-01", "--end", "2026-01-22", "--dry-run"]);
-    assert!(file_snapshot(&wh) == before, "a dry run changed the warehouse");
+    let report = backfill(
+        &wh,
+        &runs,
+        &["--start", "2026-01-01", "--end", "2026-01-22", "--dry-run"],
+    );
+    assert!(
+        file_snapshot(&wh) == before,
+        "a dry run changed the warehouse"
+    );
     assert_eq!(report["dry_run"], true);
-    assert!(report["records"]["added"].as_u64().unwrap() > 1000, "{report}");
+    assert!(
+        report["records"]["added"].as_u64().unwrap() > 1000,
+        "{report}"
+    );
 
     // 2. January: exactly one new version.
-    let report = backfill(&wh, &runs, &["--start", "2026-01-01", "--end", "2026-01-22"]);
+    let report = backfill(
+        &wh,
+        &runs,
+        &["--start", "2026-01-01", "--end", "2026-01-22"],
+    );
     assert_eq!(delta_versions(&table), v0 + 1);
     assert_eq!(report["merge"]["conflicts"], 0);
     let written = report["merge"]["rows_written"].as_u64().unwrap();
     let r = &report["records"];
-    assert_eq!(written, r["added"].as_u64().unwrap() + r["changed"].as_u64().unwrap());
+    assert_eq!(
+        written,
+        r["added"].as_u64().unwrap() + r["changed"].as_u64().unwrap()
+    );
 
     // 3. The full range: one more.
-    let report = backfill(&wh, &runs, &["--start", "2024-10-22", "--end", "2026-01-22"]);
+    let report = backfill(
+        &wh,
+        &runs,
+        &["--start", "2024-10-22", "--end", "2026-01-22"],
+    );
     assert_eq!(delta_versions(&table), v0 + 2);
     assert!(report["records"]["skipped_bootstrap"].as_u64().unwrap() > 0);
 
     check_table_against_oracle(&wh, (d("2024-10-22"), d("2026-01-22")));
 
     // 4. A third identical run: no version, nothing added or changed.
-    let report = backfill(&wh, &runs, &["--start", "2024-10-22", "--end", "2026-01-22"]);
+    let report = backfill(
+        &wh,
+        &runs,
+        &["--start", "2024-10-22", "--end", "2026-01-22"],
+    );
     assert_eq!(delta_versions(&table), v0 + 2);
     assert_eq!(report["records"]["added"], 0);
     assert_eq!(report["records"]["changed"], 0);
@@ -87,21 +119,42 @@ fn check_table_against_oracle(wh: &Path, range: (NaiveDate, NaiveDate)) {
     let order = "game_date, player_lookup";
     let before = read_table(&table, Some(0), order);
     let after = read_table(&table, None, order);
-    assert_eq!(before.num_rows(), after.num_rows(), "records inserted or deleted");
+    assert_eq!(
+        before.num_rows(),
+        after.num_rows(),
+        "records inserted or deleted"
+    );
     for field in before.schema().fields() {
         let name = field.name();
         if name == "historical_completeness" || name == "updated_at" {
             continue;
         }
-        let (a, b) = (before.column_by_name(name).unwrap(), after.column_by_name(name).unwrap());
+        let (a, b) = (
+            before.column_by_name(name).unwrap(),
+            after.column_by_name(name).unwrap(),
+        );
         assert!(a.as_ref() == b.as_ref(), "column {name} changed");
     }
     let games = games_by_player(wh);
     let calendar = season_calendar(wh);
     let players = strings(&after, "player_lookup");
     let days = dates(&after, "game_date");
-    let old = CompletenessColumn::try_new(before.column_by_name("historical_completeness").unwrap().as_ref(), "before").unwrap();
-    let new = CompletenessColumn::try_new(after.column_by_name("historical_completeness").unwrap().as_ref(), "after").unwrap();
+    let old = CompletenessColumn::try_new(
+        before
+            .column_by_name("historical_completeness")
+            .unwrap()
+            .as_ref(),
+        "before",
+    )
+    .unwrap();
+    let new = CompletenessColumn::try_new(
+        after
+            .column_by_name("historical_completeness")
+            .unwrap()
+            .as_ref(),
+        "after",
+    )
+    .unwrap();
     let (old_at, new_at) = (micros(&before, "updated_at"), micros(&after, "updated_at"));
     let mut checked = 0;
     for i in 0..after.num_rows() {
@@ -112,22 +165,36 @@ fn check_table_against_oracle(wh: &Path, range: (NaiveDate, NaiveDate)) {
             assert_eq!(new.get(i).as_ref(), Some(&expected), "{p} {day}");
             checked += 1;
         } else {
-            assert_eq!(new.get(i), old.get(i), "{p} {day} is outside the run but changed");
+            assert_eq!(
+                new.get(i),
+                old.get(i),
+                "{p} {day} is outside the run but changed"
+            );
         }
-        assert_eq!(old.get(i) != new.get(i), old_at[i] != new_at[i], "{p} {day}: updated_at must change exactly with the struct");
+        assert_eq!(
+            old.get(i) != new.get(i),
+            old_at[i] != new_at[i],
+            "{p} {day}: updated_at must change exactly with the struct"
+        );
     }
     assert!(checked > 30_000, "only {checked} records checked");
 }
 
 fn season_calendar(wh: &Path) -> SeasonCalendar {
-    let schedule = read_table(&wh.join(completeness::model::SCHEDULE_TABLE), None, "game_date");
+    let schedule = read_table(
+        &wh.join(completeness::model::SCHEDULE_TABLE),
+        None,
+        "game_date",
+    );
     let types = strings(&schedule, "season_type");
     let days = dates(&schedule, "game_date");
     let mut starts = std::collections::BTreeMap::new();
     for (t, day) in types.iter().zip(days) {
         if t.as_deref() == Some("Regular Season") {
             let day = day.unwrap();
-            starts.entry(completeness::dates::season_year(day)).or_insert(day);
+            starts
+                .entry(completeness::dates::season_year(day))
+                .or_insert(day);
         }
     }
     SeasonCalendar::from_schedule(starts)
@@ -142,7 +209,14 @@ fn terminal_summary_of_a_dry_run() {
         .arg(&wh)
         .arg("--run-dir")
         .arg(dir.path().join("runs"))
-        .args(["backfill", "--start", "2026-01-01", "--end", "2026-01-22", "--dry-run"])
+        .args([
+            "backfill",
+            "--start",
+            "2026-01-01",
+            "--end",
+            "2026-01-22",
+            "--dry-run",
+        ])
         .assert()
         .success()
         .stdout(contains("records in range"))

@@ -11,10 +11,19 @@ use crate::support::{cli, copy_of_samples, file_snapshot};
 
 fn write(path: &Path, columns: Vec<(&str, ArrayRef)>) {
     let schema = Arc::new(Schema::new(
-        columns.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect::<Vec<_>>(),
+        columns
+            .iter()
+            .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+            .collect::<Vec<_>>(),
     ));
-    let batch = RecordBatch::try_new(schema.clone(), columns.into_iter().map(|(_, a)| a).collect()).unwrap();
-    let mut w = parquet::arrow::ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        columns.into_iter().map(|(_, a)| a).collect(),
+    )
+    .unwrap();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None)
+            .unwrap();
     w.write(&batch).unwrap();
     w.close().unwrap();
 }
@@ -29,7 +38,13 @@ fn dates(v: Vec<i32>) -> ArrayRef {
 
 fn good_games(dir: &Path) -> std::path::PathBuf {
     let p = dir.join("games.parquet");
-    write(&p, vec![("player_lookup", players(vec![Some("a")])), ("game_date", dates(vec![20000]))]);
+    write(
+        &p,
+        vec![
+            ("player_lookup", players(vec![Some("a")])),
+            ("game_date", dates(vec![20000])),
+        ],
+    );
     p
 }
 
@@ -55,15 +70,31 @@ fn compute_fails(dir: &Path, features: &Path, message: &str) {
 fn features_without_game_date() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("features.parquet");
-    write(&f, vec![("player_lookup", players(vec![Some("a")])), ("gamedate", dates(vec![20000]))]);
-    compute_fails(dir.path(), &f, "missing column `game_date` (columns present: player_lookup, gamedate)");
+    write(
+        &f,
+        vec![
+            ("player_lookup", players(vec![Some("a")])),
+            ("gamedate", dates(vec![20000])),
+        ],
+    );
+    compute_fails(
+        dir.path(),
+        &f,
+        "missing column `game_date` (columns present: player_lookup, gamedate)",
+    );
 }
 
 #[test]
 fn game_date_as_a_string_column() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("features.parquet");
-    write(&f, vec![("player_lookup", players(vec![Some("a")])), ("game_date", players(vec![Some("2025-01-01")]))]);
+    write(
+        &f,
+        vec![
+            ("player_lookup", players(vec![Some("a")])),
+            ("game_date", players(vec![Some("2025-01-01")])),
+        ],
+    );
     compute_fails(dir.path(), &f, "column `game_date` has type");
 }
 
@@ -71,15 +102,31 @@ fn game_date_as_a_string_column() {
 fn null_player_lookup_in_features() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("features.parquet");
-    write(&f, vec![("player_lookup", players(vec![Some("a"), None])), ("game_date", dates(vec![20000, 20001]))]);
-    compute_fails(dir.path(), &f, "NULL player_lookup in feature record at row 1 (game_date 2024-10-04)");
+    write(
+        &f,
+        vec![
+            ("player_lookup", players(vec![Some("a"), None])),
+            ("game_date", dates(vec![20000, 20001])),
+        ],
+    );
+    compute_fails(
+        dir.path(),
+        &f,
+        "NULL player_lookup in feature record at row 1 (game_date 2024-10-05)",
+    );
 }
 
 #[test]
 fn truncated_parquet() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("features.parquet");
-    write(&f, vec![("player_lookup", players(vec![Some("a")])), ("game_date", dates(vec![20000]))]);
+    write(
+        &f,
+        vec![
+            ("player_lookup", players(vec![Some("a")])),
+            ("game_date", dates(vec![20000])),
+        ],
+    );
     let bytes = std::fs::read(&f).unwrap();
     std::fs::write(&f, &bytes[..bytes.len() / 2]).unwrap();
     compute_fails(dir.path(), &f, "not a readable Parquet file");
@@ -132,10 +179,21 @@ fn warehouse_without_feature_table() {
         .arg(&wh)
         .arg("--run-dir")
         .arg(&runs)
-        .args(["backfill", "--start", "2026-01-01", "--end", "2026-01-22", "--dry-run"])
+        .args([
+            "backfill",
+            "--start",
+            "2026-01-01",
+            "--end",
+            "2026-01-22",
+            "--dry-run",
+        ])
         .assert()
         .code(2)
         .stderr(contains("no Delta table at"))
         .stderr(contains("nba_predictions/ml_feature_store_v2"));
-    assert_eq!(std::fs::read_dir(&wh).unwrap().count(), 0, "nothing written in the warehouse");
+    assert_eq!(
+        std::fs::read_dir(&wh).unwrap().count(),
+        0,
+        "nothing written in the warehouse"
+    );
 }

@@ -34,7 +34,9 @@ fn row_rewritten_after_export_is_left_alone_and_reported() {
         let url = url::Url::from_directory_path(&table).unwrap();
         let t = deltalake::open_table(url).await.unwrap();
         t.update()
-            .with_predicate(format!("player_lookup = '{player}' AND game_date = '{day}'"))
+            .with_predicate(format!(
+                "player_lookup = '{player}' AND game_date = '{day}'"
+            ))
             .with_update("updated_at", format!("CAST('{stamp}' AS TIMESTAMP)"))
             .await
             .unwrap();
@@ -58,9 +60,17 @@ fn row_rewritten_after_export_is_left_alone_and_reported() {
     let players = strings(&after, "player_lookup");
     let days = dates(&after, "game_date");
     let at = micros(&after, "updated_at");
-    let i = (0..after.num_rows()).find(|&i| players[i].as_deref() == Some(player.as_str()) && days[i] == Some(day)).unwrap();
-    let expected = chrono::DateTime::parse_from_rfc3339(stamp).unwrap().timestamp_micros();
-    assert_eq!(at[i], Some(expected), "the concurrent write was overwritten");
+    let i = (0..after.num_rows())
+        .find(|&i| players[i].as_deref() == Some(player.as_str()) && days[i] == Some(day))
+        .unwrap();
+    let expected = chrono::DateTime::parse_from_rfc3339(stamp)
+        .unwrap()
+        .timestamp_micros();
+    assert_eq!(
+        at[i],
+        Some(expected),
+        "the concurrent write was overwritten"
+    );
 
     // The next run picks the row up.
     cli()
@@ -77,7 +87,10 @@ fn row_rewritten_after_export_is_left_alone_and_reported() {
 
 fn read_parquet_file(path: &std::path::Path) -> arrow::array::RecordBatch {
     let file = std::fs::File::open(path).unwrap();
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
     let batches: Vec<_> = reader.map(|b| b.unwrap()).collect();
     arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap()
 }

@@ -25,32 +25,81 @@ fn keys_batch(rows: &[GameRow]) -> RecordBatch {
         Field::new("game_date", DataType::Date32, true),
         Field::new("ignored", DataType::Utf8, true),
     ]));
-    let players: ArrayRef = Arc::new(StringArray::from(rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>()));
-    let dates: ArrayRef = Arc::new(Date32Array::from(rows.iter().map(|r| r.1.map(date_to_days)).collect::<Vec<_>>()));
+    let players: ArrayRef = Arc::new(StringArray::from(
+        rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>(),
+    ));
+    let dates: ArrayRef = Arc::new(Date32Array::from(
+        rows.iter()
+            .map(|r| r.1.map(date_to_days))
+            .collect::<Vec<_>>(),
+    ));
     let extra: ArrayRef = Arc::new(StringArray::from(vec![Some("x"); rows.len()]));
     RecordBatch::try_new(schema, vec![players, dates, extra]).unwrap()
 }
 
 /// Run the fast path and decode its output.
-fn fast(features: &[(String, NaiveDate)], games: &[GameRow]) -> Vec<(String, NaiveDate, completeness::model::HistoricalCompleteness)> {
-    let f: Vec<GameRow> = features.iter().map(|(p, d)| (Some(p.clone()), Some(*d))).collect();
+fn fast(
+    features: &[(String, NaiveDate)],
+    games: &[GameRow],
+) -> Vec<(
+    String,
+    NaiveDate,
+    completeness::model::HistoricalCompleteness,
+)> {
+    let f: Vec<GameRow> = features
+        .iter()
+        .map(|(p, d)| (Some(p.clone()), Some(*d)))
+        .collect();
     // Split games over two batches to exercise multi-batch input.
     let (g1, g2) = games.split_at(games.len() / 2);
-    let out = compute_batches(&[keys_batch(&f)], &[keys_batch(g1), keys_batch(g2)], (None, None), ("features", "games")).unwrap();
-    let players = out.column(0).as_any().downcast_ref::<StringArray>().unwrap();
-    let dates = out.column(1).as_any().downcast_ref::<Date32Array>().unwrap();
+    let out = compute_batches(
+        &[keys_batch(&f)],
+        &[keys_batch(g1), keys_batch(g2)],
+        (None, None),
+        ("features", "games"),
+    )
+    .unwrap();
+    let players = out
+        .column(0)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
+    let dates = out
+        .column(1)
+        .as_any()
+        .downcast_ref::<Date32Array>()
+        .unwrap();
     let structs = CompletenessColumn::try_new(out.column(2).as_ref(), "out").unwrap();
     (0..out.num_rows())
-        .map(|i| (players.value(i).to_string(), days_to_date(dates.value(i)), structs.get(i).expect("never NULL")))
+        .map(|i| {
+            (
+                players.value(i).to_string(),
+                days_to_date(dates.value(i)),
+                structs.get(i).expect("never NULL"),
+            )
+        })
         .collect()
 }
 
 /// The oracle's answer: one row per distinct key, sorted by (game_date, player_lookup).
-fn naive(features: &[(String, NaiveDate)], games: &[GameRow]) -> Vec<(String, NaiveDate, completeness::model::HistoricalCompleteness)> {
-    let mut keys: Vec<(NaiveDate, String)> = features.iter().map(|(p, d)| (*d, p.clone())).collect();
+fn naive(
+    features: &[(String, NaiveDate)],
+    games: &[GameRow],
+) -> Vec<(
+    String,
+    NaiveDate,
+    completeness::model::HistoricalCompleteness,
+)> {
+    let mut keys: Vec<(NaiveDate, String)> =
+        features.iter().map(|(p, d)| (*d, p.clone())).collect();
     keys.sort();
     keys.dedup();
-    keys.into_iter().map(|(d, p)| { let v = oracle(&p, d, games); (p, d, v) }).collect()
+    keys.into_iter()
+        .map(|(d, p)| {
+            let v = oracle(&p, d, games);
+            (p, d, v)
+        })
+        .collect()
 }
 
 fn player() -> impl Strategy<Value = String> {

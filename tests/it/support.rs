@@ -10,7 +10,9 @@ use completeness::model::days_to_date;
 
 /// The committed sample warehouse.
 pub fn sample_warehouse() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples").join("warehouse")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data-samples")
+        .join("warehouse")
 }
 
 /// A private copy of the sample warehouse.
@@ -43,7 +45,10 @@ pub fn file_snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                out.insert(path.strip_prefix(root).unwrap().to_path_buf(), std::fs::read(&path).unwrap());
+                out.insert(
+                    path.strip_prefix(root).unwrap().to_path_buf(),
+                    std::fs::read(&path).unwrap(),
+                );
             }
         }
     }
@@ -54,7 +59,13 @@ pub fn file_snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 pub fn delta_versions(table: &Path) -> usize {
     std::fs::read_dir(table.join("_delta_log"))
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "json")
+        })
         .count()
 }
 
@@ -65,14 +76,22 @@ pub fn features_table(warehouse: &Path) -> PathBuf {
 /// The `completeness` binary with a hermetic environment.
 pub fn cli() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("completeness").unwrap();
-    for var in ["COMPLETENESS_WAREHOUSE", "COMPLETENESS_RUN_DIR", "COMPLETENESS_CONFIG", "GOOGLE_APPLICATION_CREDENTIALS"] {
+    for var in [
+        "COMPLETENESS_WAREHOUSE",
+        "COMPLETENESS_RUN_DIR",
+        "COMPLETENESS_CONFIG",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+    ] {
         cmd.env_remove(var);
     }
     cmd
 }
 
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 /// All rows of a Delta table (at `version`, or the latest), sorted by `order_by`.
@@ -85,8 +104,12 @@ pub fn read_table(table: &Path, version: Option<u64>, order_by: &str) -> RecordB
         };
         let ctx = datafusion::prelude::SessionContext::new();
         t.update_datafusion_session(&ctx.state()).unwrap();
-        ctx.register_table("t", t.table_provider().await.unwrap()).unwrap();
-        let df = ctx.sql(&format!("SELECT * FROM t ORDER BY {order_by}")).await.unwrap();
+        ctx.register_table("t", t.table_provider().await.unwrap())
+            .unwrap();
+        let df = ctx
+            .sql(&format!("SELECT * FROM t ORDER BY {order_by}"))
+            .await
+            .unwrap();
         let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
         let batches = df.collect().await.unwrap();
         concat_batches(&schema, &batches).unwrap()
@@ -95,19 +118,35 @@ pub fn read_table(table: &Path, version: Option<u64>, order_by: &str) -> RecordB
 
 /// `player_lookup` values of a batch as strings (whatever string type DataFusion chose).
 pub fn strings(batch: &RecordBatch, column: &str) -> Vec<Option<String>> {
-    let a = arrow::compute::cast(batch.column_by_name(column).unwrap(), &arrow::datatypes::DataType::Utf8).unwrap();
+    let a = arrow::compute::cast(
+        batch.column_by_name(column).unwrap(),
+        &arrow::datatypes::DataType::Utf8,
+    )
+    .unwrap();
     let a = a.as_string::<i32>();
-    (0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i).to_string())).collect()
+    (0..a.len())
+        .map(|i| (!a.is_null(i)).then(|| a.value(i).to_string()))
+        .collect()
 }
 
 pub fn dates(batch: &RecordBatch, column: &str) -> Vec<Option<NaiveDate>> {
-    let a = batch.column_by_name(column).unwrap().as_primitive::<arrow::datatypes::Date32Type>();
-    (0..a.len()).map(|i| (!a.is_null(i)).then(|| days_to_date(a.value(i)))).collect()
+    let a = batch
+        .column_by_name(column)
+        .unwrap()
+        .as_primitive::<arrow::datatypes::Date32Type>();
+    (0..a.len())
+        .map(|i| (!a.is_null(i)).then(|| days_to_date(a.value(i))))
+        .collect()
 }
 
 pub fn micros(batch: &RecordBatch, column: &str) -> Vec<Option<i64>> {
-    let a = batch.column_by_name(column).unwrap().as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
-    (0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i))).collect()
+    let a = batch
+        .column_by_name(column)
+        .unwrap()
+        .as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
+    (0..a.len())
+        .map(|i| (!a.is_null(i)).then(|| a.value(i)))
+        .collect()
 }
 
 pub fn d(s: &str) -> NaiveDate {
