@@ -13,11 +13,7 @@ use crate::oracle::{GameRow, oracle};
 use crate::support::*;
 
 fn backfill(wh: &Path, runs: &Path, args: &[&str]) -> serde_json::Value {
-    let out = cli()
-        .arg("--warehouse")
-        .arg(wh)
-        .arg("--run-dir")
-        .arg(runs)
+    let out = cli_at(wh, runs)
         .arg("--json")
         .arg("backfill")
         .args(args)
@@ -204,11 +200,7 @@ fn season_calendar(wh: &Path) -> SeasonCalendar {
 fn terminal_summary_of_a_dry_run() {
     let dir = tempfile::tempdir().unwrap();
     let wh = copy_of_samples(dir.path());
-    cli()
-        .arg("--warehouse")
-        .arg(&wh)
-        .arg("--run-dir")
-        .arg(dir.path().join("runs"))
+    cli_at(&wh, &dir.path().join("runs"))
         .args([
             "backfill",
             "--start",

@@ -7,7 +7,7 @@ use arrow::array::{ArrayRef, Date32Array, RecordBatch, StringArray};
 use arrow::datatypes::{Field, Schema};
 use predicates::str::contains;
 
-use crate::support::{cli, copy_of_samples, file_snapshot};
+use crate::support::{cli, cli_at, copy_of_samples, file_snapshot};
 
 fn write(path: &Path, columns: Vec<(&str, ArrayRef)>) {
     let schema = Arc::new(Schema::new(
@@ -138,11 +138,7 @@ fn backfill_fails(args: &[&str], message: &str) {
     let wh = copy_of_samples(dir.path());
     let before = file_snapshot(&wh);
     let runs = dir.path().join("runs");
-    cli()
-        .arg("--warehouse")
-        .arg(&wh)
-        .arg("--run-dir")
-        .arg(&runs)
+    cli_at(&wh, &runs)
         .arg("backfill")
         .args(args)
         .assert()
@@ -174,11 +170,7 @@ fn warehouse_without_feature_table() {
     let wh = dir.path().join("empty-warehouse");
     std::fs::create_dir_all(&wh).unwrap();
     let runs = dir.path().join("runs");
-    cli()
-        .arg("--warehouse")
-        .arg(&wh)
-        .arg("--run-dir")
-        .arg(&runs)
+    cli_at(&wh, &runs)
         .args([
             "backfill",
             "--start",

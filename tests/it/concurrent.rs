@@ -44,11 +44,7 @@ fn row_rewritten_after_export_is_left_alone_and_reported() {
     let version_before_merge = delta_versions(&table);
 
     // The merge skips it, says so, and exits 1.
-    cli()
-        .arg("--warehouse")
-        .arg(&wh)
-        .arg("--run-dir")
-        .arg(&runs)
+    cli_at(&wh, &runs)
         .args(["merge", "--run", &outcome.run_id])
         .assert()
         .code(1)
@@ -73,11 +69,7 @@ fn row_rewritten_after_export_is_left_alone_and_reported() {
     );
 
     // The next run picks the row up.
-    cli()
-        .arg("--warehouse")
-        .arg(&wh)
-        .arg("--run-dir")
-        .arg(&runs)
+    cli_at(&wh, &runs)
         .args(["backfill", "--start", "2026-01-01", "--end", "2026-01-22"])
         .assert()
         .success();

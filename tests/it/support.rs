@@ -152,3 +152,13 @@ pub fn micros(batch: &RecordBatch, column: &str) -> Vec<Option<i64>> {
 pub fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
+
+/// The binary pointed at a warehouse and a run-directory root.
+pub fn cli_at(warehouse: &Path, runs: &Path) -> assert_cmd::Command {
+    let mut cmd = cli();
+    cmd.arg("--warehouse")
+        .arg(warehouse)
+        .arg("--run-dir")
+        .arg(runs);
+    cmd
+}
