@@ -80,6 +80,78 @@ pub enum Command {
     /// --include-bootstrap. Exit 1 when some rows were rewritten by someone else after
     /// the export (they are left alone; rerun to cover them).
     Backfill(BackfillArgs),
+
+    /// Ask the stored structs a question: daily summary, data gaps, cascade
+    ///
+    /// Every check prints a table (first rows, then a count of the rest), --json prints
+    /// everything, --sql prints the query (from queries/) instead of running it.
+    #[command(subcommand)]
+    Check(CheckCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CheckCommand {
+    /// Per game date: records with a struct, complete / incomplete / bootstrap, averages
+    ///
+    /// complete and bootstrap overlap (a bootstrap record can be complete); incomplete
+    /// means a data gap. Also counts the records in the window that have no struct yet.
+    Summary(SummaryArgs),
+
+    /// Data gaps: records neither complete nor bootstrap, worst first on the newest dates
+    Incomplete(IncompleteArgs),
+
+    /// Records that used DATE in their window: what to recompute after backfilling DATE
+    ///
+    /// Warns when DATE has no player_game_summary rows at all: such a date is in no
+    /// contributing list, so the records that may change are counted by window instead.
+    Cascade(CascadeArgs),
+}
+
+/// Flags every check takes.
+#[derive(Debug, Args)]
+pub struct CheckOutputArgs {
+    /// Print the SQL (with values filled in) instead of running it
+    #[arg(long)]
+    pub sql: bool,
+    /// Rows to show (terminal default 20; --json default all)
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// Number of days, ending on --end
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3653))]
+    pub days: u32,
+    /// Last game date of the summary
+    #[arg(long, value_parser = parse_date, default_value = "today")]
+    pub end: NaiveDate,
+    #[command(flatten)]
+    pub output: CheckOutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct IncompleteArgs {
+    /// First game date [default: 29 days before --end]
+    #[arg(long, value_parser = parse_date)]
+    pub start: Option<NaiveDate>,
+    /// Last game date
+    #[arg(long, value_parser = parse_date, default_value = "today")]
+    pub end: NaiveDate,
+    #[command(flatten)]
+    pub output: CheckOutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CascadeArgs {
+    /// The date whose upstream rows were (or will be) backfilled
+    #[arg(long, value_parser = parse_date)]
+    pub backfill_date: NaiveDate,
+    /// How many days after it to look at
+    #[arg(long, default_value_t = 21)]
+    pub forward_days: u32,
+    #[command(flatten)]
+    pub output: CheckOutputArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,9 +9,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::backfill::{BackfillBuilder, BackfillOutcome, Progress, StopAfter};
+use crate::check::Check;
 use crate::cli::{
-    BackfillArgs, Cli, Command, ComputeArgs, DiffArgs, GenerateArgs, MergeArgs, RangeArgs,
-    SamplesCommand,
+    BackfillArgs, CheckCommand, CheckOutputArgs, Cli, Command, ComputeArgs, DiffArgs, GenerateArgs,
+    MergeArgs, RangeArgs, SamplesCommand,
 };
 use crate::config::{FileConfig, Settings};
 use crate::dates::DateRange;
@@ -64,6 +65,7 @@ async fn dispatch(cli: Cli) -> Result<u8> {
         Command::Diff(args) => diff(args, &settings, &out).await,
         Command::Merge(args) => merge(args, &settings, &out).await,
         Command::Backfill(args) => backfill(args, &settings, &out).await,
+        Command::Check(command) => check(command, &settings, &out).await,
     }
 }
 
@@ -237,6 +239,63 @@ fn print_outcome(outcome: &BackfillOutcome, out: &Output) -> Result<u8> {
             "{conflicts} rows were not written because someone else changed them after the export; rerun the backfill for the same range to cover them"
         );
         return Ok(1);
+    }
+    Ok(0)
+}
+
+async fn check(command: CheckCommand, settings: &Settings, out: &Output) -> Result<u8> {
+    match command {
+        CheckCommand::Summary(a) => {
+            let check = crate::check::Summary::new(a.end, a.days)?;
+            let title = format!(
+                "Daily summary {} – {} (records with a struct, newest first)",
+                check.range.start, check.range.end
+            );
+            run_check(&check, &title, &a.output, settings, out).await
+        }
+        CheckCommand::Incomplete(a) => {
+            let start = a.start.unwrap_or(a.end - chrono::Days::new(29));
+            let check = crate::check::Incomplete {
+                range: DateRange::new(start, a.end)?,
+            };
+            let title = format!("Data gaps {start} – {}", a.end);
+            run_check(&check, &title, &a.output, settings, out).await
+        }
+        CheckCommand::Cascade(a) => {
+            let check = crate::check::Cascade::new(a.backfill_date, a.forward_days)?;
+            let title = format!("Records that used {}", a.backfill_date);
+            run_check(&check, &title, &a.output, settings, out).await
+        }
+    }
+}
+
+async fn run_check(
+    check: &impl Check,
+    title: &str,
+    args: &CheckOutputArgs,
+    settings: &Settings,
+    out: &Output,
+) -> Result<u8> {
+    if args.sql {
+        print!("{}", crate::check::render_sql(check));
+        return Ok(0);
+    }
+    let ctx = crate::check::session(&warehouse(settings)?).await?;
+    let output = check.run(&ctx).await?;
+    if out.json {
+        out.json(&output.to_json(args.limit.unwrap_or(usize::MAX))?);
+        return Ok(0);
+    }
+    println!("{title}");
+    print!(
+        "{}",
+        crate::check::table::render(&output.rows, args.limit.unwrap_or(20))?
+    );
+    for note in &output.notes {
+        println!("{note}");
+    }
+    for warning in &output.warnings {
+        eprintln!("warning: {warning}");
     }
     Ok(0)
 }

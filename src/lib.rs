@@ -5,7 +5,9 @@
 //! [`compute`]; the schemas in [`model`].
 
 pub mod backfill;
+pub mod check;
 pub mod cli;
+pub mod columns;
 pub mod commands;
 pub mod completeness_column;
 pub mod compute;
@@ -18,6 +20,7 @@ pub mod export;
 pub mod manifest;
 pub mod merge;
 pub mod model;
+pub mod queries;
 pub mod report;
 pub mod run_dir;
 pub mod samples;

@@ -1,0 +1,79 @@
+//! `check incomplete`: the data gaps (`v_incomplete_features`): records that are neither
+//! complete nor bootstrap, worst first on the newest dates.
+
+use std::collections::HashSet;
+
+use datafusion::prelude::SessionContext;
+use serde::Serialize;
+
+use super::{Check, CheckOutput};
+use crate::columns::{dates, i64s, strings};
+use crate::dates::DateRange;
+use crate::error::Result;
+use crate::queries::{Param, Query};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Incomplete {
+    pub range: DateRange,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct IncompleteTotals {
+    pub count: u64,
+    pub unique_dates: u64,
+    pub unique_players: u64,
+    pub total_games_missing: u64,
+}
+
+impl Incomplete {
+    fn params(&self) -> Vec<Param> {
+        vec![
+            Param::date("start", self.range.start),
+            Param::date("end", self.range.end),
+        ]
+    }
+}
+
+impl Check for Incomplete {
+    fn name(&self) -> &'static str {
+        "incomplete"
+    }
+
+    fn queries(&self) -> Vec<(Query, Vec<Param>)> {
+        vec![(Query::IncompleteRecords, self.params())]
+    }
+
+    async fn run(&self, ctx: &SessionContext) -> Result<CheckOutput> {
+        let rows = Query::IncompleteRecords.run(ctx, &self.params()).await?;
+        let totals = IncompleteTotals {
+            count: crate::columns::num_rows(&rows) as u64,
+            unique_dates: dates(&rows, "game_date")?
+                .into_iter()
+                .collect::<HashSet<_>>()
+                .len() as u64,
+            unique_players: strings(&rows, "player_lookup")?
+                .into_iter()
+                .collect::<HashSet<_>>()
+                .len() as u64,
+            total_games_missing: i64s(&rows, "games_missing")?
+                .into_iter()
+                .flatten()
+                .sum::<i64>() as u64,
+        };
+        let notes = vec![format!(
+            "{} incomplete records on {} dates, {} players, {} games missing in total",
+            totals.count, totals.unique_dates, totals.unique_players, totals.total_games_missing
+        )];
+        Ok(CheckOutput {
+            check: self.name(),
+            params: serde_json::json!({
+                "start": self.range.start.to_string(),
+                "end": self.range.end.to_string(),
+            }),
+            totals: serde_json::to_value(&totals).expect("serializes"),
+            notes,
+            warnings: Vec::new(),
+            rows,
+        })
+    }
+}

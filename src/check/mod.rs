@@ -1,0 +1,86 @@
+//! `check`: the operators' questions about the stored structs, answered with the SQL of
+//! `queries/` (see "The operator queries it replaces" in semantics.md).
+//!
+//! Each check is a small value holding its parameters. [`Check::queries`] lists the SQL
+//! it would run (what `--sql` prints); [`Check::run`] runs it and returns a
+//! [`CheckOutput`]: the rows, typed totals, and warnings for the operator.
+
+pub mod cascade;
+pub mod incomplete;
+pub mod summary;
+pub mod table;
+
+use arrow::array::RecordBatch;
+use datafusion::prelude::SessionContext;
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::model::{FEATURES_TABLE, GAMES_TABLE};
+use crate::queries::{Param, Query};
+use crate::warehouse::LocalWarehouse;
+
+pub use cascade::Cascade;
+pub use incomplete::Incomplete;
+pub use summary::Summary;
+
+/// A check's parameters and how to answer it.
+#[allow(async_fn_in_trait)]
+pub trait Check {
+    /// The name scripts see in the JSON (`"summary"`, …).
+    fn name(&self) -> &'static str;
+    /// The queries it runs, with their parameters, in order.
+    fn queries(&self) -> Vec<(Query, Vec<Param>)>;
+    /// Run against `ctx`, which has `features` and `games` registered.
+    async fn run(&self, ctx: &SessionContext) -> Result<CheckOutput>;
+}
+
+/// What a check found.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckOutput {
+    pub check: &'static str,
+    /// The check's parameters (dates as strings), for the record.
+    pub params: serde_json::Value,
+    pub totals: serde_json::Value,
+    /// Lines printed under the table (e.g. backfill progress).
+    pub notes: Vec<String>,
+    /// Things the operator must know (printed on stderr, kept in the JSON).
+    pub warnings: Vec<String>,
+    #[serde(skip)]
+    pub rows: Vec<RecordBatch>,
+}
+
+impl CheckOutput {
+    pub fn num_rows(&self) -> usize {
+        crate::columns::num_rows(&self.rows)
+    }
+
+    /// The JSON document `--json` prints: the output plus the first `limit` rows.
+    pub fn to_json(&self, limit: usize) -> Result<serde_json::Value> {
+        let mut doc = serde_json::to_value(self).expect("check output serializes");
+        let rows = table::json_rows(&self.rows, limit)?;
+        doc["rows_total"] = self.num_rows().into();
+        doc["rows"] = rows.into();
+        Ok(doc)
+    }
+}
+
+/// A session with the warehouse's feature table as `features` and player_game_summary
+/// as `games` (latest versions).
+pub async fn session(warehouse: &LocalWarehouse) -> Result<SessionContext> {
+    let ctx = crate::engine::session();
+    let features = warehouse.open_table(FEATURES_TABLE).await?;
+    warehouse.register(&ctx, "features", &features).await?;
+    let games = warehouse.open_table(GAMES_TABLE).await?;
+    warehouse.register(&ctx, "games", &games).await?;
+    Ok(ctx)
+}
+
+/// All the SQL a check would run, literals substituted, separated by blank lines.
+pub fn render_sql(check: &impl Check) -> String {
+    check
+        .queries()
+        .into_iter()
+        .map(|(q, params)| q.render(&params))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
