@@ -87,6 +87,33 @@ pub enum Command {
     /// everything, --sql prints the query (from queries/) instead of running it.
     #[command(subcommand)]
     Check(CheckCommand),
+
+    /// Recompute a few players' structs row by row and compare with the table
+    ///
+    /// Independent of the fast path: each player's player_game_summary rows are read and
+    /// the five fields rebuilt from their definition. Prints PASS/WARN/FAIL per field
+    /// and player; exit 1 when anything fails. The sample is seeded: rerun with the
+    /// printed --seed to check the same players again.
+    SpotCheck(SpotCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SpotCheckArgs {
+    /// Game date to check [default: the newest date with structs]
+    #[arg(long, value_parser = parse_date)]
+    pub date: Option<NaiveDate>,
+    /// How many random players
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub count: u64,
+    /// Check this player (repeatable) instead of a random sample
+    #[arg(long, value_name = "PLAYER_LOOKUP", conflicts_with = "all_players")]
+    pub player: Vec<String>,
+    /// Check every player with a struct on the date
+    #[arg(long)]
+    pub all_players: bool,
+    /// Random seed for the sample [default: a fresh one, printed]
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]

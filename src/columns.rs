@@ -6,7 +6,9 @@
 //! internal error that names it.
 
 use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{DataType, Date32Type, Float64Type, Int64Type};
+use arrow::datatypes::{
+    DataType, Date32Type, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType,
+};
 use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
@@ -64,6 +66,14 @@ pub fn dates(batches: &[RecordBatch], name: &str) -> Result<Vec<Option<NaiveDate
 pub fn strings(batches: &[RecordBatch], name: &str) -> Result<Vec<Option<String>>> {
     collect(batches, name, DataType::Utf8, |a, i| {
         a.as_string::<i32>().value(i).to_string()
+    })
+}
+
+/// Timestamps as microseconds since the epoch (UTC), whatever their unit.
+pub fn micros(batches: &[RecordBatch], name: &str) -> Result<Vec<Option<i64>>> {
+    let to = DataType::Timestamp(TimeUnit::Microsecond, None);
+    collect(batches, name, to, |a, i| {
+        a.as_primitive::<TimestampMicrosecondType>().value(i)
     })
 }
 

@@ -12,7 +12,7 @@ use crate::backfill::{BackfillBuilder, BackfillOutcome, Progress, StopAfter};
 use crate::check::Check;
 use crate::cli::{
     BackfillArgs, CheckCommand, CheckOutputArgs, Cli, Command, ComputeArgs, DiffArgs, GenerateArgs,
-    MergeArgs, RangeArgs, SamplesCommand,
+    MergeArgs, RangeArgs, SamplesCommand, SpotCheckArgs,
 };
 use crate::config::{FileConfig, Settings};
 use crate::dates::DateRange;
@@ -66,6 +66,7 @@ async fn dispatch(cli: Cli) -> Result<u8> {
         Command::Merge(args) => merge(args, &settings, &out).await,
         Command::Backfill(args) => backfill(args, &settings, &out).await,
         Command::Check(command) => check(command, &settings, &out).await,
+        Command::SpotCheck(args) => spot_check(args, &settings, &out).await,
     }
 }
 
@@ -298,4 +299,23 @@ async fn run_check(
         eprintln!("warning: {warning}");
     }
     Ok(0)
+}
+
+async fn spot_check(args: SpotCheckArgs, settings: &Settings, out: &Output) -> Result<u8> {
+    let seed = args.seed.unwrap_or_else(rand::random);
+    let check = crate::spot_check::SpotCheck {
+        date: args.date,
+        count: args.count as usize,
+        players: args.player,
+        all_players: args.all_players,
+        seed,
+    };
+    let ctx = crate::check::session(&warehouse(settings)?).await?;
+    let report = check.run(&ctx).await?;
+    if out.json {
+        out.json(&report);
+    } else {
+        print!("{}", crate::spot_check::render(&report));
+    }
+    Ok(if report.failed > 0 { 1 } else { 0 })
 }

@@ -24,6 +24,7 @@ pub mod queries;
 pub mod report;
 pub mod run_dir;
 pub mod samples;
+pub mod spot_check;
 pub mod warehouse;
 
 pub use error::{Error, Result};

@@ -5,4 +5,5 @@ mod bad_input;
 mod concurrent;
 mod oracle;
 mod parity;
+mod queries_slt;
 mod support;
