@@ -95,6 +95,28 @@ pub enum Command {
     /// and player; exit 1 when anything fails. The sample is seeded: rerun with the
     /// printed --seed to check the same players again.
     SpotCheck(SpotCheckArgs),
+
+    /// Undo a run's commit: its rows get their previous struct and updated_at back
+    ///
+    /// One new commit. Rows that someone rewrote after the run are refused (listed,
+    /// nothing written) unless --force; other later commits are kept. A dry run or an
+    /// unknown run id is an error (exit 2).
+    Rollback(RollbackArgs),
+
+    /// List runs: from the run directories and the feature table's history
+    Runs,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The run to undo (see `completeness runs`)
+    pub run_id: String,
+    /// Show what would be restored; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also restore rows rewritten after the run (their newer writes are lost)
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

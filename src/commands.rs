@@ -12,7 +12,7 @@ use crate::backfill::{BackfillBuilder, BackfillOutcome, Progress, StopAfter};
 use crate::check::Check;
 use crate::cli::{
     BackfillArgs, CheckCommand, CheckOutputArgs, Cli, Command, ComputeArgs, DiffArgs, GenerateArgs,
-    MergeArgs, RangeArgs, SamplesCommand, SpotCheckArgs,
+    MergeArgs, RangeArgs, RollbackArgs, SamplesCommand, SpotCheckArgs,
 };
 use crate::config::{FileConfig, Settings};
 use crate::dates::DateRange;
@@ -67,6 +67,8 @@ async fn dispatch(cli: Cli) -> Result<u8> {
         Command::Backfill(args) => backfill(args, &settings, &out).await,
         Command::Check(command) => check(command, &settings, &out).await,
         Command::SpotCheck(args) => spot_check(args, &settings, &out).await,
+        Command::Rollback(args) => rollback(args, &settings, &out).await,
+        Command::Runs => runs(&settings, &out).await,
     }
 }
 
@@ -318,4 +320,49 @@ async fn spot_check(args: SpotCheckArgs, settings: &Settings, out: &Output) -> R
         print!("{}", crate::spot_check::render(&report));
     }
     Ok(if report.failed > 0 { 1 } else { 0 })
+}
+
+async fn rollback(args: RollbackArgs, settings: &Settings, out: &Output) -> Result<u8> {
+    let options = crate::rollback::RollbackOptions {
+        dry_run: args.dry_run,
+        force: args.force,
+    };
+    let report =
+        crate::rollback::rollback(&warehouse(settings)?, &settings.run_dir, &args.run_id, options)
+            .await?;
+    if out.json {
+        out.json(&report);
+        return Ok(0);
+    }
+    println!(
+        "run {} committed version {}; its {} rows are restored from version {} ({} later commits kept)",
+        report.run_id,
+        report.run_version,
+        report.rows_in_run,
+        report.restored_from_version,
+        report.later_commits
+    );
+    if report.rows_changed_since > 0 {
+        println!(
+            "{} rows were rewritten after the run{}",
+            report.rows_changed_since,
+            if report.forced { " and are restored anyway (--force)" } else { "" }
+        );
+    }
+    match report.table_version {
+        Some(v) => println!("restored {} rows in version {v}", report.rows_restored),
+        None if report.dry_run => println!("dry run: nothing was written"),
+        None => println!("nothing to restore; no commit"),
+    }
+    Ok(0)
+}
+
+async fn runs(settings: &Settings, out: &Output) -> Result<u8> {
+    let runs = crate::runs::list(&warehouse(settings)?, &settings.run_dir).await?;
+    if out.json {
+        out.json(&runs);
+    } else {
+        print!("{}", crate::runs::render(&runs));
+    }
+    Ok(0)
 }

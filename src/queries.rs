@@ -27,10 +27,11 @@ pub enum Query {
     NewestStructDate,
     PlayerGames,
     DiffTallies,
+    RollbackRows,
 }
 
 impl Query {
-    pub const ALL: [Query; 11] = [
+    pub const ALL: [Query; 12] = [
         Query::DailySummary,
         Query::MissingStructs,
         Query::GamesFoundHistogram,
@@ -42,6 +43,7 @@ impl Query {
         Query::NewestStructDate,
         Query::PlayerGames,
         Query::DiffTallies,
+        Query::RollbackRows,
     ];
 
     /// The file stem under `queries/`.
@@ -58,6 +60,7 @@ impl Query {
             Query::NewestStructDate => "newest_struct_date",
             Query::PlayerGames => "player_games",
             Query::DiffTallies => "diff_tallies",
+            Query::RollbackRows => "rollback_rows",
         }
     }
 
@@ -75,6 +78,7 @@ impl Query {
             Query::NewestStructDate => include_str!("../queries/newest_struct_date.sql"),
             Query::PlayerGames => include_str!("../queries/player_games.sql"),
             Query::DiffTallies => include_str!("../queries/diff_tallies.sql"),
+            Query::RollbackRows => include_str!("../queries/rollback_rows.sql"),
         }
     }
 

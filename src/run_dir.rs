@@ -74,7 +74,7 @@ impl RunDir {
 }
 
 /// Run ids are file names: letters, digits, `-` and `_` only.
-fn validate_id(id: &str) -> Result<()> {
+pub fn validate_id(id: &str) -> Result<()> {
     let ok = !id.is_empty()
         && id.len() <= 64
         && id

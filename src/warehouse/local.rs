@@ -122,26 +122,51 @@ impl LocalWarehouse {
     }
 }
 
-/// Find the version whose commit info carries `run_id` (newest first).
-pub async fn find_run_commit(table: &DeltaTable, run_id: &str) -> Result<Option<u64>> {
+/// One commit of a table's history, with what `completeness` tagged it with.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Commit {
+    pub version: u64,
+    /// Milliseconds since the epoch.
+    pub timestamp: Option<i64>,
+    pub operation: Option<String>,
+    /// The run that wrote it (`completeness_run_id`).
+    pub run_id: Option<String>,
+    /// The run it rolled back (`completeness_rollback_of`).
+    pub rollback_of: Option<String>,
+}
+
+/// The table's commits, newest first.
+pub async fn history(table: &DeltaTable) -> Result<Vec<Commit>> {
     let latest = table.version().unwrap_or(0);
     let infos: Vec<_> = table
         .history(None)
         .try_collect()
         .await
         .map_err(Error::delta("reading the table history"))?;
-    // history() streams newest first; the i-th entry is version latest - i.
-    for (i, info) in infos.iter().enumerate() {
-        let tagged = info
-            .info
-            .get(crate::merge::RUN_ID_KEY)
-            .and_then(|v| v.as_str())
-            .is_some_and(|id| id == run_id);
-        if tagged {
-            return Ok(Some(latest.saturating_sub(i as u64)));
-        }
-    }
-    Ok(None)
+    let tag = |info: &deltalake::kernel::CommitInfo, key: &str| {
+        info.info.get(key).and_then(|v| v.as_str()).map(str::to_string)
+    };
+    // history() streams newest first with no gaps; the i-th entry is version latest - i.
+    Ok(infos
+        .iter()
+        .enumerate()
+        .map(|(i, info)| Commit {
+            version: latest.saturating_sub(i as u64),
+            timestamp: info.timestamp,
+            operation: info.operation.clone(),
+            run_id: tag(info, crate::merge::RUN_ID_KEY),
+            rollback_of: tag(info, crate::rollback::ROLLBACK_OF_KEY),
+        })
+        .collect())
+}
+
+/// Find the version whose commit info carries `run_id` (newest first).
+pub async fn find_run_commit(table: &DeltaTable, run_id: &str) -> Result<Option<u64>> {
+    Ok(history(table)
+        .await?
+        .into_iter()
+        .find(|c| c.run_id.as_deref() == Some(run_id))
+        .map(|c| c.version))
 }
 
 fn local_path(location: &str) -> Result<PathBuf> {

@@ -1,0 +1,247 @@
+//! `rollback RUN_ID`: undo a run's commit on a local warehouse, as a new commit.
+//!
+//! The run's commit is found in the table history by the run id in its commit info.
+//! The rows it changed are those whose struct or `updated_at` differ between the version
+//! before the commit and the commit itself (`queries/rollback_rows.sql`); they get their
+//! old struct and `updated_at` back through one MERGE. Rows that someone rewrote after
+//! the run are refused (listed, nothing written) unless `--force`: a rollback must not
+//! lose a newer write by accident. Other later commits are kept as they are, which a
+//! whole-table restore to the old version would not do.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use datafusion::prelude::{SessionContext, col, lit};
+use deltalake::kernel::transaction::CommitProperties;
+use serde::Serialize;
+
+use crate::columns::{dates, strings};
+use crate::error::{Error, Result};
+use crate::manifest::Manifest;
+use crate::model::{FEATURES_TABLE, GAME_DATE, HISTORICAL_COMPLETENESS, PLAYER_LOOKUP, UPDATED_AT};
+use crate::queries::Query;
+use crate::run_dir::RunDir;
+use crate::warehouse::LocalWarehouse;
+use crate::warehouse::local::{Commit, history};
+
+/// Commit-info key naming the run a rollback undid.
+pub const ROLLBACK_OF_KEY: &str = "completeness_rollback_of";
+const MAX_KEYS: usize = 100;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RollbackOptions {
+    /// Report what would be restored, write nothing.
+    pub dry_run: bool,
+    /// Also restore rows rewritten after the run (their newer write is lost).
+    pub force: bool,
+}
+
+/// What a rollback did (or would do, with `dry_run`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RollbackReport {
+    pub run_id: String,
+    /// The version the run committed.
+    pub run_version: u64,
+    /// The version whose rows are restored (the one before the run's commit).
+    pub restored_from_version: u64,
+    /// Commits after the run's (kept).
+    pub later_commits: u64,
+    /// Rows the run's commit changed.
+    pub rows_in_run: u64,
+    /// Of those, rows rewritten after the run.
+    pub rows_changed_since: u64,
+    pub changed_since_keys: Vec<(String, NaiveDate)>,
+    pub rows_restored: u64,
+    /// The version the rollback committed (`None` on a dry run).
+    pub table_version: Option<u64>,
+    pub dry_run: bool,
+    pub forced: bool,
+}
+
+/// Roll back `run_id` in `warehouse`; `run_root` is where run directories live.
+pub async fn rollback(
+    warehouse: &LocalWarehouse,
+    run_root: &Path,
+    run_id: &str,
+    options: RollbackOptions,
+) -> Result<RollbackReport> {
+    crate::run_dir::validate_id(run_id)?;
+    let table = warehouse.open_table(FEATURES_TABLE).await?;
+    let commits = history(&table).await?;
+    let run_commit = find_commit(&commits, run_root, run_id)?;
+    refuse_if_rolled_back(&commits, run_id, run_commit.version)?;
+    if run_commit.version == 0 {
+        return Err(Error::input(format!(
+            "run {run_id} created the table (version 0); there is no earlier version to restore"
+        )));
+    }
+    let mut report = RollbackReport {
+        run_id: run_id.to_string(),
+        run_version: run_commit.version,
+        restored_from_version: run_commit.version - 1,
+        later_commits: table.version().unwrap_or(0) - run_commit.version,
+        dry_run: options.dry_run,
+        forced: options.force,
+        ..Default::default()
+    };
+    let ctx = crate::engine::session();
+    for (name, version) in [
+        ("before", Some(report.restored_from_version)),
+        ("after", Some(report.run_version)),
+        ("current", None),
+    ] {
+        let t = warehouse.open_table_at(FEATURES_TABLE, version).await?;
+        warehouse.register(&ctx, name, &t).await?;
+    }
+    let rows = Query::RollbackRows.run(&ctx, &[]).await?;
+    count_rows(&ctx, &rows, &mut report).await?;
+    if report.rows_changed_since > 0 && !options.force {
+        return Err(refusal(&report));
+    }
+    if options.dry_run || report.rows_in_run == 0 {
+        return Ok(report);
+    }
+    apply(warehouse, table, &ctx, rows, &mut report, options.force).await?;
+    Ok(report)
+}
+
+/// The run's commit, or a clear reason why there is none.
+fn find_commit(commits: &[Commit], run_root: &Path, run_id: &str) -> Result<Commit> {
+    if let Some(c) = commits.iter().find(|c| c.run_id.as_deref() == Some(run_id)) {
+        return Ok(c.clone());
+    }
+    let manifest = RunDir::open(run_root, run_id)
+        .ok()
+        .and_then(|dir| Manifest::load(&dir.manifest()).ok());
+    Err(Error::input(match manifest {
+        Some(m) if m.dry_run => format!(
+            "run {run_id} was a dry run: it wrote nothing to the feature table, so there is nothing to roll back"
+        ),
+        Some(_) => format!(
+            "run {run_id} made no commit to the feature table (nothing changed, or it stopped before the merge); nothing to roll back"
+        ),
+        None => format!(
+            "unknown run {run_id}: no run directory under {} and no commit of the feature table carries it (see `completeness runs`)",
+            run_root.display()
+        ),
+    }))
+}
+
+fn refuse_if_rolled_back(commits: &[Commit], run_id: &str, run_version: u64) -> Result<()> {
+    match commits
+        .iter()
+        .find(|c| c.rollback_of.as_deref() == Some(run_id) && c.version > run_version)
+    {
+        Some(c) => Err(Error::input(format!(
+            "run {run_id} (version {run_version}) was already rolled back in version {}",
+            c.version
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Fill in the row counts and the keys rewritten since the run.
+async fn count_rows(
+    ctx: &SessionContext,
+    rows: &[arrow::array::RecordBatch],
+    report: &mut RollbackReport,
+) -> Result<()> {
+    report.rows_in_run = crate::columns::num_rows(rows) as u64;
+    let changed = ctx
+        .read_batches(rows.to_vec())
+        .and_then(|df| df.filter(col("unchanged_since").eq(lit(false))))
+        .map_err(Error::datafusion("finding rows rewritten after the run"))?
+        .collect()
+        .await
+        .map_err(Error::datafusion("finding rows rewritten after the run"))?;
+    report.rows_changed_since = crate::columns::num_rows(&changed) as u64;
+    let players = strings(&changed, PLAYER_LOOKUP)?;
+    let days = dates(&changed, GAME_DATE)?;
+    report.changed_since_keys = players
+        .into_iter()
+        .zip(days)
+        .filter_map(|(p, d)| Some((p?, d?)))
+        .take(MAX_KEYS)
+        .collect();
+    Ok(())
+}
+
+fn refusal(report: &RollbackReport) -> Error {
+    let keys: Vec<String> = report
+        .changed_since_keys
+        .iter()
+        .take(10)
+        .map(|(p, d)| format!("{p} {d}"))
+        .collect();
+    Error::input(format!(
+        "refusing to roll back run {}: {} of its {} rows were rewritten after it (e.g. {}); \
+         restoring them would lose those writes. Nothing was written. \
+         Use --force to restore them anyway, or --dry-run to see the counts.",
+        report.run_id,
+        report.rows_changed_since,
+        report.rows_in_run,
+        keys.join(", ")
+    ))
+}
+
+/// One MERGE writing the old struct and `updated_at` back, guarded (unless forced) by the
+/// run's `updated_at` so a write landing during the rollback is not overwritten either.
+async fn apply(
+    warehouse: &LocalWarehouse,
+    table: deltalake::DeltaTable,
+    ctx: &SessionContext,
+    rows: Vec<arrow::array::RecordBatch>,
+    report: &mut RollbackReport,
+    force: bool,
+) -> Result<()> {
+    let source = ctx
+        .read_batches(rows)
+        .and_then(|df| {
+            if force {
+                Ok(df)
+            } else {
+                df.filter(col("unchanged_since").eq(lit(true)))
+            }
+        })
+        .map_err(Error::datafusion("building the rollback source"))?;
+    let expected = report.rows_in_run - if force { 0 } else { report.rows_changed_since };
+    let predicate = format!(
+        "target.{PLAYER_LOOKUP} = source.{PLAYER_LOOKUP} AND target.{GAME_DATE} = source.{GAME_DATE}"
+    );
+    let commit = CommitProperties::default().with_metadata([(
+        ROLLBACK_OF_KEY.to_string(),
+        serde_json::Value::String(report.run_id.clone()),
+    )]);
+    let context = format!("rolling back run {} in {}", report.run_id, warehouse.root().display());
+    let (table, metrics) = table
+        .merge(source, predicate)
+        .with_source_alias("source")
+        .with_target_alias("target")
+        .with_writer_properties(crate::engine::writer_properties())
+        .with_commit_properties(commit)
+        .when_matched_update(|u| {
+            let u = if force {
+                u
+            } else {
+                u.predicate(format!(
+                    "target.{UPDATED_AT} IS NOT DISTINCT FROM source.run_updated_at"
+                ))
+            };
+            u.update(HISTORICAL_COMPLETENESS, "source.restore_completeness")
+                .update(UPDATED_AT, "source.restore_updated_at")
+        })
+        .map_err(Error::delta(context.clone()))?
+        .await
+        .map_err(Error::delta(context))?;
+    if metrics.num_target_rows_inserted != 0 || metrics.num_target_rows_deleted != 0 {
+        return Err(Error::input(format!(
+            "rollback invariant violated: {} rows inserted, {} deleted (expected none)",
+            metrics.num_target_rows_inserted, metrics.num_target_rows_deleted
+        )));
+    }
+    report.rows_restored = metrics.num_target_rows_updated as u64;
+    // Rows rewritten between the check and the commit were left alone.
+    report.rows_changed_since += expected.saturating_sub(report.rows_restored);
+    report.table_version = table.version();
+    Ok(())
+}
