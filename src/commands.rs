@@ -327,9 +327,13 @@ async fn rollback(args: RollbackArgs, settings: &Settings, out: &Output) -> Resu
         dry_run: args.dry_run,
         force: args.force,
     };
-    let report =
-        crate::rollback::rollback(&warehouse(settings)?, &settings.run_dir, &args.run_id, options)
-            .await?;
+    let report = crate::rollback::rollback(
+        &warehouse(settings)?,
+        &settings.run_dir,
+        &args.run_id,
+        options,
+    )
+    .await?;
     if out.json {
         out.json(&report);
         return Ok(0);
@@ -346,7 +350,11 @@ async fn rollback(args: RollbackArgs, settings: &Settings, out: &Output) -> Resu
         println!(
             "{} rows were rewritten after the run{}",
             report.rows_changed_since,
-            if report.forced { " and are restored anyway (--force)" } else { "" }
+            if report.forced {
+                " and are restored anyway (--force)"
+            } else {
+                ""
+            }
         );
     }
     match report.table_version {

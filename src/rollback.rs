@@ -212,7 +212,11 @@ async fn apply(
         ROLLBACK_OF_KEY.to_string(),
         serde_json::Value::String(report.run_id.clone()),
     )]);
-    let context = format!("rolling back run {} in {}", report.run_id, warehouse.root().display());
+    let context = format!(
+        "rolling back run {} in {}",
+        report.run_id,
+        warehouse.root().display()
+    );
     let (table, metrics) = table
         .merge(source, predicate)
         .with_source_alias("source")

@@ -46,10 +46,8 @@ pub async fn list(warehouse: &LocalWarehouse, run_root: &Path) -> Result<Vec<Run
             });
             run.table_version = Some(commit.version);
         }
-        if let Some(id) = &commit.rollback_of {
-            if let Some(run) = runs.get_mut(id) {
-                run.rolled_back_in = Some(commit.version);
-            }
+        if let Some(run) = commit.rollback_of.as_ref().and_then(|id| runs.get_mut(id)) {
+            run.rolled_back_in = Some(commit.version);
         }
     }
     let mut out: Vec<RunSummary> = runs.into_values().map(finish_status).collect();
@@ -115,7 +113,12 @@ pub fn render(runs: &[RunSummary]) -> String {
     table
         .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
         .set_header([
-            "run_id", "created", "range", "rows written", "version", "status",
+            "run_id",
+            "created",
+            "range",
+            "rows written",
+            "version",
+            "status",
         ]);
     let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
     for r in runs {

@@ -210,7 +210,9 @@ async fn check_player(ctx: &SessionContext, c: &Candidate, date: NaiveDate) -> R
         .collect();
     let recomputed = recompute(&games, date);
     let mut checks = compare(&c.stored, &recomputed);
-    checks.push(freshness(&games, c.updated_at));
+    let mismatch = checks.iter().any(|c| c.status == Status::Fail);
+    checks.push(freshness(&games, c.updated_at, mismatch));
+    checks.push(same_day_rows(&recomputed.contributing_game_dates));
     Ok(PlayerCheck {
         player_lookup: c.player.clone(),
         stored: c.stored.clone(),
@@ -326,9 +328,10 @@ fn compare_dates(stored: &[NaiveDate], fresh: &[NaiveDate]) -> FieldCheck {
     }
 }
 
-/// WARN when upstream rows in the window were processed after the struct was written:
-/// the struct may be stale rather than wrong.
-fn freshness(games: &[GameRow], updated_at: Option<i64>) -> FieldCheck {
+/// When the struct disagrees and upstream rows were processed after it was written, the
+/// struct is probably stale rather than computed wrongly: WARN with that explanation.
+/// When it agrees, late rows changed nothing and the check passes.
+fn freshness(games: &[GameRow], updated_at: Option<i64>, mismatch: bool) -> FieldCheck {
     let field = "freshness";
     let Some(written) = updated_at else {
         return FieldCheck {
@@ -341,11 +344,19 @@ fn freshness(games: &[GameRow], updated_at: Option<i64>) -> FieldCheck {
         .iter()
         .filter(|g| g.processed_at.is_some_and(|p| p > written))
         .collect();
-    if late.is_empty() {
+    if late.is_empty() || !mismatch {
+        let reason = if late.is_empty() {
+            "no upstream row processed after the struct was written".to_string()
+        } else {
+            format!(
+                "{} upstream rows arrived after the struct was written; it still agrees",
+                late.len()
+            )
+        };
         return FieldCheck {
             field,
             status: Status::Pass,
-            reason: "no upstream row processed after the struct was written".into(),
+            reason,
         };
     }
     let written = DateTime::<Utc>::from_timestamp_micros(written)
@@ -355,7 +366,7 @@ fn freshness(games: &[GameRow], updated_at: Option<i64>) -> FieldCheck {
         field,
         status: Status::Warn,
         reason: format!(
-            "{} upstream rows in the window (first {}) were processed after the struct was written ({written}); a backfill of this date would see them",
+            "{} upstream rows in the window (first {}) were processed after the struct was written ({written}): the struct is likely stale, not miscomputed; a backfill of this date would pick them up",
             late.len(),
             late[0].date
         ),
@@ -406,6 +417,32 @@ fn label(s: Status) -> &'static str {
     }
 }
 
+/// Two upstream rows on one date (two game_ids) both count, as semantics.md says, but
+/// usually mean a duplicate in player_game_summary: worth a look, not a failure.
+fn same_day_rows(newest_first: &[NaiveDate]) -> FieldCheck {
+    let field = "same_day_rows";
+    let repeated: Vec<String> = newest_first
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0].to_string())
+        .collect();
+    if repeated.is_empty() {
+        return FieldCheck {
+            field,
+            status: Status::Pass,
+            reason: "one upstream row per game date".into(),
+        };
+    }
+    FieldCheck {
+        field,
+        status: Status::Warn,
+        reason: format!(
+            "more than one player_game_summary row on {} (counted once per row); check for a duplicate game_id",
+            repeated.join(", ")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,12 +490,22 @@ mod tests {
     }
 
     #[test]
-    fn late_upstream_rows_warn() {
+    fn late_upstream_rows_warn_only_when_the_struct_disagrees() {
         let games = [GameRow {
             date: d("2026-01-01"),
             processed_at: Some(200),
         }];
-        assert_eq!(freshness(&games, Some(100)).status, Status::Warn);
-        assert_eq!(freshness(&games, Some(300)).status, Status::Pass);
+        assert_eq!(freshness(&games, Some(100), true).status, Status::Warn);
+        assert_eq!(freshness(&games, Some(100), false).status, Status::Pass);
+        assert_eq!(freshness(&games, Some(300), true).status, Status::Pass);
+    }
+
+    #[test]
+    fn two_rows_on_one_date_warn() {
+        let dates = [d("2026-01-03"), d("2026-01-02"), d("2026-01-02")];
+        let check = same_day_rows(&dates);
+        assert_eq!(check.status, Status::Warn);
+        assert!(check.reason.contains("2026-01-02"), "{}", check.reason);
+        assert_eq!(same_day_rows(&dates[..2]).status, Status::Pass);
     }
 }

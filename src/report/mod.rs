@@ -2,6 +2,8 @@
 //!
 //! The JSON field names are a stable contract for scripts.
 
+pub mod chart;
+pub mod html;
 pub mod markdown;
 pub mod terminal;
 

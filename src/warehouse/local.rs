@@ -144,7 +144,10 @@ pub async fn history(table: &DeltaTable) -> Result<Vec<Commit>> {
         .await
         .map_err(Error::delta("reading the table history"))?;
     let tag = |info: &deltalake::kernel::CommitInfo, key: &str| {
-        info.info.get(key).and_then(|v| v.as_str()).map(str::to_string)
+        info.info
+            .get(key)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
     };
     // history() streams newest first with no gaps; the i-th entry is version latest - i.
     Ok(infos

@@ -3,6 +3,7 @@
 mod backfill;
 mod bad_input;
 mod concurrent;
+mod operator;
 mod oracle;
 mod parity;
 mod queries_slt;

@@ -1,0 +1,358 @@
+//! The operator tools on a copy of the sample warehouse after a full backfill: every
+//! figure a check prints is recounted here straight from the table's rows.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use completeness::completeness_column::CompletenessColumn;
+use completeness::model::HistoricalCompleteness;
+use predicates::str::contains;
+
+use crate::support::*;
+
+const FULL: [&str; 4] = ["--start", "2024-10-22", "--end", "2026-01-22"];
+
+struct Backfilled {
+    _dir: tempfile::TempDir,
+    wh: PathBuf,
+    runs: PathBuf,
+    run_id: String,
+}
+
+fn backfilled() -> Backfilled {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = copy_of_samples(dir.path());
+    let runs = dir.path().join("runs");
+    let out = cli_at(&wh, &runs)
+        .args(["--json", "backfill"])
+        .args(FULL)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let run_id = report["run_id"].as_str().unwrap().to_string();
+    Backfilled {
+        _dir: dir,
+        wh,
+        runs,
+        run_id,
+    }
+}
+
+/// Every feature record: key → stored struct.
+fn records(wh: &Path) -> BTreeMap<(NaiveDate, String), Option<HistoricalCompleteness>> {
+    let batch = read_table(&features_table(wh), None, "game_date, player_lookup");
+    let column = batch.column_by_name("historical_completeness").unwrap();
+    let structs = CompletenessColumn::try_new(column.as_ref(), "test").unwrap();
+    let players = strings(&batch, "player_lookup");
+    let days = dates(&batch, "game_date");
+    (0..batch.num_rows())
+        .map(|i| {
+            (
+                (days[i].unwrap(), players[i].clone().unwrap()),
+                structs.get(i),
+            )
+        })
+        .collect()
+}
+
+fn json(wh: &Path, runs: &Path, args: &[&str]) -> serde_json::Value {
+    let out = cli_at(wh, runs)
+        .arg("--json")
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
+fn is_gap(h: &HistoricalCompleteness) -> bool {
+    !h.is_complete && !h.is_bootstrap
+}
+
+#[test]
+fn summary_incomplete_and_cascade_agree_with_the_table() {
+    let b = backfilled();
+    let all = records(&b.wh);
+    let (start, end) = (d("2025-12-24"), d("2026-01-22"));
+    let window: Vec<_> = all
+        .iter()
+        .filter(|((day, _), _)| (start..=end).contains(day))
+        .collect();
+
+    // check summary: totals and every per-date total.
+    let summary = json(
+        &b.wh,
+        &b.runs,
+        &["check", "summary", "--end", "2026-01-22", "--days", "30"],
+    );
+    let with: Vec<&HistoricalCompleteness> =
+        window.iter().filter_map(|(_, h)| h.as_ref()).collect();
+    let t = &summary["totals"];
+    assert_eq!(t["total_features"], with.len());
+    assert_eq!(t["complete"], with.iter().filter(|h| h.is_complete).count());
+    assert_eq!(
+        t["bootstrap"],
+        with.iter().filter(|h| h.is_bootstrap).count()
+    );
+    assert_eq!(t["incomplete"], with.iter().filter(|h| is_gap(h)).count());
+    assert_eq!(t["without_struct"], window.len() - with.len());
+    let mut per_date: BTreeMap<String, usize> = BTreeMap::new();
+    for ((day, _), h) in &window {
+        if h.is_some() {
+            *per_date.entry(day.to_string()).or_default() += 1;
+        }
+    }
+    let rows = summary["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), per_date.len());
+    assert!(
+        rows[0]["game_date"].as_str() > rows[1]["game_date"].as_str(),
+        "newest first"
+    );
+    for row in rows {
+        assert_eq!(
+            row["total_features"],
+            per_date[row["game_date"].as_str().unwrap()]
+        );
+    }
+
+    // check incomplete: exactly the data-gap records, with their totals.
+    let incomplete = json(
+        &b.wh,
+        &b.runs,
+        &["check", "incomplete", "--start", FULL[1], "--end", FULL[3]],
+    );
+    let listed: BTreeSet<(String, String)> = incomplete["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["game_date"].as_str().unwrap().into(),
+                r["player_lookup"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let gaps: BTreeSet<(String, String)> = all
+        .iter()
+        .filter(|(_, h)| h.as_ref().is_some_and(is_gap))
+        .map(|((day, p), _)| (day.to_string(), p.clone()))
+        .collect();
+    assert!(!gaps.is_empty());
+    assert_eq!(listed, gaps);
+    let missing: i64 = all
+        .values()
+        .flatten()
+        .filter(|h| is_gap(h))
+        .map(|h| h.games_expected - h.games_found)
+        .sum();
+    assert_eq!(incomplete["totals"]["total_games_missing"], missing);
+    assert_eq!(incomplete["totals"]["count"], gaps.len());
+
+    // check cascade on a date with games: the records that list it.
+    let day = d("2025-01-03");
+    let cascade = json(
+        &b.wh,
+        &b.runs,
+        &["check", "cascade", "--backfill-date", "2025-01-03"],
+    );
+    let used = all
+        .iter()
+        .filter(|((g, _), h)| {
+            *g > day
+                && *g <= d("2025-01-24")
+                && h.as_ref()
+                    .is_some_and(|h| h.contributing_game_dates.contains(&day))
+        })
+        .count();
+    assert!(used > 0);
+    assert_eq!(cascade["totals"]["count"], used);
+    assert!(cascade["warnings"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn cascade_on_the_injected_missing_day_warns_and_counts_spanning_windows() {
+    let b = backfilled();
+    let all = records(&b.wh);
+    let missing_day = d("2025-01-01"); // the generator drops every game row of this day
+    cli_at(&b.wh, &b.runs)
+        .args(["check", "cascade", "--backfill-date", "2025-01-01"])
+        .assert()
+        .success()
+        .stderr(contains("2025-01-01 has no rows in player_game_summary"))
+        .stderr(contains("cannot be detected"));
+    let cascade = json(
+        &b.wh,
+        &b.runs,
+        &["check", "cascade", "--backfill-date", "2025-01-01"],
+    );
+    let spanning = all
+        .keys()
+        .filter(|(g, _)| *g > missing_day && *g <= d("2025-01-22"))
+        .count();
+    assert!(spanning > 0);
+    assert_eq!(cascade["totals"]["count"], 0);
+    assert_eq!(cascade["totals"]["upstream_rows_on_date"], 0);
+    assert_eq!(cascade["totals"]["records_window_spans_date"], spanning);
+}
+
+#[test]
+fn spot_check_passes_after_a_backfill_and_fails_on_a_corrupted_struct() {
+    let b = backfilled();
+    cli_at(&b.wh, &b.runs)
+        .args(["spot-check", "--count", "20", "--seed", "1"])
+        .assert()
+        .success()
+        .stdout(contains("20 passed, 0 warned, 0 failed"));
+
+    // Corrupt one stored struct: games_found one lower than it should be.
+    let (day, player) = records(&b.wh)
+        .into_iter()
+        .find(|((day, _), h)| *day == d("2026-01-22") && h.is_some())
+        .unwrap()
+        .0;
+    runtime().block_on(async {
+        let url = url::Url::from_directory_path(features_table(&b.wh)).unwrap();
+        let t = deltalake::open_table(url).await.unwrap();
+        let h = "historical_completeness";
+        t.update()
+            .with_predicate(format!("player_lookup = '{player}' AND game_date = '{day}'"))
+            .with_update(
+                h,
+                format!(
+                    "named_struct('games_found', {h}.games_found - 1, 'games_expected', {h}.games_expected, \
+                     'is_complete', {h}.is_complete, 'is_bootstrap', {h}.is_bootstrap, \
+                     'contributing_game_dates', {h}.contributing_game_dates)"
+                ),
+            )
+            .await
+            .unwrap();
+    });
+    cli_at(&b.wh, &b.runs)
+        .args([
+            "spot-check",
+            "--date",
+            "2026-01-22",
+            "--all-players",
+            "--seed",
+            "1",
+        ])
+        .assert()
+        .code(1)
+        .stdout(contains(format!("FAIL  {player}")))
+        .stdout(contains("FAIL  games_found"))
+        .stdout(contains("1 failed"));
+}
+
+#[test]
+fn rollback_restores_the_pre_backfill_rows_in_one_commit() {
+    let b = backfilled();
+    let table = features_table(&b.wh);
+    let versions = delta_versions(&table);
+    let before = read_table(&table, Some(0), "game_date, player_lookup");
+    assert_ne!(before, read_table(&table, None, "game_date, player_lookup"));
+
+    // A dry run of the rollback writes nothing.
+    cli_at(&b.wh, &b.runs)
+        .args(["rollback", &b.run_id, "--dry-run"])
+        .assert()
+        .success();
+    assert_eq!(delta_versions(&table), versions);
+
+    let report = json(&b.wh, &b.runs, &["rollback", &b.run_id]);
+    assert_eq!(delta_versions(&table), versions + 1);
+    assert_eq!(report["rows_restored"], report["rows_in_run"]);
+    assert_eq!(read_table(&table, None, "game_date, player_lookup"), before);
+
+    // Twice is an error, and so are a dry run and an unknown id.
+    cli_at(&b.wh, &b.runs)
+        .args(["rollback", &b.run_id])
+        .assert()
+        .code(2)
+        .stderr(contains("already rolled back"));
+    let dry = json(
+        &b.wh,
+        &b.runs,
+        &[
+            "backfill",
+            "--start",
+            "2026-01-01",
+            "--end",
+            "2026-01-22",
+            "--dry-run",
+        ],
+    );
+    cli_at(&b.wh, &b.runs)
+        .args(["rollback", dry["run_id"].as_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(contains("was a dry run"));
+    cli_at(&b.wh, &b.runs)
+        .args(["rollback", "20990101T000000Z-000000"])
+        .assert()
+        .code(2)
+        .stderr(contains("unknown run"));
+    assert_eq!(delta_versions(&table), versions + 1);
+
+    // runs lists all of it.
+    let runs = json(&b.wh, &b.runs, &["runs"]);
+    let by_id = |id: &str| {
+        runs.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["run_id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(by_id(&b.run_id)["rolled_back_in"], versions as u64);
+    assert_eq!(by_id(dry["run_id"].as_str().unwrap())["status"], "dry run");
+}
+
+#[test]
+fn rollback_refuses_rows_rewritten_after_the_run_unless_forced() {
+    let b = backfilled();
+    let table = features_table(&b.wh);
+    let ((day, player), _) = records(&b.wh)
+        .into_iter()
+        .find(|((day, _), _)| *day == d("2026-01-21"))
+        .unwrap();
+    runtime().block_on(async {
+        let url = url::Url::from_directory_path(&table).unwrap();
+        deltalake::open_table(url)
+            .await
+            .unwrap()
+            .update()
+            .with_predicate(format!(
+                "player_lookup = '{player}' AND game_date = '{day}'"
+            ))
+            .with_update("updated_at", "CAST('2030-01-01T00:00:00Z' AS TIMESTAMP)")
+            .await
+            .unwrap();
+    });
+    let versions = delta_versions(&table);
+    cli_at(&b.wh, &b.runs)
+        .args(["rollback", &b.run_id])
+        .assert()
+        .code(2)
+        .stderr(contains("refusing"))
+        .stderr(contains(format!("{player} {day}")))
+        .stderr(contains("--force"));
+    assert_eq!(
+        delta_versions(&table),
+        versions,
+        "a refused rollback wrote something"
+    );
+
+    let report = json(&b.wh, &b.runs, &["rollback", &b.run_id, "--force"]);
+    assert_eq!(report["rows_changed_since"], 1);
+    assert_eq!(report["rows_restored"], report["rows_in_run"]);
+    assert_eq!(
+        read_table(&table, None, "game_date, player_lookup"),
+        read_table(&table, Some(0), "game_date, player_lookup")
+    );
+}
