@@ -105,6 +105,29 @@ pub enum Command {
 
     /// List runs: from the run directories and the feature table's history
     Runs,
+
+    /// Write reports (a self-contained report.html with charts, plus JSON)
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// The daily summary of the stored structs as report.html and daily.json
+    Daily(DailyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DailyArgs {
+    /// Number of days, ending on --end
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3653))]
+    pub days: u32,
+    /// Last game date of the report
+    #[arg(long, value_parser = parse_date, default_value = "today")]
+    pub end: NaiveDate,
+    /// Directory to write into [default: completeness-reports/daily-<end>]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

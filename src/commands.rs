@@ -11,8 +11,8 @@ use serde::Serialize;
 use crate::backfill::{BackfillBuilder, BackfillOutcome, Progress, StopAfter};
 use crate::check::Check;
 use crate::cli::{
-    BackfillArgs, CheckCommand, CheckOutputArgs, Cli, Command, ComputeArgs, DiffArgs, GenerateArgs,
-    MergeArgs, RangeArgs, RollbackArgs, SamplesCommand, SpotCheckArgs,
+    BackfillArgs, CheckCommand, CheckOutputArgs, Cli, Command, ComputeArgs, DailyArgs, DiffArgs,
+    GenerateArgs, MergeArgs, RangeArgs, ReportCommand, RollbackArgs, SamplesCommand, SpotCheckArgs,
 };
 use crate::config::{FileConfig, Settings};
 use crate::dates::DateRange;
@@ -69,6 +69,7 @@ async fn dispatch(cli: Cli) -> Result<u8> {
         Command::SpotCheck(args) => spot_check(args, &settings, &out).await,
         Command::Rollback(args) => rollback(args, &settings, &out).await,
         Command::Runs => runs(&settings, &out).await,
+        Command::Report(ReportCommand::Daily(args)) => report_daily(args, &settings, &out).await,
     }
 }
 
@@ -371,6 +372,39 @@ async fn runs(settings: &Settings, out: &Output) -> Result<u8> {
         out.json(&runs);
     } else {
         print!("{}", crate::runs::render(&runs));
+    }
+    Ok(0)
+}
+
+async fn report_daily(args: DailyArgs, settings: &Settings, out: &Output) -> Result<u8> {
+    let ctx = crate::check::session(&warehouse(settings)?).await?;
+    let daily = crate::report::daily::DailyReport::build(&ctx, args.end, args.days).await?;
+    let dir = args.out.unwrap_or_else(|| {
+        std::path::PathBuf::from("completeness-reports").join(format!("daily-{}", args.end))
+    });
+    std::fs::create_dir_all(&dir).map_err(Error::io("creating report directory", &dir))?;
+    let html = dir.join("report.html");
+    let page = crate::report::html::render(&crate::report::pages::daily_page(&daily));
+    std::fs::write(&html, page).map_err(Error::io("writing report", &html))?;
+    let json = dir.join("daily.json");
+    let text = serde_json::to_string_pretty(&daily).expect("daily report serializes");
+    std::fs::write(&json, text + "\n").map_err(Error::io("writing report", &json))?;
+    if out.json {
+        out.json(&daily);
+    } else if !out.quiet {
+        let t = &daily.totals;
+        println!(
+            "daily report {} – {}: {} records with a struct on {} dates, {} complete, {} data gaps, {} without a struct",
+            daily.start,
+            daily.end,
+            t.total_features,
+            t.dates,
+            t.complete,
+            t.incomplete,
+            t.without_struct
+        );
+        println!("  {}", html.display());
+        println!("  {}", json.display());
     }
     Ok(0)
 }

@@ -18,7 +18,7 @@ pub struct Summary {
 }
 
 /// Sums over the dates of the summary.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct SummaryTotals {
     pub dates: u64,
     pub total_features: u64,

@@ -3,8 +3,10 @@
 //! The JSON field names are a stable contract for scripts.
 
 pub mod chart;
+pub mod daily;
 pub mod html;
 pub mod markdown;
+pub mod pages;
 pub mod terminal;
 
 use std::path::Path;
@@ -26,6 +28,9 @@ pub struct Report {
     pub fields_changed: FieldCounts,
     pub after: LabelCounts,
     pub by_date: Vec<DateRow>,
+    /// Computed records by games_found (index 0..=10).
+    #[serde(default)]
+    pub games_found_histogram: [u64; 11],
     pub examples: Vec<Example>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merge: Option<MergeSummary>,
@@ -109,13 +114,17 @@ impl Report {
             .map_err(|e| Error::input(format!("{}: not a valid report: {e}", path.display())))
     }
 
-    /// Write `report.json` and `report.md` into `dir`.
+    /// Write `report.json`, `report.md` and `report.html` into `dir`.
     pub fn write(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(Error::io("creating report directory", dir))?;
         let json = serde_json::to_string_pretty(self).expect("report serializes");
         let path = dir.join("report.json");
         std::fs::write(&path, json + "\n").map_err(Error::io("writing report", &path))?;
         let path = dir.join("report.md");
-        std::fs::write(&path, markdown::render(self)).map_err(Error::io("writing report", &path))
+        std::fs::write(&path, markdown::render(self))
+            .map_err(Error::io("writing report", &path))?;
+        let path = dir.join("report.html");
+        let page = html::render(&pages::backfill_page(self));
+        std::fs::write(&path, page).map_err(Error::io("writing report", &path))
     }
 }

@@ -356,3 +356,58 @@ fn rollback_refuses_rows_rewritten_after_the_run_unless_forced() {
         read_table(&table, Some(0), "game_date, player_lookup")
     );
 }
+
+/// A page that loads nothing: no URL, script, stylesheet link or embedded source.
+fn assert_self_contained(page: &str) {
+    for needle in [
+        "http:", "https:", "//cdn", "<script", "<link", "src=", "url(", "@import",
+    ] {
+        assert!(!page.contains(needle), "report.html references `{needle}`");
+    }
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert_eq!(page.matches("<svg").count(), page.matches("</svg>").count());
+    assert!(
+        page.matches("<svg").count() >= 2,
+        "expected the share chart and the histogram"
+    );
+}
+
+#[test]
+fn backfill_and_daily_reports_are_self_contained_pages_with_charts() {
+    let b = backfilled();
+    let run_report = b.runs.join(&b.run_id).join("report");
+    let page = std::fs::read_to_string(run_report.join("report.html")).unwrap();
+    assert_self_contained(&page);
+    assert!(page.contains(&b.run_id));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_report.join("report.json")).unwrap()).unwrap();
+    let histogram: u64 = report["games_found_histogram"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(histogram, report["records"]["computed"].as_u64().unwrap());
+
+    let out = b._dir.path().join("daily");
+    let args = ["--end", "2026-01-22", "--days", "30"];
+    cli_at(&b.wh, &b.runs)
+        .args(["report", "daily", "--out"])
+        .arg(&out)
+        .args(args)
+        .assert()
+        .success()
+        .stdout(contains("report.html"));
+    assert_self_contained(&std::fs::read_to_string(out.join("report.html")).unwrap());
+    let daily: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("daily.json")).unwrap()).unwrap();
+    let summary = json(&b.wh, &b.runs, &[&["check", "summary"][..], &args].concat());
+    assert_eq!(daily["totals"], summary["totals"]);
+    let found: u64 = daily["games_found_histogram"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(found, summary["totals"]["total_features"].as_u64().unwrap());
+}

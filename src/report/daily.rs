@@ -1,0 +1,109 @@
+//! `report daily`: the daily summary of the stored structs as a page (report.html) and a
+//! document (daily.json), for the operators' morning look at the feature store.
+
+use chrono::NaiveDate;
+use datafusion::prelude::SessionContext;
+use serde::Serialize;
+
+use crate::check::summary::SummaryTotals;
+use crate::check::{Check, Summary};
+use crate::columns::{dates, f64s, i64s};
+use crate::error::Result;
+use crate::queries::{Param, Query};
+
+/// The daily summary over a window, with the games_found histogram.
+#[derive(Debug, Clone, Serialize)]
+pub struct DailyReport {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub totals: SummaryTotals,
+    /// Newest first.
+    pub rows: Vec<DailyRow>,
+    pub games_found_histogram: [u64; 11],
+}
+
+/// One line of `queries/daily_summary.sql`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DailyRow {
+    pub game_date: NaiveDate,
+    pub total_features: u64,
+    pub complete: u64,
+    pub incomplete: u64,
+    pub bootstrap: u64,
+    pub complete_pct: f64,
+    pub incomplete_pct: f64,
+    pub avg_games_found: f64,
+    pub avg_games_expected: f64,
+}
+
+impl DailyReport {
+    /// Run the summary and the histogram for `days` days ending on `end`.
+    pub async fn build(ctx: &SessionContext, end: NaiveDate, days: u32) -> Result<DailyReport> {
+        let summary = Summary::new(end, days)?;
+        let output = summary.run(ctx).await?;
+        let totals: SummaryTotals =
+            serde_json::from_value(output.totals.clone()).expect("summary totals round-trip");
+        let params = [
+            Param::date("start", summary.range.start),
+            Param::date("end", summary.range.end),
+        ];
+        let histogram = Query::GamesFoundHistogram.run(ctx, &params).await?;
+        Ok(DailyReport {
+            start: summary.range.start,
+            end: summary.range.end,
+            totals,
+            rows: rows(&output.rows)?,
+            games_found_histogram: histogram_counts(&histogram)?,
+        })
+    }
+}
+
+fn rows(batches: &[arrow::array::RecordBatch]) -> Result<Vec<DailyRow>> {
+    let count = |name| -> Result<Vec<u64>> {
+        Ok(i64s(batches, name)?
+            .into_iter()
+            .map(|v| v.unwrap_or(0) as u64)
+            .collect())
+    };
+    let float = |name| -> Result<Vec<f64>> {
+        Ok(f64s(batches, name)?
+            .into_iter()
+            .map(|v| v.unwrap_or(0.0))
+            .collect())
+    };
+    let (days, total, complete) = (
+        dates(batches, "game_date")?,
+        count("total_features")?,
+        count("complete")?,
+    );
+    let (incomplete, bootstrap) = (count("incomplete")?, count("bootstrap")?);
+    let (cp, ip) = (float("complete_pct")?, float("incomplete_pct")?);
+    let (found, expected) = (float("avg_games_found")?, float("avg_games_expected")?);
+    Ok((0..days.len())
+        .filter_map(|i| {
+            Some(DailyRow {
+                game_date: days[i]?,
+                total_features: total[i],
+                complete: complete[i],
+                incomplete: incomplete[i],
+                bootstrap: bootstrap[i],
+                complete_pct: cp[i],
+                incomplete_pct: ip[i],
+                avg_games_found: found[i],
+                avg_games_expected: expected[i],
+            })
+        })
+        .collect())
+}
+
+fn histogram_counts(batches: &[arrow::array::RecordBatch]) -> Result<[u64; 11]> {
+    let mut counts = [0u64; 11];
+    let found = i64s(batches, "games_found")?;
+    let records = i64s(batches, "records")?;
+    for (f, n) in found.into_iter().zip(records) {
+        if let (Some(f), Some(n)) = (f, n) {
+            counts[f.clamp(0, 10) as usize] += n as u64;
+        }
+    }
+    Ok(counts)
+}

@@ -1,0 +1,240 @@
+//! What goes on the HTML page for a backfill report and for the daily report.
+
+use super::Report;
+use super::chart::ShareRow;
+use super::daily::DailyReport;
+use super::html::{Card, Page, Table};
+use super::terminal::thousands;
+
+fn card(label: &str, value: String, note: Option<String>) -> Card {
+    Card {
+        label: label.into(),
+        value,
+        note,
+    }
+}
+
+fn pct(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "–".into();
+    }
+    format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+}
+
+/// The page of a backfill (or dry run) report.
+pub fn backfill_page(r: &Report) -> Page {
+    let range = r
+        .range
+        .map(|g| format!("{} – {}", g.start, g.end))
+        .unwrap_or_default();
+    let mode = if r.dry_run { "dry run" } else { "applied" };
+    let c = &r.records;
+    let cards = vec![
+        card("records in range", thousands(c.in_range), None),
+        card(
+            "computed",
+            thousands(c.computed),
+            Some(format!(
+                "{} skipped (bootstrap dates)",
+                thousands(c.skipped_bootstrap)
+            )),
+        ),
+        card("added", thousands(c.added), Some("NULL → struct".into())),
+        card(
+            "changed",
+            thousands(c.changed),
+            Some(format!("{} unchanged", thousands(c.unchanged))),
+        ),
+        card(
+            "complete",
+            pct(r.after.complete, c.computed),
+            Some(format!("{} data gaps", thousands(r.after.incomplete))),
+        ),
+    ];
+    let shares = r
+        .by_date
+        .iter()
+        .map(|d| ShareRow {
+            game_date: d.game_date,
+            complete: d.complete,
+            bootstrap: d.bootstrap,
+            incomplete: d.incomplete,
+        })
+        .collect();
+    let headers = [
+        "game_date",
+        "total",
+        "added",
+        "changed",
+        "skipped",
+        "complete",
+        "incomplete",
+        "bootstrap",
+    ];
+    let rows = r
+        .by_date
+        .iter()
+        .map(|d| {
+            let n = [
+                d.total,
+                d.added,
+                d.changed,
+                d.skipped,
+                d.complete,
+                d.incomplete,
+                d.bootstrap,
+            ];
+            std::iter::once(d.game_date.to_string())
+                .chain(n.iter().map(|v| thousands(*v)))
+                .collect()
+        })
+        .collect();
+    Page {
+        title: format!("Backfill run {}", r.run_id),
+        subtitle: format!("{range} · {mode}"),
+        cards,
+        shares,
+        games_found: r.games_found_histogram,
+        table: table(
+            "By game date (labels: COMPLETE, else BOOTSTRAP, else INCOMPLETE)",
+            &headers,
+            rows,
+        ),
+        notes: backfill_notes(r),
+    }
+}
+
+fn backfill_notes(r: &Report) -> Vec<String> {
+    let mut notes = Vec::new();
+    if r.dry_run {
+        notes.push(format!(
+            "Dry run: nothing was written. Apply it with `completeness merge --run {}`.",
+            r.run_id
+        ));
+    }
+    if let Some(m) = r.merge.as_ref().filter(|m| m.conflicts > 0) {
+        notes.push(format!(
+            "{} rows were rewritten by someone else after the export and left alone; rerun the backfill for the same range to cover them.",
+            m.conflicts
+        ));
+    }
+    if r.after.incomplete > 0 {
+        notes.push(format!(
+            "{} records have a data gap; `completeness check incomplete` lists them.",
+            thousands(r.after.incomplete)
+        ));
+    }
+    notes
+}
+
+/// The page of `report daily`.
+pub fn daily_page(d: &DailyReport) -> Page {
+    let t = &d.totals;
+    let cards = vec![
+        card(
+            "records with a struct",
+            thousands(t.total_features),
+            Some(format!("on {} dates", t.dates)),
+        ),
+        card(
+            "complete",
+            pct(t.complete, t.total_features),
+            Some(format!("{} records", thousands(t.complete))),
+        ),
+        card(
+            "data gaps",
+            thousands(t.incomplete),
+            Some(pct(t.incomplete, t.total_features)),
+        ),
+        card(
+            "bootstrap",
+            thousands(t.bootstrap),
+            Some("fewer than 10 games in 365 days".into()),
+        ),
+        card(
+            "no struct yet",
+            thousands(t.without_struct),
+            Some(format!("on {} dates", t.dates_without_struct)),
+        ),
+    ];
+    // The chart needs disjoint labels: bootstrap records that are complete count as
+    // complete (the summary's bootstrap column overlaps complete).
+    let shares = d
+        .rows
+        .iter()
+        .map(|r| ShareRow {
+            game_date: r.game_date,
+            complete: r.complete,
+            incomplete: r.incomplete,
+            bootstrap: r.total_features.saturating_sub(r.complete + r.incomplete),
+        })
+        .collect();
+    let headers = [
+        "game_date",
+        "total_features",
+        "complete",
+        "incomplete",
+        "bootstrap",
+        "complete_pct",
+        "incomplete_pct",
+        "avg_games_found",
+        "avg_games_expected",
+    ];
+    let rows = d
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.game_date.to_string(),
+                thousands(r.total_features),
+                thousands(r.complete),
+                thousands(r.incomplete),
+                thousands(r.bootstrap),
+                format!("{:.1}", r.complete_pct),
+                format!("{:.1}", r.incomplete_pct),
+                format!("{:.2}", r.avg_games_found),
+                format!("{:.2}", r.avg_games_expected),
+            ]
+        })
+        .collect();
+    let mut notes = Vec::new();
+    if t.without_struct > 0 {
+        notes.push(format!(
+            "{} records on {} dates have no struct yet: `completeness backfill --start {} --end {}`.",
+            thousands(t.without_struct),
+            t.dates_without_struct,
+            d.start,
+            d.end
+        ));
+    }
+    if t.incomplete > 0 {
+        notes.push(format!(
+            "{} records have a data gap: `completeness check incomplete --start {} --end {}`.",
+            thousands(t.incomplete),
+            d.start,
+            d.end
+        ));
+    }
+    Page {
+        title: "historical_completeness, daily".into(),
+        subtitle: format!("{} – {} · records with a struct", d.start, d.end),
+        cards,
+        shares,
+        games_found: d.games_found_histogram,
+        table: table(
+            "Daily summary, newest first (complete and bootstrap overlap)",
+            &headers,
+            rows,
+        ),
+        notes,
+    }
+}
+
+fn table(caption: &str, headers: &[&str], rows: Vec<Vec<String>>) -> Table {
+    Table {
+        caption: caption.into(),
+        headers: headers.iter().map(|h| h.to_string()).collect(),
+        numeric: (0..headers.len()).map(|i| i > 0).collect(),
+        rows,
+    }
+}
