@@ -341,6 +341,7 @@ impl Phases<'_> {
             .display()
             .to_string();
         let outcome = crate::diff::diff(&results, &current, &options, &location)?;
+        crate::tally_check::cross_check(&results, &current, &outcome.report).await?;
         crate::engine::write_parquet(
             &self.dir.changes(),
             crate::diff::changes_schema(),

@@ -27,6 +27,7 @@ pub mod run_dir;
 pub mod runs;
 pub mod samples;
 pub mod spot_check;
+pub mod tally_check;
 pub mod warehouse;
 
 pub use error::{Error, Result};
