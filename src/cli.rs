@@ -109,6 +109,21 @@ pub enum Command {
     /// Write reports (a self-contained report.html with charts, plus JSON)
     #[command(subcommand)]
     Report(ReportCommand),
+
+    /// Print the BigQuery DDL of the operators' views (daily summary, data gaps)
+    ///
+    /// Install them with: completeness views | bq query --use_legacy_sql=false
+    Views(ViewsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ViewsArgs {
+    /// Dataset to create the views in ([project.]dataset)
+    #[arg(long, default_value = "nba_predictions")]
+    pub dataset: String,
+    /// The feature table the views read ([project.]dataset.table)
+    #[arg(long, default_value = "nba_predictions.ml_feature_store_v2")]
+    pub features_table: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -70,6 +70,13 @@ async fn dispatch(cli: Cli) -> Result<u8> {
         Command::Rollback(args) => rollback(args, &settings, &out).await,
         Command::Runs => runs(&settings, &out).await,
         Command::Report(ReportCommand::Daily(args)) => report_daily(args, &settings, &out).await,
+        Command::Views(args) => {
+            print!(
+                "{}",
+                crate::views::render(&args.dataset, &args.features_table)?
+            );
+            Ok(0)
+        }
     }
 }
 

@@ -17,6 +17,7 @@ pub mod diff;
 pub mod engine;
 pub mod error;
 pub mod export;
+pub mod identifiers;
 pub mod manifest;
 pub mod merge;
 pub mod model;
@@ -28,6 +29,7 @@ pub mod runs;
 pub mod samples;
 pub mod spot_check;
 pub mod tally_check;
+pub mod views;
 pub mod warehouse;
 
 pub use error::{Error, Result};

@@ -1,6 +1,6 @@
 -- BigQuery view: the daily summary of historical_completeness (same meaning as
--- ../daily_summary.sql). {dataset} and {features_table} are filled in by
--- `completeness views`; both are validated identifiers.
+-- ../daily_summary.sql). `completeness views` fills in the dataset and the feature
+-- table, both validated identifiers. Last 90 days, as the operators' view.
 CREATE OR REPLACE VIEW `{dataset}.v_historical_completeness_daily` AS
 SELECT
   game_date,
