@@ -189,3 +189,61 @@ fn warehouse_without_feature_table() {
         "nothing written in the warehouse"
     );
 }
+
+/// Operator commands on bad arguments: exit 2, the message, the warehouse untouched.
+#[test]
+fn operator_commands_reject_bad_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = copy_of_samples(dir.path());
+    let runs = dir.path().join("runs");
+    let before = file_snapshot(&wh);
+    let cases: [(&[&str], &str); 9] = [
+        (
+            &[
+                "check",
+                "incomplete",
+                "--start",
+                "2026-02-01",
+                "--end",
+                "2026-01-01",
+            ],
+            "the range is reversed",
+        ),
+        (&["check", "summary", "--days", "0"], "--days"),
+        (&["check", "summary", "--end", "1850-01-01"], "1850-01-01"),
+        (
+            &[
+                "check",
+                "cascade",
+                "--backfill-date",
+                "2026-01-01",
+                "--forward-days",
+                "0",
+            ],
+            "--forward-days 0: must be between 1 and 365",
+        ),
+        (
+            &["spot-check", "--date", "2026-01-22", "--player", "nobody"],
+            "player nobody has no record with a historical_completeness struct on 2026-01-22",
+        ),
+        (
+            &["spot-check", "--date", "2019-01-01"],
+            "no feature record on 2019-01-01 has a historical_completeness struct",
+        ),
+        (&["rollback", "../../etc"], "invalid run id"),
+        (
+            &["views", "--features-table", "nba.t; DROP TABLE x"],
+            "is not a valid dataset or table name",
+        ),
+        (&["report", "daily", "--days", "99999"], "--days"),
+    ];
+    for (args, message) in cases {
+        cli_at(&wh, &runs)
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(contains(message));
+    }
+    assert!(file_snapshot(&wh) == before, "warehouse changed");
+    assert!(!runs.exists(), "no run directory on bad input");
+}
