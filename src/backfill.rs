@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::dates::DateRange;
 use crate::diff::DiffOptions;
 use crate::error::{Error, Result};
+use crate::failpoint;
 use crate::manifest::{Manifest, MergeRecord, Phase, PhaseStatus};
 use crate::model::{FEATURES_TABLE, GAME_DATE, PLAYER_LOOKUP};
 use crate::report::{MergeSummary, Report};
@@ -51,6 +52,7 @@ pub struct BackfillBuilder {
     stop_after: StopAfter,
     now: DateTime<Utc>,
     progress: Progress,
+    on_run: Arc<dyn Fn(&str) + Send + Sync>,
 }
 
 enum Start {
@@ -100,6 +102,7 @@ impl BackfillBuilder {
             stop_after: StopAfter::Merge,
             now: Utc::now(),
             progress: Arc::new(|_, _| {}),
+            on_run: Arc::new(|_| {}),
         }
     }
 
@@ -148,6 +151,13 @@ impl BackfillBuilder {
         self
     }
 
+    /// Called with the run id as soon as the run directory exists (so a caller that is
+    /// interrupted can say which run to resume).
+    pub fn with_run_started(mut self, on_run: Arc<dyn Fn(&str) + Send + Sync>) -> Self {
+        self.on_run = on_run;
+        self
+    }
+
     /// The clock: run ids, phase times and the `updated_at` written (default: now).
     pub fn with_now(mut self, now: DateTime<Utc>) -> Self {
         self.now = now;
@@ -158,6 +168,7 @@ impl BackfillBuilder {
         // Fail on a missing table before a run directory exists.
         self.warehouse.open_table(FEATURES_TABLE).await?;
         let (dir, mut manifest) = self.open_run()?;
+        (self.on_run)(&dir.id);
         let mut phases = Phases {
             builder: &self,
             dir: &dir,
@@ -277,7 +288,9 @@ impl Phases<'_> {
 
     async fn export(&mut self, m: &mut Manifest) -> Result<()> {
         let clock = self.begin(m, Phase::Export)?;
+        failpoint::hit("export:started").await;
         let x = crate::export::export(&self.builder.warehouse, m.range, self.dir).await?;
+        failpoint::hit("export:written").await;
         m.snapshot = Some(x.snapshot.clone());
         m.season_starts = x.season_starts;
         m.rows.insert("features".into(), x.num_feature_rows);
@@ -291,11 +304,14 @@ impl Phases<'_> {
             "export: {} feature records (table version {}), {} game rows{note}",
             x.num_feature_rows, x.snapshot.features_version, x.num_game_rows
         );
-        self.finish(m, Phase::Export, clock, &message)
+        self.finish(m, Phase::Export, clock, &message)?;
+        failpoint::hit("export:done").await;
+        Ok(())
     }
 
     async fn compute(&mut self, m: &mut Manifest) -> Result<()> {
         let clock = self.begin(m, Phase::Compute)?;
+        failpoint::hit("compute:started").await;
         let metrics = crate::compute::ComputeBuilder::new(
             self.dir.exported_features(),
             self.dir.exported_games(),
@@ -306,11 +322,14 @@ impl Phases<'_> {
         .await?;
         m.rows.insert("results".into(), metrics.num_records as u64);
         let message = format!("compute: {} records", metrics.num_records);
-        self.finish(m, Phase::Compute, clock, &message)
+        self.finish(m, Phase::Compute, clock, &message)?;
+        failpoint::hit("compute:done").await;
+        Ok(())
     }
 
     async fn diff(&mut self, m: &mut Manifest) -> Result<Report> {
         let clock = self.begin(m, Phase::Diff)?;
+        failpoint::hit("diff:started").await;
         let ctx = crate::engine::session();
         let results = crate::engine::read_parquet(
             &ctx,
@@ -347,6 +366,7 @@ impl Phases<'_> {
             crate::diff::changes_schema(),
             std::slice::from_ref(&outcome.changes),
         )?;
+        failpoint::hit("diff:written").await;
         let mut report = outcome.report;
         report.run_id = m.run_id.clone();
         report.range = Some(m.range);
@@ -362,14 +382,17 @@ impl Phases<'_> {
             report.records.skipped_bootstrap
         );
         self.finish(m, Phase::Diff, clock, &message)?;
+        failpoint::hit("diff:done").await;
         Ok(report)
     }
 
     async fn merge(&mut self, m: &mut Manifest) -> Result<()> {
         let table = self.builder.warehouse.open_table(FEATURES_TABLE).await?;
-        if let Some(version) = crate::warehouse::local::find_run_commit(&table, &m.run_id).await? {
+        if let Some(commit) = crate::warehouse::local::find_run_commit(&table, &m.run_id).await? {
+            let version = commit.version;
             let record = m.merge.get_or_insert_with(MergeRecord::default);
             record.table_version = Some(version);
+            record.rows_written = commit.rows_updated.unwrap_or(record.rows_written);
             m.mark(Phase::Merge, PhaseStatus::Done, Utc::now(), None);
             m.save(&self.dir.manifest())?;
             (self.builder.progress)(
@@ -379,6 +402,7 @@ impl Phases<'_> {
             return Ok(());
         }
         let clock = self.begin(m, Phase::Merge)?;
+        failpoint::hit("merge:started").await;
         let ctx = crate::engine::session();
         let changes = crate::engine::read_parquet(
             &ctx,
@@ -400,6 +424,7 @@ impl Phases<'_> {
             self.builder.now,
         )
         .await?;
+        failpoint::hit("merge:after-commit").await;
         m.merge = Some(MergeRecord {
             read_version: Some(x.read_version),
             table_version: x.table_version,

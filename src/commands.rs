@@ -191,11 +191,10 @@ async fn diff(args: DiffArgs, settings: &Settings, out: &Output) -> Result<u8> {
 }
 
 async fn merge(args: MergeArgs, settings: &Settings, out: &Output) -> Result<u8> {
-    let outcome = BackfillBuilder::resume(warehouse(settings)?, &settings.run_dir, &args.run)
+    let builder = BackfillBuilder::resume(warehouse(settings)?, &settings.run_dir, &args.run)
         .with_apply(true)
-        .with_progress(out.progress())
-        .await?;
-    print_outcome(&outcome, out)
+        .with_progress(out.progress());
+    run_interruptible(builder, out).await
 }
 
 async fn backfill(args: BackfillArgs, settings: &Settings, out: &Output) -> Result<u8> {
@@ -209,11 +208,31 @@ async fn backfill(args: BackfillArgs, settings: &Settings, out: &Output) -> Resu
                 .with_include_bootstrap(args.include_bootstrap)
         }
     };
-    let outcome = builder
+    let builder = builder
         .with_report_dir(args.report)
-        .with_progress(out.progress())
-        .await?;
-    print_outcome(&outcome, out)
+        .with_progress(out.progress());
+    run_interruptible(builder, out).await
+}
+
+/// Run a backfill, stopping cleanly on SIGINT or SIGTERM with the command to resume.
+///
+/// Stopping drops the run between two awaits: every file is written atomically and the
+/// Delta commit is all or nothing, so the run directory and the table are consistent,
+/// and `--resume` finds out whether a merge in flight committed.
+async fn run_interruptible(builder: BackfillBuilder, out: &Output) -> Result<u8> {
+    let run_id = Arc::new(std::sync::Mutex::new(None::<String>));
+    let seen = Arc::clone(&run_id);
+    let builder = builder.with_run_started(Arc::new(move |id: &str| {
+        *seen.lock().expect("run id lock") = Some(id.to_string());
+    }));
+    tokio::select! {
+        outcome = builder.execute() => print_outcome(&outcome?, out),
+        (name, code) = crate::signals::interrupted() => {
+            let id = run_id.lock().expect("run id lock").clone();
+            eprintln!("{}", crate::signals::stopped_message(name, id.as_deref()));
+            Ok(code)
+        }
+    }
 }
 
 fn print_outcome(outcome: &BackfillOutcome, out: &Output) -> Result<u8> {

@@ -94,7 +94,7 @@ pub async fn merge(
         RUN_ID_KEY.to_string(),
         serde_json::Value::String(run_id.to_string()),
     )]);
-    let (table, delta_metrics) = table
+    let merge_builder = table
         .merge(source, predicate)
         .with_source_alias("source")
         .with_target_alias("target")
@@ -110,7 +110,9 @@ pub async fn merge(
             )
             .update(UPDATED_AT, "source.new_updated_at")
         })
-        .map_err(Error::delta("planning the merge"))?
+        .map_err(Error::delta("planning the merge"))?;
+    crate::failpoint::hit("merge:before-commit").await;
+    let (table, delta_metrics) = merge_builder
         .await
         .map_err(Error::delta("merging into the feature table"))?;
     if delta_metrics.num_target_rows_inserted != 0 || delta_metrics.num_target_rows_deleted != 0 {

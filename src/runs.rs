@@ -45,6 +45,7 @@ pub async fn list(warehouse: &LocalWarehouse, run_root: &Path) -> Result<Vec<Run
                 ..Default::default()
             });
             run.table_version = Some(commit.version);
+            run.rows_written = run.rows_written.or(commit.rows_updated);
         }
         if let Some(run) = commit.rollback_of.as_ref().and_then(|id| runs.get_mut(id)) {
             run.rolled_back_in = Some(commit.version);

@@ -133,6 +133,8 @@ pub struct Commit {
     pub run_id: Option<String>,
     /// The run it rolled back (`completeness_rollback_of`).
     pub rollback_of: Option<String>,
+    /// Rows a MERGE updated (from the commit's operation metrics).
+    pub rows_updated: Option<u64>,
 }
 
 /// The table's commits, newest first.
@@ -159,17 +161,21 @@ pub async fn history(table: &DeltaTable) -> Result<Vec<Commit>> {
             operation: info.operation.clone(),
             run_id: tag(info, crate::merge::RUN_ID_KEY),
             rollback_of: tag(info, crate::rollback::ROLLBACK_OF_KEY),
+            rows_updated: info
+                .info
+                .get("operationMetrics")
+                .and_then(|m| m.get("num_target_rows_updated"))
+                .and_then(|v| v.as_u64()),
         })
         .collect())
 }
 
-/// Find the version whose commit info carries `run_id` (newest first).
-pub async fn find_run_commit(table: &DeltaTable, run_id: &str) -> Result<Option<u64>> {
+/// The commit whose commit info carries `run_id` (newest first).
+pub async fn find_run_commit(table: &DeltaTable, run_id: &str) -> Result<Option<Commit>> {
     Ok(history(table)
         .await?
         .into_iter()
-        .find(|c| c.run_id.as_deref() == Some(run_id))
-        .map(|c| c.version))
+        .find(|c| c.run_id.as_deref() == Some(run_id)))
 }
 
 fn local_path(location: &str) -> Result<PathBuf> {

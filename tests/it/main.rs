@@ -3,6 +3,7 @@
 mod backfill;
 mod bad_input;
 mod concurrent;
+mod crash;
 mod operator;
 mod oracle;
 mod parity;
