@@ -2,7 +2,9 @@
 //!
 //! The process prints `failpoint <name> reached` on stderr and then waits (without
 //! blocking the runtime) so a test can kill it there with SIGKILL, or send SIGTERM or
-//! SIGINT to exercise the clean stop. Unset, a failpoint costs one environment lookup.
+//! SIGINT to exercise the clean stop. With `COMPLETENESS_FAILPOINT_RELEASE=<file>` it
+//! waits only until that file exists, so a test can interleave two writers exactly.
+//! Unset, a failpoint costs one environment lookup.
 //! The names are listed in [`NAMES`]; TESTING.md describes the crash matrix.
 
 /// Every failpoint, in the order a run reaches them.
@@ -21,12 +23,20 @@ pub const NAMES: [&str; 11] = [
 ];
 
 const VAR: &str = "COMPLETENESS_FAILPOINT";
+const RELEASE_VAR: &str = "COMPLETENESS_FAILPOINT_RELEASE";
 
-/// Stop here forever when the failpoint `name` is armed.
+/// Park here when the failpoint `name` is armed: forever, or until the release file exists.
 pub async fn hit(name: &str) {
     debug_assert!(NAMES.contains(&name), "unknown failpoint {name}");
-    if std::env::var(VAR).is_ok_and(|armed| armed == name) {
-        eprintln!("failpoint {name} reached");
-        std::future::pending::<()>().await;
+    if !std::env::var(VAR).is_ok_and(|armed| armed == name) {
+        return;
     }
+    eprintln!("failpoint {name} reached");
+    let Some(release) = std::env::var_os(RELEASE_VAR) else {
+        return std::future::pending().await;
+    };
+    while !std::path::Path::new(&release).exists() {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    eprintln!("failpoint {name} released");
 }

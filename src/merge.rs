@@ -112,9 +112,7 @@ pub async fn merge(
         })
         .map_err(Error::delta("planning the merge"))?;
     crate::failpoint::hit("merge:before-commit").await;
-    let (table, delta_metrics) = merge_builder
-        .await
-        .map_err(Error::delta("merging into the feature table"))?;
+    let (table, delta_metrics) = merge_builder.await.map_err(|e| commit_error(e, run_id))?;
     if delta_metrics.num_target_rows_inserted != 0 || delta_metrics.num_target_rows_deleted != 0 {
         return Err(Error::input(format!(
             "merge invariant violated: {} rows inserted, {} deleted (expected none)",
@@ -127,6 +125,28 @@ pub async fn merge(
     metrics.table_version = table.version();
     metrics.merge_time_ms = clock.elapsed().as_millis() as u64;
     Ok(metrics)
+}
+
+/// A lost commit race gets a message that says what happened and what to do.
+fn commit_error(e: deltalake::DeltaTableError, run_id: &str) -> Error {
+    use deltalake::kernel::transaction::TransactionError as T;
+    let lost_race = matches!(
+        &e,
+        deltalake::DeltaTableError::Transaction {
+            source: T::CommitConflict(_) | T::VersionAlreadyExists(_) | T::MaxCommitAttempts(_)
+        }
+    );
+    let context = if lost_race {
+        format!(
+            "another writer committed to the feature table during this run's MERGE (a concurrent \
+             transaction conflict); nothing of run {run_id} was committed. Run \
+             `completeness backfill --resume {run_id}`: it rechecks every row and leaves the \
+             other writer's rows alone"
+        )
+    } else {
+        "merging into the feature table".to_string()
+    };
+    Error::delta(context)(e)
 }
 
 /// Keys of changes whose target row is gone or has another `updated_at` than exported.

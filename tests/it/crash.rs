@@ -4,9 +4,8 @@
 //! that the result equals an uninterrupted run's. Also SIGTERM and SIGINT: a clean stop
 //! that says how to resume.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::OnceLock;
 use std::thread::JoinHandle;
 
@@ -52,37 +51,8 @@ fn reference() -> &'static (RecordBatch, Vec<usize>) {
     })
 }
 
-/// Start a backfill that stops at `failpoint`; returns once it is there, with a thread
-/// collecting the rest of its stderr.
 fn run_until(wh: &Path, runs: &Path, failpoint: &str) -> (Child, JoinHandle<String>) {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("completeness"))
-        .arg("--warehouse")
-        .arg(wh)
-        .arg("--run-dir")
-        .arg(runs)
-        .arg("backfill")
-        .args(RANGE)
-        .env("COMPLETENESS_FAILPOINT", failpoint)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let marker = format!("failpoint {failpoint} reached");
-    loop {
-        match lines.next() {
-            Some(line) if line.as_ref().unwrap().contains(&marker) => break,
-            Some(_) => continue,
-            None => panic!(
-                "the run ended without reaching {failpoint}: {:?}",
-                child.wait()
-            ),
-        }
-    }
-    // Keep draining stderr so the child never blocks on a full pipe.
-    let rest =
-        std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>().join("\n"));
-    (child, rest)
+    spawn_parked(wh, runs, &RANGE, failpoint, None)
 }
 
 fn only_run_id(runs: &Path) -> String {

@@ -162,3 +162,45 @@ pub fn cli_at(warehouse: &Path, runs: &Path) -> assert_cmd::Command {
         .arg(runs);
     cmd
 }
+
+/// Start `backfill ARGS` parked at `failpoint` (until `release` exists, if given);
+/// returns once it is there, with a thread collecting the rest of its stderr.
+pub fn spawn_parked(
+    wh: &Path,
+    runs: &Path,
+    args: &[&str],
+    failpoint: &str,
+    release: Option<&Path>,
+) -> (std::process::Child, std::thread::JoinHandle<String>) {
+    use std::io::{BufRead, BufReader};
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("completeness"));
+    cmd.arg("--warehouse")
+        .arg(wh)
+        .arg("--run-dir")
+        .arg(runs)
+        .arg("backfill")
+        .args(args)
+        .env("COMPLETENESS_FAILPOINT", failpoint)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    if let Some(path) = release {
+        cmd.env("COMPLETENESS_FAILPOINT_RELEASE", path);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let marker = format!("failpoint {failpoint} reached");
+    loop {
+        match lines.next() {
+            Some(Ok(line)) if line.contains(&marker) => break,
+            Some(_) => continue,
+            None => panic!(
+                "the run ended without reaching {failpoint}: {:?}",
+                child.wait()
+            ),
+        }
+    }
+    // Keep draining stderr so the child never blocks on a full pipe.
+    let rest =
+        std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>().join("\n"));
+    (child, rest)
+}
