@@ -388,7 +388,20 @@ impl Phases<'_> {
 
     async fn merge(&mut self, m: &mut Manifest) -> Result<()> {
         let table = self.builder.warehouse.open_table(FEATURES_TABLE).await?;
-        if let Some(commit) = crate::warehouse::local::find_run_commit(&table, &m.run_id).await? {
+        let history = crate::warehouse::local::history(&table).await?;
+        if let Some(undo) = history
+            .iter()
+            .find(|c| c.rollback_of.as_deref() == Some(&m.run_id))
+        {
+            return Err(Error::input(format!(
+                "run {} was rolled back in version {}; start a new run instead of resuming it",
+                m.run_id, undo.version
+            )));
+        }
+        if let Some(commit) = history
+            .into_iter()
+            .find(|c| c.run_id.as_deref() == Some(&m.run_id))
+        {
             let version = commit.version;
             let record = m.merge.get_or_insert_with(MergeRecord::default);
             record.table_version = Some(version);

@@ -20,6 +20,10 @@ pub enum Error {
     #[error("{path}: not a readable Parquet file: {reason}")]
     CorruptParquet { path: String, reason: String },
 
+    /// A check of the tool's own output failed (a bug): what was written was undone.
+    #[error("{0}")]
+    Invariant(String),
+
     /// A local file or directory could not be read or written.
     #[error("{context} ({path}): {source}")]
     Io {

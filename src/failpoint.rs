@@ -40,3 +40,14 @@ pub async fn hit(name: &str) {
     }
     eprintln!("failpoint {name} released");
 }
+
+/// Test-only faults that make the tool misbehave, to prove its own checks catch it.
+pub const INJECTIONS: [&str; 1] = ["merge:touch-data-hash"];
+
+const INJECT_VAR: &str = "COMPLETENESS_INJECT";
+
+/// Whether the fault `name` is injected in this process.
+pub fn injected(name: &str) -> bool {
+    debug_assert!(INJECTIONS.contains(&name), "unknown injection {name}");
+    std::env::var(INJECT_VAR).is_ok_and(|armed| armed == name)
+}

@@ -21,6 +21,7 @@ pub mod failpoint;
 pub mod identifiers;
 pub mod manifest;
 pub mod merge;
+pub mod merge_invariants;
 pub mod model;
 pub mod queries;
 pub mod report;

@@ -101,14 +101,20 @@ pub async fn merge(
         .with_writer_properties(crate::engine::writer_properties())
         .with_commit_properties(commit)
         .when_matched_update(|u| {
-            u.predicate(format!(
-                "target.{UPDATED_AT} IS NOT DISTINCT FROM source.{EXPORTED_UPDATED_AT}"
-            ))
-            .update(
-                HISTORICAL_COMPLETENESS,
-                format!("source.{HISTORICAL_COMPLETENESS}"),
-            )
-            .update(UPDATED_AT, "source.new_updated_at")
+            let u = u
+                .predicate(format!(
+                    "target.{UPDATED_AT} IS NOT DISTINCT FROM source.{EXPORTED_UPDATED_AT}"
+                ))
+                .update(
+                    HISTORICAL_COMPLETENESS,
+                    format!("source.{HISTORICAL_COMPLETENESS}"),
+                )
+                .update(UPDATED_AT, "source.new_updated_at");
+            if crate::failpoint::injected("merge:touch-data-hash") {
+                u.update("data_hash", "'0000000000000000'")
+            } else {
+                u
+            }
         })
         .map_err(Error::delta("planning the merge"))?;
     crate::failpoint::hit("merge:before-commit").await;
@@ -120,9 +126,20 @@ pub async fn merge(
         )));
     }
     metrics.num_rows_written = delta_metrics.num_target_rows_updated as u64;
+    metrics.table_version = table.version();
+    if let Some(version) = metrics.table_version {
+        let check = crate::merge_invariants::Expected {
+            version,
+            range,
+            rows_to_write: expected,
+            rows_written: metrics.num_rows_written,
+        };
+        if let Some(problem) = crate::merge_invariants::verify(warehouse, &check).await? {
+            return Err(crate::merge_invariants::undo(warehouse, run_id, version, &problem).await);
+        }
+    }
     // Rows rewritten between the conflict check and the commit.
     metrics.num_conflicts += expected - metrics.num_rows_written;
-    metrics.table_version = table.version();
     metrics.merge_time_ms = clock.elapsed().as_millis() as u64;
     Ok(metrics)
 }

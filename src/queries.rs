@@ -28,10 +28,11 @@ pub enum Query {
     PlayerGames,
     DiffTallies,
     RollbackRows,
+    MergeInvariants,
 }
 
 impl Query {
-    pub const ALL: [Query; 12] = [
+    pub const ALL: [Query; 13] = [
         Query::DailySummary,
         Query::MissingStructs,
         Query::GamesFoundHistogram,
@@ -44,6 +45,7 @@ impl Query {
         Query::PlayerGames,
         Query::DiffTallies,
         Query::RollbackRows,
+        Query::MergeInvariants,
     ];
 
     /// The file stem under `queries/`.
@@ -61,6 +63,7 @@ impl Query {
             Query::PlayerGames => "player_games",
             Query::DiffTallies => "diff_tallies",
             Query::RollbackRows => "rollback_rows",
+            Query::MergeInvariants => "merge_invariants",
         }
     }
 
@@ -79,6 +82,7 @@ impl Query {
             Query::PlayerGames => include_str!("../queries/player_games.sql"),
             Query::DiffTallies => include_str!("../queries/diff_tallies.sql"),
             Query::RollbackRows => include_str!("../queries/rollback_rows.sql"),
+            Query::MergeInvariants => include_str!("../queries/merge_invariants.sql"),
         }
     }
 

@@ -40,6 +40,14 @@ impl Cascade {
                 "--forward-days {forward_days}: must be between 1 and 365"
             )));
         }
+        if backfill_date
+            .checked_add_days(chrono::Days::new(u64::from(forward_days)))
+            .is_none()
+        {
+            return Err(Error::input(format!(
+                "--backfill-date {backfill_date} plus {forward_days} days is out of range"
+            )));
+        }
         Ok(Cascade {
             backfill_date,
             forward_days,

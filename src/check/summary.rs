@@ -36,7 +36,9 @@ impl Summary {
         if days == 0 {
             return Err(Error::input("--days must be at least 1"));
         }
-        let start = end - chrono::Days::new(u64::from(days) - 1);
+        let start = end
+            .checked_sub_days(chrono::Days::new(u64::from(days) - 1))
+            .ok_or_else(|| Error::input(format!("--days {days} before {end} is out of range")))?;
         Ok(Summary {
             range: DateRange::new(start, end)?,
         })

@@ -160,3 +160,35 @@ fn sigterm_and_sigint_stop_cleanly_and_the_run_resumes() {
     stop_with("TERM", 143);
     stop_with("INT", 130);
 }
+
+#[test]
+fn a_merge_that_breaks_an_invariant_is_undone_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = copy_of_samples(dir.path());
+    let runs = dir.path().join("runs");
+    let table = features_table(&wh);
+    // A fault makes the MERGE also write data_hash, a column it must never touch.
+    cli_at(&wh, &runs)
+        .env("COMPLETENESS_INJECT", "merge:touch-data-hash")
+        .arg("backfill")
+        .args(RANGE)
+        .assert()
+        .code(3)
+        .stderr(contains("merge invariant violated"))
+        .stderr(contains(
+            "changed in columns other than historical_completeness and updated_at",
+        ))
+        .stderr(contains("was rolled back in version 2"));
+    assert_eq!(delta_versions(&table), 3);
+    assert_eq!(
+        read_table(&table, None, ORDER),
+        read_table(&table, Some(0), ORDER),
+        "the table is not back to its pre-run rows"
+    );
+    // The undone run cannot be resumed into looking merged.
+    cli_at(&wh, &runs)
+        .args(["backfill", "--resume", &only_run_id(&runs)])
+        .assert()
+        .code(2)
+        .stderr(contains("was rolled back in version 2"));
+}

@@ -3,7 +3,9 @@
 mod backfill;
 mod bad_input;
 mod concurrent;
+mod corpus;
 mod crash;
+mod fuzz;
 mod operator;
 mod oracle;
 mod parity;
