@@ -23,7 +23,7 @@ pub async fn cross_check(
     current: &[RecordBatch],
     report: &Report,
 ) -> Result<()> {
-    if results.first().is_none() || current.first().is_none() {
+    if results.is_empty() || current.is_empty() {
         // Nothing recomputed or nothing stored: the diff can have found nothing either.
         let found: u64 = report.by_date.iter().map(|r| r.added + r.changed).sum();
         return match found {
