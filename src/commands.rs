@@ -244,7 +244,7 @@ fn print_outcome(outcome: &BackfillOutcome, out: &Output) -> Result<u8> {
         if !out.quiet {
             println!(
                 "  report: {}",
-                outcome.run_dir.join("report").join("report.md").display()
+                outcome.run_dir.join("report").join("report.html").display()
             );
             if report.dry_run {
                 let r = outcome.manifest.range;

@@ -247,3 +247,55 @@ fn operator_commands_reject_bad_arguments() {
     assert!(file_snapshot(&wh) == before, "warehouse changed");
     assert!(!runs.exists(), "no run directory on bad input");
 }
+
+/// The run directory on a full file system: a 64 KiB tmpfs (mounting needs root, which
+/// this sandbox and its CI have; elsewhere the output-on-/dev/full case of the corpus
+/// covers ENOSPC). The run stops with exit 3, names the problem, and leaves nothing.
+#[test]
+fn disk_full_on_the_run_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = copy_of_samples(dir.path());
+    let runs = dir.path().join("runs");
+    std::fs::create_dir(&runs).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&runs)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        // No tmpfs: a write to /dev/full is the same ENOSPC, on the compute output.
+        let out = dir.path().join("out.parquet");
+        std::os::unix::fs::symlink("/dev/full", out.with_extension("parquet.tmp")).unwrap();
+        let features = wh.join(completeness::model::FEATURES_TABLE);
+        cli()
+            .args(["compute", "--features"])
+            .arg(&features)
+            .arg("--games")
+            .arg(&features)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(3)
+            .stderr(contains("No space left on device"));
+        assert!(!out.exists());
+        return;
+    }
+    let before = file_snapshot(&wh);
+    let result = cli_at(&wh, &runs)
+        .args(["backfill", "--start", "2026-01-01", "--end", "2026-01-22"])
+        .output()
+        .unwrap();
+    let listing: Vec<_> = std::fs::read_dir(&runs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let _ = std::process::Command::new("umount").arg(&runs).status();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    assert!(file_snapshot(&wh) == before, "warehouse changed");
+    assert!(
+        listing.is_empty(),
+        "a run directory was left behind: {listing:?}"
+    );
+}
