@@ -245,6 +245,19 @@ pub struct CascadeArgs {
 pub enum SamplesCommand {
     /// Write the three sample Delta tables under DIR
     Generate(GenerateArgs),
+
+    /// Write the warehouse's compute inputs as plain Parquet (for other engines)
+    ///
+    /// DIR/features.parquet: player_lookup, game_date of every feature record.
+    /// DIR/games.parquet: every player_game_summary column.
+    Inputs(InputsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InputsArgs {
+    /// Directory to write features.parquet and games.parquet into
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

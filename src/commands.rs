@@ -60,6 +60,20 @@ async fn dispatch(cli: Cli) -> Result<u8> {
     };
     match cli.command {
         Command::Samples(SamplesCommand::Generate(args)) => generate(args, &out).await,
+        Command::Samples(SamplesCommand::Inputs(args)) => {
+            let m = crate::samples::inputs::write_inputs(&warehouse(&settings)?, &args.out).await?;
+            if out.json {
+                out.json(&m);
+            } else if !out.quiet {
+                println!(
+                    "wrote {} feature keys and {} game rows to {}",
+                    m.num_feature_rows,
+                    m.num_game_rows,
+                    args.out.display()
+                );
+            }
+            Ok(0)
+        }
         Command::Compute(args) => compute(args, &out).await,
         Command::Export(args) => export(args, &settings, &out).await,
         Command::Diff(args) => diff(args, &settings, &out).await,

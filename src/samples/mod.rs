@@ -14,6 +14,7 @@
 mod feature_batches;
 mod features;
 mod games;
+pub mod inputs;
 mod league;
 mod names;
 mod schedule;
