@@ -82,6 +82,16 @@ pub fn scalar_i64(batches: &[RecordBatch], name: &str) -> Result<i64> {
     Ok(i64s(batches, name)?.first().copied().flatten().unwrap_or(0))
 }
 
+/// Distinct non-NULL values of column `name`.
+pub fn distinct(batches: &[RecordBatch], name: &str) -> Result<u64> {
+    let values = strings(batches, name)?;
+    Ok(values
+        .into_iter()
+        .flatten()
+        .collect::<std::collections::HashSet<_>>()
+        .len() as u64)
+}
+
 /// Number of rows across `batches`.
 pub fn num_rows(batches: &[RecordBatch]) -> usize {
     batches.iter().map(|b| b.num_rows()).sum()

@@ -36,10 +36,7 @@ pub async fn verify(warehouse: &LocalWarehouse, e: &Expected) -> Result<Option<S
             .await?;
         warehouse.register(&ctx, name, &table).await?;
     }
-    let params = [
-        Param::date("start", e.range.start),
-        Param::date("end", e.range.end),
-    ];
+    let params = Param::range(&e.range);
     let rows = Query::MergeInvariants.run(&ctx, &params).await?;
     let get = |name| crate::columns::scalar_i64(&rows, name);
     let (before, after, other) = (

@@ -134,6 +134,14 @@ impl Param {
         }
     }
 
+    /// `$start` and `$end`, the bounds of `range`.
+    pub fn range(range: &crate::dates::DateRange) -> Vec<Param> {
+        vec![
+            Param::date("start", range.start),
+            Param::date("end", range.end),
+        ]
+    }
+
     pub fn int(name: &'static str, v: i64) -> Param {
         Param {
             name,

@@ -5,14 +5,12 @@
 //! empty exactly when the date matters most (the weakness semantics.md names). The check
 //! says so and counts the records whose 60-day window spans the date instead.
 
-use std::collections::HashSet;
-
 use chrono::NaiveDate;
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
 use super::{Check, CheckOutput};
-use crate::columns::{dates, scalar_i64, strings};
+use crate::columns::{distinct, scalar_i64};
 use crate::error::{Error, Result};
 use crate::queries::{Param, Query};
 
@@ -90,14 +88,8 @@ impl Check for Cascade {
         let spans = Query::CascadeWindowSpans.run(ctx, &self.params()).await?;
         let totals = CascadeTotals {
             count: crate::columns::num_rows(&rows) as u64,
-            unique_dates: dates(&rows, "game_date")?
-                .into_iter()
-                .collect::<HashSet<_>>()
-                .len() as u64,
-            unique_players: strings(&rows, "player_lookup")?
-                .into_iter()
-                .collect::<HashSet<_>>()
-                .len() as u64,
+            unique_dates: distinct(&rows, "game_date")?,
+            unique_players: distinct(&rows, "player_lookup")?,
             upstream_rows_on_date: scalar_i64(&upstream, "game_rows")? as u64,
             records_window_spans_date: scalar_i64(&spans, "records")? as u64,
         };

@@ -1,13 +1,11 @@
 //! `check incomplete`: the data gaps (`v_incomplete_features`): records that are neither
 //! complete nor bootstrap, worst first on the newest dates.
 
-use std::collections::HashSet;
-
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
 use super::{Check, CheckOutput};
-use crate::columns::{dates, i64s, strings};
+use crate::columns::{distinct, i64s};
 use crate::dates::DateRange;
 use crate::error::Result;
 use crate::queries::{Param, Query};
@@ -27,10 +25,7 @@ pub struct IncompleteTotals {
 
 impl Incomplete {
     fn params(&self) -> Vec<Param> {
-        vec![
-            Param::date("start", self.range.start),
-            Param::date("end", self.range.end),
-        ]
+        Param::range(&self.range)
     }
 }
 
@@ -47,14 +42,8 @@ impl Check for Incomplete {
         let rows = Query::IncompleteRecords.run(ctx, &self.params()).await?;
         let totals = IncompleteTotals {
             count: crate::columns::num_rows(&rows) as u64,
-            unique_dates: dates(&rows, "game_date")?
-                .into_iter()
-                .collect::<HashSet<_>>()
-                .len() as u64,
-            unique_players: strings(&rows, "player_lookup")?
-                .into_iter()
-                .collect::<HashSet<_>>()
-                .len() as u64,
+            unique_dates: distinct(&rows, "game_date")?,
+            unique_players: distinct(&rows, "player_lookup")?,
             total_games_missing: i64s(&rows, "games_missing")?
                 .into_iter()
                 .flatten()

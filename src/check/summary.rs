@@ -45,10 +45,7 @@ impl Summary {
     }
 
     fn params(&self) -> Vec<Param> {
-        vec![
-            Param::date("start", self.range.start),
-            Param::date("end", self.range.end),
-        ]
+        Param::range(&self.range)
     }
 }
 

@@ -43,10 +43,7 @@ impl DailyReport {
         let output = summary.run(ctx).await?;
         let totals: SummaryTotals =
             serde_json::from_value(output.totals.clone()).expect("summary totals round-trip");
-        let params = [
-            Param::date("start", summary.range.start),
-            Param::date("end", summary.range.end),
-        ];
+        let params = Param::range(&summary.range);
         let histogram = Query::GamesFoundHistogram.run(ctx, &params).await?;
         Ok(DailyReport {
             start: summary.range.start,

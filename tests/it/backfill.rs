@@ -13,16 +13,7 @@ use crate::oracle::{GameRow, oracle};
 use crate::support::*;
 
 fn backfill(wh: &Path, runs: &Path, args: &[&str]) -> serde_json::Value {
-    let out = cli_at(wh, runs)
-        .arg("--json")
-        .arg("backfill")
-        .args(args)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    serde_json::from_slice(&out).unwrap()
+    cli_json(wh, runs, &[&["backfill"], args].concat())
 }
 
 /// Game rows of the sample warehouse, by player, for the oracle.

@@ -9,6 +9,7 @@ use completeness::completeness_column::CompletenessColumn;
 use completeness::model::HistoricalCompleteness;
 use predicates::str::contains;
 
+use crate::support::cli_json as json;
 use crate::support::*;
 
 const FULL: [&str; 4] = ["--start", "2024-10-22", "--end", "2026-01-22"];
@@ -57,18 +58,6 @@ fn records(wh: &Path) -> BTreeMap<(NaiveDate, String), Option<HistoricalComplete
             )
         })
         .collect()
-}
-
-fn json(wh: &Path, runs: &Path, args: &[&str]) -> serde_json::Value {
-    let out = cli_at(wh, runs)
-        .arg("--json")
-        .args(args)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    serde_json::from_slice(&out).unwrap()
 }
 
 fn is_gap(h: &HistoricalCompleteness) -> bool {

@@ -204,3 +204,16 @@ pub fn spawn_parked(
         std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>().join("\n"));
     (child, rest)
 }
+
+/// Run the binary with `--json ARGS` (expecting success) and parse what it printed.
+pub fn cli_json(warehouse: &Path, runs: &Path, args: &[&str]) -> serde_json::Value {
+    let out = cli_at(warehouse, runs)
+        .arg("--json")
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
+}
