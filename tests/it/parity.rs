@@ -59,6 +59,8 @@ fn fast(
         ("features", "games"),
     )
     .unwrap();
+    let out =
+        arrow::compute::concat_batches(&completeness::compute::results_schema(), &out).unwrap();
     let players = out
         .column(0)
         .as_any()
