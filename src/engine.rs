@@ -185,6 +185,77 @@ pub fn write_parquet_with(
     Ok(rows)
 }
 
+/// Write `batches` to `path`, one row group per batch, encoding the row groups in
+/// parallel (rayon). Atomic like [`write_parquet`]. For large computed results, where
+/// single-threaded encoding was half of `compute`'s time.
+pub fn write_parquet_parallel(
+    path: &Path,
+    schema: SchemaRef,
+    batches: &[RecordBatch],
+    mut properties: WriterProperties,
+) -> Result<usize> {
+    use parquet::arrow::arrow_writer::{ArrowRowGroupWriterFactory, compute_leaves};
+    use parquet::file::writer::SerializedFileWriter;
+    use rayon::prelude::*;
+
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(Error::io("creating directory", parent))?;
+    }
+    let tmp = path.with_extension("parquet.tmp");
+    let context = format!("writing {}", path.display());
+    parquet::arrow::add_encoded_arrow_schema_to_metadata(&schema, &mut properties);
+    let properties = Arc::new(properties);
+    let parquet_schema = parquet::arrow::ArrowSchemaConverter::new()
+        .with_coerce_types(properties.coerce_types())
+        .convert(&schema)
+        .map_err(Error::arrow(context.clone()))?;
+    let file = File::create(&tmp).map_err(Error::io("creating file", &tmp))?;
+    let mut writer = SerializedFileWriter::new(
+        file,
+        parquet_schema.root_schema_ptr(),
+        Arc::clone(&properties),
+    )
+    .map_err(Error::arrow(context.clone()))?;
+    let factory = ArrowRowGroupWriterFactory::new(&writer, Arc::clone(&schema));
+    let column_writers = (0..batches.len())
+        .map(|i| factory.create_column_writers(i))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::arrow(context.clone()))?;
+    let row_groups = batches
+        .par_iter()
+        .zip(column_writers)
+        .map(|(batch, mut writers)| {
+            let mut next = writers.iter_mut();
+            for (field, array) in schema.fields().iter().zip(batch.columns()) {
+                for leaf in compute_leaves(field, array)? {
+                    next.next()
+                        .expect("a writer per leaf column")
+                        .write(&leaf)?;
+                }
+            }
+            writers
+                .into_iter()
+                .map(|w| w.close())
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::arrow(context.clone()))?;
+    for chunks in row_groups {
+        let mut group = writer
+            .next_row_group()
+            .map_err(Error::arrow(context.clone()))?;
+        for chunk in chunks {
+            chunk
+                .append_to_row_group(&mut group)
+                .map_err(Error::arrow(context.clone()))?;
+        }
+        group.close().map_err(Error::arrow(context.clone()))?;
+    }
+    writer.close().map_err(Error::arrow(context))?;
+    std::fs::rename(&tmp, path).map_err(Error::io("renaming into place", path))?;
+    Ok(batches.iter().map(|b| b.num_rows()).sum())
+}
+
 /// An empty batch list with `schema`, for writers that need at least the schema.
 pub fn empty(schema: &SchemaRef) -> Vec<RecordBatch> {
     vec![RecordBatch::new_empty(Arc::clone(schema))]

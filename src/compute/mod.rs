@@ -185,7 +185,7 @@ impl ComputeBuilder {
         metrics.compute_time_ms = clock.elapsed().as_millis() as u64;
         metrics.num_records = batches.iter().map(|b| b.num_rows()).sum();
         let clock = Instant::now();
-        crate::engine::write_parquet_with(
+        crate::engine::write_parquet_parallel(
             &self.out,
             results_schema(),
             &batches,
