@@ -157,23 +157,13 @@ pub fn results_writer_properties() -> WriterProperties {
 
 /// Write `batches` to `path` atomically (temporary file, then rename). Returns rows written.
 pub fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<usize> {
-    write_parquet_with(path, schema, batches, writer_properties())
-}
-
-/// [`write_parquet`] with explicit writer settings.
-pub fn write_parquet_with(
-    path: &Path,
-    schema: SchemaRef,
-    batches: &[RecordBatch],
-    properties: WriterProperties,
-) -> Result<usize> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(Error::io("creating directory", parent))?;
     }
     let tmp = path.with_extension("parquet.tmp");
     let file = File::create(&tmp).map_err(Error::io("creating file", &tmp))?;
     let context = format!("writing {}", path.display());
-    let mut writer = ArrowWriter::try_new(file, schema, Some(properties))
+    let mut writer = ArrowWriter::try_new(file, schema, Some(writer_properties()))
         .map_err(Error::arrow(context.clone()))?;
     let mut rows = 0;
     for batch in batches {

@@ -170,14 +170,6 @@ pub async fn history(table: &DeltaTable) -> Result<Vec<Commit>> {
         .collect())
 }
 
-/// The commit whose commit info carries `run_id` (newest first).
-pub async fn find_run_commit(table: &DeltaTable, run_id: &str) -> Result<Option<Commit>> {
-    Ok(history(table)
-        .await?
-        .into_iter()
-        .find(|c| c.run_id.as_deref() == Some(run_id)))
-}
-
 fn local_path(location: &str) -> Result<PathBuf> {
     let path = if let Some(rest) = location.strip_prefix("file://") {
         PathBuf::from(rest)
