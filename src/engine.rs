@@ -19,6 +19,7 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::schema::types::ColumnPath;
 
 use crate::error::{Error, Result};
+use crate::storage::Location;
 
 /// A DataFusion session using every core.
 pub fn session() -> SessionContext {
@@ -88,22 +89,41 @@ pub async fn read_parquet(
     columns: &[&str],
     what: &str,
 ) -> Result<Vec<RecordBatch>> {
-    let files = parquet_files(path, what)?;
-    check_footers(&files)?;
-    let location = format!("{what} {}", path.display());
-    let mut name = path.to_string_lossy().to_string();
-    if path.is_dir() && !name.ends_with('/') {
-        name.push('/');
-    }
+    read_parquet_at(ctx, &Location::from(path), columns, what).await
+}
+
+/// [`read_parquet`] for any [`Location`]: a local path or an object-store prefix.
+pub async fn read_parquet_at(
+    ctx: &SessionContext,
+    location: &Location,
+    columns: &[&str],
+    what: &str,
+) -> Result<Vec<RecordBatch>> {
+    let name = match location {
+        Location::Local(path) => {
+            check_footers(&parquet_files(path, what)?)?;
+            let mut name = path.to_string_lossy().to_string();
+            if path.is_dir() && !name.ends_with('/') {
+                name.push('/');
+            }
+            name
+        }
+        Location::Remote(remote) => {
+            crate::remote_parquet::check_footers(remote, what).await?;
+            ctx.register_object_store(&remote.base, Arc::clone(&remote.store));
+            crate::remote_parquet::listing_url(remote).await?
+        }
+    };
+    let described = format!("{what} {location}");
     let unreadable = |e: datafusion::error::DataFusionError| Error::CorruptParquet {
-        path: path.display().to_string(),
+        path: location.to_string(),
         reason: e.to_string(),
     };
     let df = ctx
         .read_parquet(name.as_str(), ParquetReadOptions::default())
         .await
         .map_err(unreadable)?;
-    require_columns(df.schema().as_arrow(), columns, &location)?;
+    require_columns(df.schema().as_arrow(), columns, &described)?;
     let df = df
         .select(
             columns
@@ -112,7 +132,7 @@ pub async fn read_parquet(
                 .collect::<Vec<_>>(),
         )
         .map_err(Error::datafusion(format!(
-            "selecting columns of {location}"
+            "selecting columns of {described}"
         )))?;
     df.collect().await.map_err(unreadable)
 }

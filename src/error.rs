@@ -49,6 +49,10 @@ pub enum Error {
         source: datafusion::error::DataFusionError,
     },
 
+    /// A remote service (BigQuery, an object store) failed or refused a request.
+    #[error("{context}: {message}")]
+    Remote { context: String, message: String },
+
     /// Writing Parquet or Arrow data failed.
     #[error("{context}: {source}")]
     Arrow {

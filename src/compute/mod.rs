@@ -15,6 +15,8 @@ pub mod keys;
 
 use std::future::IntoFuture;
 use std::path::PathBuf;
+
+use crate::storage::Location;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -120,8 +122,8 @@ pub struct ComputeMetrics {
 /// Compute from Parquet files to a Parquet file: the `compute` command.
 #[derive(Debug, Clone)]
 pub struct ComputeBuilder {
-    features: PathBuf,
-    games: PathBuf,
+    features: Location,
+    games: Location,
     out: PathBuf,
     start: Option<NaiveDate>,
     end: Option<NaiveDate>,
@@ -130,8 +132,8 @@ pub struct ComputeBuilder {
 impl ComputeBuilder {
     /// Read features and games from these Parquet files or directories; write `out`.
     pub fn new(
-        features: impl Into<PathBuf>,
-        games: impl Into<PathBuf>,
+        features: impl Into<Location>,
+        games: impl Into<Location>,
         out: impl Into<PathBuf>,
     ) -> Self {
         ComputeBuilder {
@@ -163,8 +165,8 @@ impl ComputeBuilder {
         let clock = Instant::now();
         let keys = [PLAYER_LOOKUP, GAME_DATE];
         let features =
-            crate::engine::read_parquet(&ctx, &self.features, &keys, "features input").await?;
-        let games = crate::engine::read_parquet(&ctx, &self.games, &keys, "games input").await?;
+            crate::engine::read_parquet_at(&ctx, &self.features, &keys, "features input").await?;
+        let games = crate::engine::read_parquet_at(&ctx, &self.games, &keys, "games input").await?;
         let mut metrics = ComputeMetrics {
             num_feature_rows: features.iter().map(|b| b.num_rows()).sum(),
             num_game_rows: games.iter().map(|b| b.num_rows()).sum(),
@@ -173,8 +175,8 @@ impl ComputeBuilder {
         };
         let clock = Instant::now();
         let locations = (
-            format!("features input {}", self.features.display()),
-            format!("games input {}", self.games.display()),
+            format!("features input {}", self.features),
+            format!("games input {}", self.games),
         );
         let batches = compute_batches(
             &features,
