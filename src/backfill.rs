@@ -22,7 +22,8 @@ use crate::manifest::{Manifest, MergeRecord, Phase, PhaseStatus};
 use crate::model::{FEATURES_TABLE, GAME_DATE, PLAYER_LOOKUP};
 use crate::report::{MergeSummary, Report};
 use crate::run_dir::RunDir;
-use crate::warehouse::LocalWarehouse;
+use crate::storage::Location;
+use crate::warehouse::{BigQueryWarehouse, LocalWarehouse, Warehouse};
 
 /// Called with a phase and a one-line message as the run goes.
 pub type Progress = Arc<dyn Fn(Phase, &str) + Send + Sync>;
@@ -45,7 +46,7 @@ pub enum StopAfter {
 }
 
 pub struct BackfillBuilder {
-    warehouse: LocalWarehouse,
+    warehouse: Warehouse,
     run_root: PathBuf,
     start: Start,
     report_dir: Option<PathBuf>,
@@ -69,9 +70,13 @@ enum Start {
 
 impl BackfillBuilder {
     /// A new run over `range`; applies the merge unless [`with_dry_run`](Self::with_dry_run).
-    pub fn new(warehouse: LocalWarehouse, run_root: impl Into<PathBuf>, range: DateRange) -> Self {
+    pub fn new(
+        warehouse: impl Into<Warehouse>,
+        run_root: impl Into<PathBuf>,
+        range: DateRange,
+    ) -> Self {
         Self::with_start(
-            warehouse,
+            warehouse.into(),
             run_root,
             Start::New {
                 range,
@@ -82,9 +87,13 @@ impl BackfillBuilder {
     }
 
     /// Continue run `run_id` from its first phase not done.
-    pub fn resume(warehouse: LocalWarehouse, run_root: impl Into<PathBuf>, run_id: &str) -> Self {
+    pub fn resume(
+        warehouse: impl Into<Warehouse>,
+        run_root: impl Into<PathBuf>,
+        run_id: &str,
+    ) -> Self {
         Self::with_start(
-            warehouse,
+            warehouse.into(),
             run_root,
             Start::Resume {
                 run_id: run_id.to_string(),
@@ -93,7 +102,7 @@ impl BackfillBuilder {
         )
     }
 
-    fn with_start(warehouse: LocalWarehouse, run_root: impl Into<PathBuf>, start: Start) -> Self {
+    fn with_start(warehouse: Warehouse, run_root: impl Into<PathBuf>, start: Start) -> Self {
         BackfillBuilder {
             warehouse,
             run_root: run_root.into(),
@@ -166,7 +175,9 @@ impl BackfillBuilder {
 
     pub async fn execute(self) -> Result<BackfillOutcome> {
         // Fail on a missing table before a run directory exists.
-        self.warehouse.open_table(FEATURES_TABLE).await?;
+        if let Warehouse::Local(w) = &self.warehouse {
+            w.open_table(FEATURES_TABLE).await?;
+        }
         let (dir, mut manifest) = self.open_run()?;
         (self.on_run)(&dir.id);
         let mut phases = Phases {
@@ -223,7 +234,7 @@ impl BackfillBuilder {
                     run_id: dir.id.clone(),
                     created_at: self.now,
                     tool_version: env!("CARGO_PKG_VERSION").to_string(),
-                    warehouse: self.warehouse.root().display().to_string(),
+                    warehouse: self.warehouse.describe(),
                     range: *range,
                     dry_run: *dry_run,
                     include_bootstrap: *include_bootstrap,
@@ -232,6 +243,7 @@ impl BackfillBuilder {
                     rows: Default::default(),
                     phases: Default::default(),
                     merge: None,
+                    bigquery: None,
                 };
                 manifest.save(&dir.manifest())?;
                 Ok((dir, manifest))
@@ -239,7 +251,7 @@ impl BackfillBuilder {
             Start::Resume { run_id, apply } => {
                 let dir = RunDir::open(&self.run_root, run_id)?;
                 let mut manifest = Manifest::load(&dir.manifest())?;
-                let here = self.warehouse.root().display().to_string();
+                let here = self.warehouse.describe();
                 if manifest.warehouse != here {
                     return Err(Error::input(format!(
                         "run {run_id} was made against warehouse {}, not {here}",
@@ -289,9 +301,19 @@ impl Phases<'_> {
     async fn export(&mut self, m: &mut Manifest) -> Result<()> {
         let clock = self.begin(m, Phase::Export)?;
         failpoint::hit("export:started").await;
-        let x = crate::export::export(&self.builder.warehouse, m.range, self.dir).await?;
+        let x = match &self.builder.warehouse {
+            Warehouse::Local(w) => crate::export::export(w, m.range, self.dir).await?,
+            Warehouse::BigQuery(w) => {
+                let mut record = m.bigquery.take().unwrap_or_default();
+                let x =
+                    crate::warehouse::bigquery::export::export(w, m.range, &m.run_id, &mut record)
+                        .await;
+                m.bigquery = Some(record);
+                x?
+            }
+        };
         failpoint::hit("export:written").await;
-        m.snapshot = Some(x.snapshot.clone());
+        m.snapshot = Some(x.snapshot.clone()).filter(|_| m.bigquery.is_none());
         m.season_starts = x.season_starts;
         m.rows.insert("features".into(), x.num_feature_rows);
         m.rows.insert("games".into(), x.num_game_rows);
@@ -300,26 +322,41 @@ impl Phases<'_> {
         } else {
             ""
         };
+        let pinned = match &m.bigquery {
+            Some(b) => format!("to {}", b.features_uri.trim_end_matches("/features")),
+            None => format!("(table version {})", x.snapshot.features_version),
+        };
         let message = format!(
-            "export: {} feature records (table version {}), {} game rows{note}",
-            x.num_feature_rows, x.snapshot.features_version, x.num_game_rows
+            "export: {} feature records {pinned}, {} game rows{note}",
+            x.num_feature_rows, x.num_game_rows
         );
         self.finish(m, Phase::Export, clock, &message)?;
         failpoint::hit("export:done").await;
         Ok(())
     }
 
+    /// Where the exported features and games are: the run directory, or the bucket.
+    fn exported(&self, m: &Manifest) -> Result<(Location, Location)> {
+        match (&m.bigquery, &self.builder.warehouse) {
+            (Some(b), Warehouse::BigQuery(w)) => Ok((
+                w.stores.locate(&b.features_uri)?,
+                w.stores.locate(&b.games_uri)?,
+            )),
+            _ => Ok((
+                self.dir.exported_features().into(),
+                self.dir.exported_games().into(),
+            )),
+        }
+    }
+
     async fn compute(&mut self, m: &mut Manifest) -> Result<()> {
         let clock = self.begin(m, Phase::Compute)?;
         failpoint::hit("compute:started").await;
-        let metrics = crate::compute::ComputeBuilder::new(
-            self.dir.exported_features(),
-            self.dir.exported_games(),
-            self.dir.results(),
-        )
-        .with_start(Some(m.range.start))
-        .with_end(Some(m.range.end))
-        .await?;
+        let (features, games) = self.exported(m)?;
+        let metrics = crate::compute::ComputeBuilder::new(features, games, self.dir.results())
+            .with_start(Some(m.range.start))
+            .with_end(Some(m.range.end))
+            .await?;
         m.rows.insert("results".into(), metrics.num_records as u64);
         let message = format!("compute: {} records", metrics.num_records);
         self.finish(m, Phase::Compute, clock, &message)?;
@@ -342,9 +379,9 @@ impl Phases<'_> {
             "results",
         )
         .await?;
-        let current = crate::engine::read_parquet(
+        let current = crate::engine::read_parquet_at(
             &ctx,
-            &self.dir.exported_features(),
+            &self.exported(m)?.0,
             &crate::export::FEATURE_COLUMNS,
             "exported features",
         )
@@ -353,12 +390,10 @@ impl Phases<'_> {
             calendar: m.calendar(),
             include_bootstrap: m.include_bootstrap,
         };
-        let location = self
-            .builder
-            .warehouse
-            .table_path(FEATURES_TABLE)
-            .display()
-            .to_string();
+        let location = match &self.builder.warehouse {
+            Warehouse::Local(w) => w.table_path(FEATURES_TABLE).display().to_string(),
+            Warehouse::BigQuery(w) => w.describe(),
+        };
         let outcome = crate::diff::diff(&results, &current, &options, &location)?;
         crate::tally_check::cross_check(&results, &current, &outcome.report).await?;
         crate::engine::write_parquet(
@@ -387,7 +422,71 @@ impl Phases<'_> {
     }
 
     async fn merge(&mut self, m: &mut Manifest) -> Result<()> {
-        let table = self.builder.warehouse.open_table(FEATURES_TABLE).await?;
+        match &self.builder.warehouse {
+            Warehouse::Local(w) => self.merge_local(w, m).await,
+            Warehouse::BigQuery(w) => self.merge_bigquery(w, m).await,
+        }
+    }
+
+    async fn merge_bigquery(&mut self, w: &BigQueryWarehouse, m: &mut Manifest) -> Result<()> {
+        use crate::warehouse::bigquery::merge as bq;
+        let num_changes = m.rows.get("changes").copied().unwrap_or(0);
+        let mut record = m.bigquery.take().unwrap_or_default();
+        if let Some(job) = bq::find_merge(w, &m.run_id).await? {
+            let mut x = crate::merge::MergeMetrics {
+                num_changes,
+                ..Default::default()
+            };
+            bq::apply_job_stats(&job, &mut x, &mut record);
+            m.bigquery = Some(record);
+            m.merge = Some(MergeRecord {
+                rows_written: x.num_rows_written,
+                conflicts: x.num_conflicts,
+                ..Default::default()
+            });
+            m.mark(Phase::Merge, PhaseStatus::Done, Utc::now(), None);
+            m.save(&self.dir.manifest())?;
+            (self.builder.progress)(
+                Phase::Merge,
+                &format!("merge: already applied by BigQuery job {}", job.id),
+            );
+            return Ok(());
+        }
+        let clock = self.begin(m, Phase::Merge)?;
+        failpoint::hit("merge:started").await;
+        let x = bq::merge(
+            w,
+            &self.dir.changes(),
+            num_changes,
+            m.range,
+            &m.run_id,
+            self.builder.now,
+            &mut record,
+        )
+        .await;
+        m.bigquery = Some(record);
+        m.save(&self.dir.manifest())?;
+        let x = x?;
+        failpoint::hit("merge:after-commit").await;
+        m.merge = Some(MergeRecord {
+            rows_written: x.num_rows_written,
+            conflicts: x.num_conflicts,
+            conflict_keys: x.conflict_keys.clone(),
+            ..Default::default()
+        });
+        let message = if x.num_changes == 0 {
+            "merge: nothing to write, no job".to_string()
+        } else {
+            format!(
+                "merge: {} rows written by one MERGE, {} conflicts",
+                x.num_rows_written, x.num_conflicts
+            )
+        };
+        self.finish(m, Phase::Merge, clock, &message)
+    }
+
+    async fn merge_local(&mut self, warehouse: &LocalWarehouse, m: &mut Manifest) -> Result<()> {
+        let table = warehouse.open_table(FEATURES_TABLE).await?;
         let history = crate::warehouse::local::history(&table).await?;
         if let Some(undo) = history
             .iter()
@@ -429,14 +528,8 @@ impl Phases<'_> {
         )
         .await?;
         let changes = normalise_changes(changes)?;
-        let x = crate::merge::merge(
-            &self.builder.warehouse,
-            changes,
-            m.range,
-            &m.run_id,
-            self.builder.now,
-        )
-        .await?;
+        let x =
+            crate::merge::merge(warehouse, changes, m.range, &m.run_id, self.builder.now).await?;
         failpoint::hit("merge:after-commit").await;
         m.merge = Some(MergeRecord {
             read_version: Some(x.read_version),

@@ -110,6 +110,14 @@ pub enum Command {
     #[command(subcommand)]
     Report(ReportCommand),
 
+    /// Check the configuration, credentials, tables and buckets before a run
+    ///
+    /// On BigQuery: the credentials yield a token (never printed), the three tables
+    /// exist with the columns the tool reads (the struct with its five fields), the
+    /// staging dataset exists or can be created, and the staging and export buckets
+    /// accept a write, a read and a delete. Each problem is named; exit 1 if any.
+    Doctor,
+
     /// Print the BigQuery DDL of the operators' views (daily summary, data gaps)
     ///
     /// Install them with: completeness views | bq query --use_legacy_sql=false
@@ -291,12 +299,13 @@ pub struct RangeArgs {
 
 #[derive(Debug, Args)]
 pub struct ComputeArgs {
-    /// Feature records: a Parquet file or a directory of them
+    /// Feature records: a Parquet file or a directory of them (a path, or a gs://,
+    /// s3:// or file:// URL; see [gcs] and [s3] in completeness.toml)
     #[arg(long, value_name = "PARQUET")]
-    pub features: PathBuf,
-    /// player_game_summary rows: a Parquet file or a directory of them
+    pub features: String,
+    /// player_game_summary rows: a Parquet file or a directory of them (path or URL)
     #[arg(long, value_name = "PARQUET")]
-    pub games: PathBuf,
+    pub games: String,
     /// Output Parquet file
     #[arg(long, value_name = "PARQUET")]
     pub out: PathBuf,

@@ -17,7 +17,7 @@ use crate::cli::{
 use crate::config::{FileConfig, Settings};
 use crate::dates::DateRange;
 use crate::error::{Error, Result};
-use crate::warehouse::LocalWarehouse;
+use crate::warehouse::{BigQueryWarehouse, LocalWarehouse, Warehouse};
 
 /// Run a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<u8> {
@@ -74,7 +74,8 @@ async fn dispatch(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Compute(args) => compute(args, &out).await,
+        Command::Compute(args) => compute(args, &settings, &out).await,
+        Command::Doctor => doctor(&settings, &out).await,
         Command::Export(args) => export(args, &settings, &out).await,
         Command::Diff(args) => diff(args, &settings, &out).await,
         Command::Merge(args) => merge(args, &settings, &out).await,
@@ -118,8 +119,10 @@ async fn generate(args: GenerateArgs, out: &Output) -> Result<u8> {
     Ok(0)
 }
 
-async fn compute(args: ComputeArgs, out: &Output) -> Result<u8> {
-    let metrics = crate::compute::ComputeBuilder::new(&args.features, &args.games, &args.out)
+async fn compute(args: ComputeArgs, settings: &Settings, out: &Output) -> Result<u8> {
+    let features = settings.stores.locate(&args.features)?;
+    let games = settings.stores.locate(&args.games)?;
+    let metrics = crate::compute::ComputeBuilder::new(features, games, &args.out)
         .with_start(args.start)
         .with_end(args.end)
         .await?;
@@ -140,13 +143,74 @@ async fn compute(args: ComputeArgs, out: &Output) -> Result<u8> {
     Ok(0)
 }
 
+/// The local warehouse, for the commands that only run there.
 fn warehouse(settings: &Settings) -> Result<LocalWarehouse> {
+    if settings.kind == crate::config::Kind::Bigquery {
+        return Err(Error::input(
+            "this command runs on a local warehouse only; on BigQuery (kind = \"bigquery\") use doctor, export, diff, merge, backfill and rollback",
+        ));
+    }
     LocalWarehouse::open(settings.require_warehouse()?)
+}
+
+/// The configured warehouse: local Delta or BigQuery.
+fn any_warehouse(settings: &Settings) -> Result<Warehouse> {
+    match settings.kind {
+        crate::config::Kind::Local => Ok(warehouse(settings)?.into()),
+        crate::config::Kind::Bigquery => {
+            Ok(BigQueryWarehouse::open(settings.require_bigquery()?, &settings.stores)?.into())
+        }
+    }
+}
+
+async fn rollback_bigquery(
+    w: &BigQueryWarehouse,
+    args: RollbackArgs,
+    settings: &Settings,
+    out: &Output,
+) -> Result<u8> {
+    let report = crate::warehouse::bigquery::rollback::rollback_run(
+        w,
+        &settings.run_dir,
+        &args.run_id,
+        args.dry_run,
+        chrono::Utc::now(),
+    )
+    .await?;
+    if out.json {
+        out.json(&report);
+        return Ok(0);
+    }
+    let before = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(report.pre_merge_time_ms)
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_default();
+    println!(
+        "run {} wrote {} rows; they are restored as of {before} (FOR SYSTEM_TIME AS OF)",
+        report.run_id, report.rows_in_run
+    );
+    match &report.job_id {
+        Some(job) => println!(
+            "restored {} rows in BigQuery job {job}",
+            report.rows_restored
+        ),
+        None => println!("dry run: nothing was written"),
+    }
+    Ok(0)
+}
+
+async fn doctor(settings: &Settings, out: &Output) -> Result<u8> {
+    let report = crate::doctor::diagnose(settings).await;
+    if out.json {
+        out.json(&report);
+    } else {
+        print!("{}", report.render());
+    }
+    Ok(if report.ok() { 0 } else { 1 })
 }
 
 async fn export(args: RangeArgs, settings: &Settings, out: &Output) -> Result<u8> {
     let range = DateRange::new(args.start, args.end)?;
-    let outcome = BackfillBuilder::new(warehouse(settings)?, &settings.run_dir, range)
+    let outcome = BackfillBuilder::new(any_warehouse(settings)?, &settings.run_dir, range)
         .with_stop_after(StopAfter::Export)
         .with_progress(out.progress())
         .await?;
@@ -165,7 +229,7 @@ async fn export(args: RangeArgs, settings: &Settings, out: &Output) -> Result<u8
 
 async fn diff(args: DiffArgs, settings: &Settings, out: &Output) -> Result<u8> {
     if let Some(run) = args.run {
-        let outcome = BackfillBuilder::resume(warehouse(settings)?, &settings.run_dir, &run)
+        let outcome = BackfillBuilder::resume(any_warehouse(settings)?, &settings.run_dir, &run)
             .with_stop_after(StopAfter::Diff)
             .with_report_dir(args.report)
             .with_progress(out.progress())
@@ -205,14 +269,14 @@ async fn diff(args: DiffArgs, settings: &Settings, out: &Output) -> Result<u8> {
 }
 
 async fn merge(args: MergeArgs, settings: &Settings, out: &Output) -> Result<u8> {
-    let builder = BackfillBuilder::resume(warehouse(settings)?, &settings.run_dir, &args.run)
+    let builder = BackfillBuilder::resume(any_warehouse(settings)?, &settings.run_dir, &args.run)
         .with_apply(true)
         .with_progress(out.progress());
     run_interruptible(builder, out).await
 }
 
 async fn backfill(args: BackfillArgs, settings: &Settings, out: &Output) -> Result<u8> {
-    let wh = warehouse(settings)?;
+    let wh = any_warehouse(settings)?;
     let builder = match args.resume {
         Some(run) => BackfillBuilder::resume(wh, &settings.run_dir, &run),
         None => {
@@ -364,6 +428,9 @@ async fn spot_check(args: SpotCheckArgs, settings: &Settings, out: &Output) -> R
 }
 
 async fn rollback(args: RollbackArgs, settings: &Settings, out: &Output) -> Result<u8> {
+    if let Warehouse::BigQuery(w) = any_warehouse(settings)? {
+        return rollback_bigquery(&w, args, settings, out).await;
+    }
     let options = crate::rollback::RollbackOptions {
         dry_run: args.dry_run,
         force: args.force,

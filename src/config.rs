@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::storage::{GcsOptions, S3Options, Stores};
+use crate::warehouse::bigquery::BigQueryConfig;
 
 /// Default config file, read from the working directory when present.
 pub const DEFAULT_CONFIG: &str = "completeness.toml";
@@ -17,10 +19,29 @@ pub const DEFAULT_WAREHOUSE: &str = "data-samples/warehouse";
 #[derive(Debug, Default, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
+    /// `local` (a Delta warehouse root, the default) or `bigquery`.
+    pub kind: Option<Kind>,
     /// Warehouse root (path or file:// URL).
     pub warehouse: Option<String>,
     /// Root of run directories.
     pub run_dir: Option<PathBuf>,
+    /// The BigQuery warehouse, used with `kind = "bigquery"`.
+    pub bigquery: Option<BigQueryConfig>,
+    /// How to reach `gs://` (staging, exports, compute inputs).
+    #[serde(default)]
+    pub gcs: GcsOptions,
+    /// How to reach `s3://`.
+    #[serde(default)]
+    pub s3: S3Options,
+}
+
+/// Which warehouse a run works on.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    #[default]
+    Local,
+    Bigquery,
 }
 
 impl FileConfig {
@@ -42,8 +63,11 @@ impl FileConfig {
 /// Where the run reads and writes, once every source has been consulted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
+    pub kind: Kind,
     pub warehouse: Option<String>,
     pub run_dir: PathBuf,
+    pub bigquery: Option<BigQueryConfig>,
+    pub stores: Stores,
 }
 
 impl Settings {
@@ -61,7 +85,30 @@ impl Settings {
         let run_dir = run_dir
             .or(file.run_dir)
             .unwrap_or_else(|| PathBuf::from(crate::run_dir::DEFAULT_ROOT));
-        Settings { warehouse, run_dir }
+        let kind = match std::env::var("COMPLETENESS_KIND").as_deref() {
+            Ok("bigquery") => Kind::Bigquery,
+            Ok("local") => Kind::Local,
+            _ => file.kind.unwrap_or_default(),
+        };
+        Settings {
+            kind,
+            warehouse,
+            run_dir,
+            bigquery: file.bigquery,
+            stores: Stores {
+                gcs: file.gcs,
+                s3: file.s3,
+            },
+        }
+    }
+
+    /// The BigQuery configuration, or an error saying what is missing.
+    pub fn require_bigquery(&self) -> Result<&BigQueryConfig> {
+        self.bigquery.as_ref().ok_or_else(|| {
+            Error::input(format!(
+                "kind = \"bigquery\" needs a [bigquery] section in {DEFAULT_CONFIG} (project, staging_uri; see README, Production setup)"
+            ))
+        })
     }
 
     /// The warehouse, or an error saying how to name one.
@@ -83,6 +130,7 @@ mod tests {
         let file = FileConfig {
             warehouse: Some("from-file".into()),
             run_dir: Some("runs-file".into()),
+            ..Default::default()
         };
         let s = Settings::resolve(Some("flag".into()), None, file.clone());
         assert_eq!(s.warehouse.as_deref(), Some("flag"));

@@ -81,6 +81,31 @@ pub struct Manifest {
     pub phases: BTreeMap<Phase, PhaseRecord>,
     #[serde(default)]
     pub merge: Option<MergeRecord>,
+    /// What a run on BigQuery exported and submitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bigquery: Option<BigQueryRun>,
+}
+
+/// The BigQuery side of a run: where the export went and which jobs ran.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BigQueryRun {
+    /// `gs://…/<run_id>/features` and `…/games`: what compute and diff read.
+    pub features_uri: String,
+    pub games_uri: String,
+    /// Server time of the export (ms since the epoch): the snapshot the run saw.
+    pub snapshot_time_ms: Option<i64>,
+    /// Every job the run submitted, in order (export, load, merge attempts).
+    #[serde(default)]
+    pub jobs: Vec<String>,
+    /// Server time just before the MERGE (ms): what a rollback restores.
+    #[serde(default)]
+    pub pre_merge_time_ms: Option<i64>,
+    /// The `updated_at` the MERGE wrote.
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
+    /// The job that rolled this run back, once it has been.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_job: Option<String>,
 }
 
 impl Manifest {
@@ -148,6 +173,7 @@ mod tests {
             rows: BTreeMap::new(),
             phases: BTreeMap::new(),
             merge: None,
+            bigquery: None,
         };
         m.mark(Phase::Export, PhaseStatus::Done, now, Some(5));
         m.mark(Phase::Merge, PhaseStatus::Started, now, None);

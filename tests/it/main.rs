@@ -2,6 +2,7 @@
 
 mod backfill;
 mod bad_input;
+mod bigquery;
 mod concurrent;
 mod corpus;
 mod crash;

@@ -172,13 +172,27 @@ pub fn spawn_parked(
     failpoint: &str,
     release: Option<&Path>,
 ) -> (std::process::Child, std::thread::JoinHandle<String>) {
+    let base = [
+        "--warehouse".to_string(),
+        wh.display().to_string(),
+        "--run-dir".to_string(),
+        runs.display().to_string(),
+    ];
+    let mut full = vec!["backfill"];
+    full.extend_from_slice(args);
+    spawn_parked_with(&base, &full, failpoint, release)
+}
+
+/// [`spawn_parked`] with any global options (`base`) and command line (`args`).
+pub fn spawn_parked_with(
+    base: &[String],
+    args: &[&str],
+    failpoint: &str,
+    release: Option<&Path>,
+) -> (std::process::Child, std::thread::JoinHandle<String>) {
     use std::io::{BufRead, BufReader};
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("completeness"));
-    cmd.arg("--warehouse")
-        .arg(wh)
-        .arg("--run-dir")
-        .arg(runs)
-        .arg("backfill")
+    cmd.args(base)
         .args(args)
         .env("COMPLETENESS_FAILPOINT", failpoint)
         .stdout(std::process::Stdio::null())
@@ -189,13 +203,16 @@ pub fn spawn_parked(
     let mut child = cmd.spawn().unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let marker = format!("failpoint {failpoint} reached");
+    let mut seen = Vec::new();
     loop {
         match lines.next() {
             Some(Ok(line)) if line.contains(&marker) => break,
-            Some(_) => continue,
+            Some(Ok(line)) => seen.push(line),
+            Some(Err(_)) => continue,
             None => panic!(
-                "the run ended without reaching {failpoint}: {:?}",
-                child.wait()
+                "the run ended without reaching {failpoint}: {:?}\n{}",
+                child.wait(),
+                seen.join("\n")
             ),
         }
     }

@@ -1,0 +1,738 @@
+//! The production path end to end, on loopback emulators (scripts/emulators): BigQuery
+//! (bqemulator), GCS (fake-gcs-server behind the XML proxy) and S3 (moto).
+//!
+//! Each test seeds its own datasets (named after the test) from the sample warehouse,
+//! runs the binary with a `kind = "bigquery"` config, and reads the emulated table back
+//! through EXPORT DATA. Without the emulators' variables the tests skip, unless
+//! `COMPLETENESS_REQUIRE_EMULATORS` is set (scripts/test sets it), when they fail.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use arrow::array::RecordBatch;
+use completeness::config::{FileConfig, Settings};
+use completeness::storage::Location;
+use completeness::warehouse::BigQueryWarehouse;
+use completeness::warehouse::bigquery::client::{Job, Param};
+use object_store::ObjectStoreExt;
+use serde_json::Value;
+
+use crate::support;
+
+/// Where the emulators listen (from `scripts/emulators start`'s env file).
+struct Emulators {
+    gcs: String,
+    gcs_root: PathBuf,
+    bigquery: String,
+    s3: String,
+}
+
+fn emulators() -> Option<Emulators> {
+    let var = |k: &str| std::env::var(k).ok();
+    let found = (|| {
+        Some(Emulators {
+            gcs: var("COMPLETENESS_TEST_GCS_ENDPOINT")?,
+            gcs_root: var("COMPLETENESS_TEST_GCS_ROOT")?.into(),
+            bigquery: var("COMPLETENESS_TEST_BQ_ENDPOINT")?,
+            s3: var("COMPLETENESS_TEST_S3_ENDPOINT")?,
+        })
+    })();
+    if found.is_none() {
+        assert!(
+            var("COMPLETENESS_REQUIRE_EMULATORS").is_none(),
+            "COMPLETENESS_REQUIRE_EMULATORS is set but the emulators' variables are not: run through scripts/emulators run"
+        );
+        eprintln!("skipped: no emulators (scripts/test starts them)");
+    }
+    found
+}
+
+/// One test's datasets, config file and run directory.
+struct Fixture {
+    em: Emulators,
+    name: String,
+    dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+impl Fixture {
+    fn new(em: Emulators, name: &str) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("completeness.toml");
+        std::fs::write(&config, config_text(&em, name, "")).unwrap();
+        Fixture {
+            em,
+            name: name.to_string(),
+            dir,
+            config,
+        }
+    }
+
+    fn runs(&self) -> PathBuf {
+        self.dir.path().join("runs")
+    }
+
+    /// The binary, configured for this fixture's BigQuery warehouse.
+    fn cli(&self) -> assert_cmd::Command {
+        let mut cmd = support::cli();
+        cmd.arg("--config")
+            .arg(&self.config)
+            .arg("--run-dir")
+            .arg(self.runs());
+        cmd
+    }
+
+    fn warehouse(&self) -> BigQueryWarehouse {
+        let file = FileConfig::load(Some(&self.config)).unwrap();
+        let settings = Settings::resolve(None, None, file);
+        BigQueryWarehouse::open(settings.bigquery.as_ref().unwrap(), &settings.stores).unwrap()
+    }
+
+    fn dataset(&self, suffix: &str) -> String {
+        format!("{}_{suffix}", self.name)
+    }
+
+    /// Seed the three tables from the sample warehouse: features in `features`, games
+    /// from `games_from` on, the whole schedule.
+    fn seed(&self, features: (&str, &str), games_from: &str) {
+        let wh = support::sample_warehouse();
+        let tables = [
+            (
+                "nba_predictions/ml_feature_store_v2",
+                format!("{}.ml_feature_store_v2", self.dataset("predictions")),
+                format!("game_date BETWEEN '{}' AND '{}'", features.0, features.1),
+            ),
+            (
+                "nba_analytics/player_game_summary",
+                format!("{}.player_game_summary", self.dataset("analytics")),
+                format!("game_date BETWEEN '{games_from}' AND '{}'", features.1),
+            ),
+            (
+                "nba_reference/nba_schedule",
+                format!("{}.nba_schedule", self.dataset("reference")),
+                "true".to_string(),
+            ),
+        ];
+        let w = self.warehouse();
+        for (local, table, filter) in tables {
+            let batch = read_local(&wh.join(local), &filter);
+            let scratch = self.dir.path().join("seed.parquet");
+            support::runtime().block_on(load_table(&w, &table, &batch, &scratch));
+        }
+    }
+
+    /// The feature table as it is in the emulator, sorted by key.
+    fn read_features(&self, tag: &str) -> RecordBatch {
+        let w = self.warehouse();
+        let uri = format!("gs://completeness-exports/{}/readback/{tag}", self.name);
+        let sql = format!(
+            "EXPORT DATA OPTIONS(uri='{uri}/*.parquet', format='PARQUET', overwrite=true) AS \
+             SELECT * FROM {}",
+            w.sql_name(&w.tables.features)
+        );
+        support::runtime().block_on(async {
+            let id = format!("readback_{}_{tag}", self.name);
+            w.client.query(&id, &sql, &[], "read back").await.unwrap();
+        });
+        let dir = self
+            .em
+            .gcs_root
+            .join(format!("completeness-exports/{}/readback/{tag}", self.name));
+        sorted(&read_parquet_dir(&dir))
+    }
+
+    fn sql(&self, id: &str, sql: &str, params: &[Param]) -> Job {
+        let w = self.warehouse();
+        support::runtime()
+            .block_on(async { w.client.query(id, sql, params, "test").await.unwrap() })
+    }
+
+    fn manifest(&self, run_id: &str) -> Value {
+        let path = self.runs().join(run_id).join("manifest.json");
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+}
+
+fn config_text(em: &Emulators, name: &str, extra: &str) -> String {
+    format!(
+        r#"kind = "bigquery"
+[bigquery]
+project = "test-project"
+features_table = "{name}_predictions.ml_feature_store_v2"
+games_table = "{name}_analytics.player_game_summary"
+schedule_table = "{name}_reference.nba_schedule"
+staging_uri = "gs://completeness-staging/{name}"
+export_uri = "gs://completeness-exports/{name}"
+staging_dataset = "{name}_staging"
+endpoint = "{bq}"
+{extra}
+[gcs]
+endpoint = "{gcs}"
+credentials = "none"
+"#,
+        bq = em.bigquery,
+        gcs = em.gcs
+    )
+}
+
+/// Rows of a local Delta table matching `filter`.
+fn read_local(table: &Path, filter: &str) -> RecordBatch {
+    let all = support::read_table(table, None, "1");
+    support::runtime().block_on(async {
+        let ctx = datafusion::prelude::SessionContext::new();
+        ctx.register_batch("t", all).unwrap();
+        let df = ctx
+            .sql(&format!("SELECT * FROM t WHERE {filter}"))
+            .await
+            .unwrap();
+        let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
+        let batches = df.collect().await.unwrap();
+        arrow::compute::concat_batches(&schema, &batches).unwrap()
+    })
+}
+
+/// Create `table` with the batch's schema and load the batch (through the staging bucket).
+async fn load_table(w: &BigQueryWarehouse, table: &str, batch: &RecordBatch, scratch: &Path) {
+    use completeness::identifiers::TableRef;
+    let batch = plain_strings(batch);
+    completeness::engine::write_parquet(scratch, batch.schema(), std::slice::from_ref(&batch))
+        .unwrap();
+    let object = w.staging.child("seed").child(&format!("{table}.parquet"));
+    let bytes = std::fs::read(scratch).unwrap();
+    object
+        .store
+        .put(&object.prefix, bytes.into())
+        .await
+        .unwrap();
+    let table = TableRef::parse(table, 2, "table").unwrap();
+    w.client.ensure_dataset(&table.parts[0]).await.unwrap();
+    w.client.delete_table(&table).await.unwrap();
+    let fields = completeness::warehouse::bigquery::schema::fields_of(&batch.schema()).unwrap();
+    w.client
+        .create_table(&table, fields.clone(), None)
+        .await
+        .unwrap();
+    let config = serde_json::json!({"load": {
+        "sourceUris": [object.url()],
+        "sourceFormat": "PARQUET",
+        "destinationTable": {"projectId": w.config.project, "datasetId": table.parts[0], "tableId": table.parts[1]},
+        "schema": {"fields": fields},
+        "writeDisposition": "WRITE_TRUNCATE",
+        "parquetOptions": {"enableListInference": true},
+    }});
+    let id = format!("seed_{}_{}", table.parts[0], table.parts[1]);
+    w.client.run_job(&id, config, "seeding").await.unwrap();
+}
+
+/// Utf8View columns (DataFusion's default) as Utf8, so the Parquet is plain.
+fn plain_strings(batch: &RecordBatch) -> RecordBatch {
+    use arrow::datatypes::{DataType, Field, Schema};
+    let fields: Vec<Field> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8View => f.as_ref().clone().with_data_type(DataType::Utf8),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(&fields)
+        .map(|(c, f)| arrow::compute::cast(c, f.data_type()).unwrap())
+        .collect();
+    RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), columns).unwrap()
+}
+
+fn read_parquet_dir(dir: &Path) -> RecordBatch {
+    support::runtime().block_on(async {
+        let ctx = completeness::engine::session();
+        let df = ctx
+            .read_parquet(format!("{}/", dir.display()), Default::default())
+            .await
+            .unwrap();
+        let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
+        let batches = df.collect().await.unwrap();
+        arrow::compute::concat_batches(&schema, &batches).unwrap()
+    })
+}
+
+fn sorted(batch: &RecordBatch) -> RecordBatch {
+    use arrow::compute::{SortColumn, lexsort_to_indices, take_record_batch};
+    let column = |n: &str| SortColumn {
+        values: batch.column_by_name(n).unwrap().clone(),
+        options: None,
+    };
+    let idx = lexsort_to_indices(&[column("game_date"), column("player_lookup")], None).unwrap();
+    take_record_batch(batch, &idx).unwrap()
+}
+
+/// Per key, the debug text of every column but the excluded ones.
+fn rows_by_key(batch: &RecordBatch, exclude: &[&str]) -> BTreeMap<(String, String), Vec<String>> {
+    use arrow::util::display::{ArrayFormatter, FormatOptions};
+    let options = FormatOptions::default();
+    let names: Vec<String> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .filter(|n| !exclude.contains(&n.as_str()))
+        .collect();
+    let formatters: Vec<_> = names
+        .iter()
+        .map(|n| {
+            ArrayFormatter::try_new(batch.column_by_name(n).unwrap().as_ref(), &options).unwrap()
+        })
+        .collect();
+    let key = |c: &str, i: usize| {
+        ArrayFormatter::try_new(batch.column_by_name(c).unwrap().as_ref(), &options)
+            .unwrap()
+            .value(i)
+            .to_string()
+    };
+    (0..batch.num_rows())
+        .map(|i| {
+            let values = formatters.iter().map(|f| f.value(i).to_string()).collect();
+            ((key("player_lookup", i), key("game_date", i)), values)
+        })
+        .collect()
+}
+
+/// `(player, date) -> struct` as text, NULLs included.
+fn structs(batch: &RecordBatch) -> BTreeMap<(String, String), String> {
+    let only = batch
+        .project(&[
+            batch.schema().index_of("player_lookup").unwrap(),
+            batch.schema().index_of("game_date").unwrap(),
+            batch.schema().index_of("historical_completeness").unwrap(),
+        ])
+        .unwrap();
+    rows_by_key(&only, &["player_lookup", "game_date"])
+        .into_iter()
+        .map(|(k, v)| (k, v.join("")))
+        .collect()
+}
+
+const START: &str = "2025-01-05";
+const MIDDLE: &str = "2025-01-12";
+const END: &str = "2025-01-20";
+
+#[test]
+fn backfill_on_bigquery_equals_the_local_backfill_and_rolls_back() {
+    let Some(em) = emulators() else { return };
+    let fx = Fixture::new(em, "e2e");
+    fx.seed(("2025-01-01", "2025-01-31"), "2023-12-01");
+    let seeded = fx.read_features("seeded");
+    assert!(
+        seeded.num_rows() > 1000,
+        "seeded {} rows",
+        seeded.num_rows()
+    );
+
+    // doctor: everything in place.
+    let out = fx.cli().arg("doctor").assert().success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(text.contains("all checks passed"), "{text}");
+
+    // The local backfill of the same range is the expected result.
+    let local = tempfile::tempdir().unwrap();
+    let wh = support::copy_of_samples(local.path());
+    let local_runs = local.path().join("runs");
+    support::cli_at(&wh, &local_runs)
+        .args(["backfill", "--start", START, "--end", END])
+        .assert()
+        .success();
+    let expected = structs(&support::read_table(
+        &support::features_table(&wh),
+        None,
+        "game_date, player_lookup",
+    ));
+
+    // A dry run writes nothing and reports what the local run changed.
+    let dry = fx
+        .cli()
+        .args([
+            "--json",
+            "backfill",
+            "--start",
+            START,
+            "--end",
+            END,
+            "--dry-run",
+        ])
+        .assert()
+        .success();
+    let dry_report: Value = serde_json::from_slice(&dry.get_output().stdout).unwrap();
+    let local_report = local_runs_report(&local_runs);
+    assert_eq!(dry_report["records"], local_report["records"]);
+    assert_eq!(structs(&fx.read_features("after-dry")), structs(&seeded));
+
+    // A first run over part of the range, so the main run finds rows already right.
+    fx.cli()
+        .args(["backfill", "--start", START, "--end", MIDDLE])
+        .assert()
+        .success();
+    let before = fx.read_features("before");
+
+    // The main run; a row is rewritten by someone else while it waits before its merge.
+    let release = fx.dir.path().join("release");
+    let victim = first_added_key(&before);
+    let (child, rest) = spawn_parked_bq(&fx, &release);
+    fx.sql(
+        "e2e_concurrent_write",
+        &format!(
+            "UPDATE {} SET data_hash = 'rewritten', updated_at = CURRENT_TIMESTAMP() \
+             WHERE player_lookup = @p AND game_date = @d",
+            fx.warehouse().sql_name(&fx.warehouse().tables.features)
+        ),
+        &[
+            Param {
+                name: "p",
+                kind: "STRING",
+                value: victim.0.clone(),
+            },
+            Param::date("d", victim.1.parse().unwrap()),
+        ],
+    );
+    std::fs::write(&release, "").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = rest.join().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "conflict exit code; {stderr}"
+    );
+    let run1 = fx.runs().read_dir().unwrap().count();
+    assert_eq!(run1, 3, "dry run, first run and main run directories");
+    let run1 = newest_run(&fx.runs());
+    let manifest = fx.manifest(&run1);
+    let jobs: Vec<&str> = manifest["bigquery"]["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        jobs.iter().filter(|j| j.ends_with("_load")).count(),
+        1,
+        "{jobs:?}"
+    );
+    assert_eq!(
+        jobs.iter().filter(|j| j.contains("_merge")).count(),
+        1,
+        "{jobs:?}"
+    );
+    let changes = manifest["rows"]["changes"].as_u64().unwrap();
+    let in_range = manifest["rows"]["features"].as_u64().unwrap();
+    assert!(changes > 0 && changes < in_range, "{changes} of {in_range}");
+    let load = support::runtime()
+        .block_on(
+            fx.warehouse()
+                .client
+                .job(jobs.iter().find(|j| j.ends_with("_load")).unwrap()),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        load.output_rows(),
+        Some(changes as i64),
+        "only changed rows staged"
+    );
+    assert_eq!(
+        manifest["merge"]["rows_written"].as_u64(),
+        Some(changes - 1)
+    );
+    assert_eq!(manifest["merge"]["conflicts"].as_u64(), Some(1));
+
+    // The table: the local result everywhere but the rewritten row; nothing else changed.
+    let after = fx.read_features("after-run1");
+    let mut got = structs(&after);
+    let victim_struct = got.remove(&victim).unwrap();
+    assert_eq!(
+        victim_struct,
+        structs(&before)[&victim],
+        "the rewritten row kept"
+    );
+    for (key, value) in &got {
+        if key.1.as_str() >= START && key.1.as_str() <= END {
+            assert_eq!(Some(value), expected.get(key), "{key:?}");
+        } else {
+            assert_eq!(
+                Some(value),
+                structs(&seeded).get(key),
+                "outside the range: {key:?}"
+            );
+        }
+    }
+    let others = ["historical_completeness", "updated_at", "data_hash"];
+    let mut before_rows = rows_by_key(&before, &others);
+    let mut after_rows = rows_by_key(&after, &others);
+    assert_eq!(after_rows.len(), before_rows.len());
+    before_rows.remove(&victim);
+    after_rows.remove(&victim);
+    assert_eq!(
+        after_rows, before_rows,
+        "only the struct and updated_at changed"
+    );
+
+    // Rerun: picks up the rewritten row; a third run changes nothing.
+    fx.cli()
+        .args(["backfill", "--start", START, "--end", END])
+        .assert()
+        .success();
+    let run2 = newest_run(&fx.runs());
+    assert_eq!(
+        fx.manifest(&run2)["merge"]["rows_written"].as_u64(),
+        Some(1)
+    );
+    let after2 = fx.read_features("after-run2");
+    fx.cli()
+        .args(["backfill", "--start", START, "--end", END])
+        .assert()
+        .success();
+    let run3 = newest_run(&fx.runs());
+    let m3 = fx.manifest(&run3);
+    assert_eq!(m3["rows"]["changes"].as_u64(), Some(0));
+    assert!(
+        !m3["bigquery"]["jobs"].as_array().unwrap().iter().any(|j| {
+            let j = j.as_str().unwrap();
+            j.ends_with("_load") || j.contains("_merge")
+        }),
+        "a no-op run submits no load and no MERGE"
+    );
+    assert_eq!(
+        rows_by_key(&fx.read_features("after-run3"), &[]),
+        rows_by_key(&after2, &[])
+    );
+
+    // Rollback of the main run: its rows are back as before it; run 2's write is kept.
+    fx.cli().args(["rollback", &run1]).assert().success();
+    let rolled = fx.read_features("after-rollback");
+    let mut want = rows_by_key(&before, &[]);
+    let mut have = rows_by_key(&rolled, &[]);
+    let victim_after = have.remove(&victim).unwrap();
+    assert_eq!(Some(&victim_after), rows_by_key(&after2, &[]).get(&victim));
+    want.remove(&victim);
+    assert_eq!(
+        have, want,
+        "rollback restores the rows as they were before the run"
+    );
+    fx.cli()
+        .args(["rollback", &run1])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("already rolled back"));
+}
+
+fn local_runs_report(runs: &Path) -> Value {
+    let run = newest_run(runs);
+    serde_json::from_slice(
+        &std::fs::read(runs.join(run).join("report").join("report.json")).unwrap(),
+    )
+    .unwrap()
+}
+
+fn newest_run(runs: &Path) -> String {
+    let mut ids: Vec<String> = runs
+        .read_dir()
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    ids.sort();
+    ids.pop().unwrap()
+}
+
+/// A record in range with no struct yet (so the run will add one) on a regular day.
+fn first_added_key(seeded: &RecordBatch) -> (String, String) {
+    let structs = structs(seeded);
+    structs
+        .into_iter()
+        .find(|((_, date), v)| date.as_str() == "2025-01-15" && v.is_empty())
+        .map(|(k, _)| k)
+        .expect("a record without a struct on 2025-01-15")
+}
+
+fn spawn_parked_bq(
+    fx: &Fixture,
+    release: &Path,
+) -> (std::process::Child, std::thread::JoinHandle<String>) {
+    let base = [
+        "--config".to_string(),
+        fx.config.display().to_string(),
+        "--run-dir".to_string(),
+        fx.runs().display().to_string(),
+    ];
+    support::spawn_parked_with(
+        &base,
+        &["backfill", "--start", START, "--end", END],
+        "merge:started",
+        Some(release),
+    )
+}
+
+#[test]
+fn doctor_names_each_problem_of_a_broken_setup() {
+    let Some(em) = emulators() else { return };
+    let fx = Fixture::new(em, "doctor");
+    fx.seed(("2025-01-01", "2025-01-02"), "2025-01-01");
+    // Break it: the games table is missing, the struct lost a field, the bucket is gone.
+    let w = fx.warehouse();
+    support::runtime().block_on(async {
+        w.client.delete_table(&w.tables.games).await.unwrap();
+    });
+    fx.sql(
+        "doctor_break_struct",
+        &format!(
+            "CREATE OR REPLACE TABLE {} (player_lookup STRING, game_date DATE, updated_at TIMESTAMP, \
+             historical_completeness STRUCT<games_found INT64, games_expected INT64, is_complete BOOL>)",
+            w.sql_name(&w.tables.features)
+        ),
+        &[],
+    );
+    let broken = config_text(&fx.em, "doctor", "").replace(
+        "gs://completeness-staging/doctor",
+        "gs://no-such-bucket/doctor",
+    );
+    std::fs::write(&fx.config, broken).unwrap();
+    let out = fx.cli().arg("doctor").assert().code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(text.contains("FAIL games table"), "{text}");
+    assert!(
+        text.contains("doctor_analytics.player_game_summary not found"),
+        "{text}"
+    );
+    assert!(text.contains("FAIL features table"), "{text}");
+    assert!(
+        text.contains("column `historical_completeness` must be STRUCT<"),
+        "{text}"
+    );
+    assert!(text.contains("FAIL staging bucket"), "{text}");
+    assert!(text.contains("gs://no-such-bucket/doctor"), "{text}");
+    assert!(text.contains("3 problem(s) found"), "{text}");
+}
+
+#[test]
+fn hostile_or_missing_tables_are_refused_before_any_job() {
+    let Some(em) = emulators() else { return };
+    let fx = Fixture::new(em, "hostile");
+    let text = config_text(&fx.em, "hostile", "").replace(
+        "hostile_analytics.player_game_summary",
+        "hostile_analytics.t` WHERE 1=1; DROP TABLE x; --",
+    );
+    std::fs::write(&fx.config, text).unwrap();
+    fx.cli()
+        .args(["backfill", "--start", START, "--end", END])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "games_table `hostile_analytics.t`",
+        ));
+    assert!(!fx.runs().exists(), "nothing written");
+
+    std::fs::write(&fx.config, config_text(&fx.em, "hostile", "")).unwrap();
+    fx.cli()
+        .args(["backfill", "--start", START, "--end", END, "--dry-run"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "features_table hostile_predictions.ml_feature_store_v2: not found",
+        ));
+}
+
+#[test]
+fn compute_reads_inputs_from_gcs_and_s3() {
+    let Some(em) = emulators() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("inputs");
+    support::cli()
+        .arg("--warehouse")
+        .arg(support::sample_warehouse())
+        .args(["samples", "inputs", "--out"])
+        .arg(&inputs)
+        .assert()
+        .success();
+    let local_out = dir.path().join("local.parquet");
+    support::cli()
+        .args(["compute", "--features"])
+        .arg(inputs.join("features.parquet"))
+        .arg("--games")
+        .arg(inputs.join("games.parquet"))
+        .arg("--out")
+        .arg(&local_out)
+        .assert()
+        .success();
+    let config = dir.path().join("completeness.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[gcs]\nendpoint = \"{}\"\ncredentials = \"none\"\n[s3]\nendpoint = \"{}\"\nregion = \"us-east-1\"\naccess_key_id = \"test\"\nsecret_access_key = \"test\"\n",
+            em.gcs, em.s3
+        ),
+    )
+    .unwrap();
+    let file = FileConfig::load(Some(&config)).unwrap();
+    let stores = Settings::resolve(None, None, file).stores;
+    for base in [
+        "gs://completeness-staging/compute-test",
+        "s3://compute-test/in",
+    ] {
+        let Location::Remote(remote) = stores.locate(base).unwrap() else {
+            unreachable!()
+        };
+        support::runtime().block_on(async {
+            if base.starts_with("s3://") {
+                make_s3_bucket(&em.s3, "compute-test").await;
+            }
+            for name in ["features.parquet", "games.parquet"] {
+                let object = remote.child(name);
+                let bytes = std::fs::read(inputs.join(name)).unwrap();
+                object
+                    .store
+                    .put(&object.prefix, bytes.into())
+                    .await
+                    .unwrap();
+            }
+        });
+        let out = dir.path().join("remote.parquet");
+        support::cli()
+            .arg("--config")
+            .arg(&config)
+            .args(["compute", "--features"])
+            .arg(format!("{base}/features.parquet"))
+            .arg("--games")
+            .arg(format!("{base}/games.parquet"))
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        assert_eq!(
+            rows_by_key(&read_parquet_file(&out), &[]),
+            rows_by_key(&read_parquet_file(&local_out), &[]),
+            "{base}"
+        );
+    }
+}
+
+fn read_parquet_file(path: &Path) -> RecordBatch {
+    let file = std::fs::File::open(path).unwrap();
+    let reader =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(file, 8192).unwrap();
+    let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
+    arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap()
+}
+
+/// moto accepts any signature; a bucket is one PUT.
+async fn make_s3_bucket(endpoint: &str, bucket: &str) {
+    let client = reqwest::Client::new();
+    let response = client
+        .put(format!("{endpoint}/{bucket}"))
+        .header(
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{:?}", response.status());
+}
