@@ -368,12 +368,34 @@ fn backfill_on_bigquery_equals_the_local_backfill_and_rolls_back() {
     assert_eq!(dry_report["records"], local_report["records"]);
     assert_eq!(structs(&fx.read_features("after-dry")), structs(&seeded));
 
-    // A first run over part of the range, so the main run finds rows already right.
-    fx.cli()
-        .args(["backfill", "--start", START, "--end", MIDDLE])
+    // A first run over part of the range, so the main run finds rows already right:
+    // the runbook's dry run, then `merge --run` of exactly that run.
+    let first = fx
+        .cli()
+        .args([
+            "--json",
+            "backfill",
+            "--start",
+            START,
+            "--end",
+            MIDDLE,
+            "--dry-run",
+        ])
         .assert()
         .success();
+    let first: Value = serde_json::from_slice(&first.get_output().stdout).unwrap();
+    let first_id = first["run_id"].as_str().unwrap();
+    fx.cli()
+        .args(["merge", "--run", first_id])
+        .assert()
+        .success();
+    let first_manifest = fx.manifest(first_id);
+    assert_eq!(
+        first_manifest["merge"]["rows_written"],
+        first_manifest["rows"]["changes"]
+    );
     let before = fx.read_features("before");
+    assert_ne!(structs(&before), structs(&seeded), "the merge wrote");
 
     // The main run; a row is rewritten by someone else while it waits before its merge.
     let release = fx.dir.path().join("release");
@@ -404,7 +426,7 @@ fn backfill_on_bigquery_equals_the_local_backfill_and_rolls_back() {
         "conflict exit code; {stderr}"
     );
     let run1 = fx.runs().read_dir().unwrap().count();
-    assert_eq!(run1, 3, "dry run, first run and main run directories");
+    assert_eq!(run1, 3, "two dry runs (one merged) and the main run");
     let run1 = newest_run(&fx.runs());
     let manifest = fx.manifest(&run1);
     let jobs: Vec<&str> = manifest["bigquery"]["jobs"]
