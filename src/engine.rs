@@ -109,9 +109,9 @@ pub async fn read_parquet_at(
             name
         }
         Location::Remote(remote) => {
-            crate::remote_parquet::check_footers(remote, what).await?;
+            let url = crate::remote_parquet::checked_listing_url(remote, what).await?;
             ctx.register_object_store(&remote.base, Arc::clone(&remote.store));
-            crate::remote_parquet::listing_url(remote).await?
+            url
         }
     };
     let described = format!("{what} {location}");

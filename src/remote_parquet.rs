@@ -37,10 +37,25 @@ pub async fn list(remote: &Remote, what: &str) -> Result<Vec<ObjectMeta>> {
 
 /// Open each file's footer; a truncated or corrupt file is an input error naming it.
 pub async fn check_footers(remote: &Remote, what: &str) -> Result<u64> {
+    footers_of(remote, &list(remote, what).await?).await
+}
+
+/// Check the footers and return what DataFusion should read: the prefix as a
+/// directory, or the single file (one listing for both).
+pub async fn checked_listing_url(remote: &Remote, what: &str) -> Result<String> {
+    let files = list(remote, what).await?;
+    footers_of(remote, &files).await?;
+    if files.len() == 1 && files[0].location == remote.prefix {
+        return Ok(remote.url());
+    }
+    Ok(format!("{}/", remote.url().trim_end_matches('/')))
+}
+
+async fn footers_of(remote: &Remote, files: &[ObjectMeta]) -> Result<u64> {
     let mut rows = 0;
-    for meta in list(remote, what).await? {
+    for meta in files {
         let url = format!("{}{}", remote.base, meta.location);
-        rows += footer_rows(remote, &meta)
+        rows += footer_rows(remote, meta)
             .await
             .map_err(|reason| Error::CorruptParquet { path: url, reason })?;
     }
@@ -73,15 +88,6 @@ async fn footer_rows(remote: &Remote, meta: &ObjectMeta) -> std::result::Result<
         .map_err(|e| e.to_string())?;
     let metadata = ParquetMetaDataReader::decode_metadata(&footer).map_err(|e| e.to_string())?;
     Ok(metadata.file_metadata().num_rows() as u64)
-}
-
-/// What DataFusion should read: the prefix as a directory, or the single file.
-pub async fn listing_url(remote: &Remote) -> Result<String> {
-    let files = list(remote, "input").await?;
-    if files.len() == 1 && files[0].location == remote.prefix {
-        return Ok(remote.url());
-    }
-    Ok(format!("{}/", remote.url().trim_end_matches('/')))
 }
 
 #[cfg(test)]
