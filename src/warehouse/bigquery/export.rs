@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use crate::dates::DateRange;
 use crate::error::{Error, Result};
 use crate::export::{ExportMetrics, FEATURE_COLUMNS};
+use crate::identifiers::TableRef;
 use crate::manifest::BigQueryRun;
 use crate::model::{GAME_DATE, PLAYER_LOOKUP};
 use crate::storage::Location;
@@ -30,15 +31,19 @@ pub async fn export(
     record: &mut BigQueryRun,
 ) -> Result<ExportMetrics> {
     let features = w.client.table(&w.tables.features).await?;
-    let features = features.ok_or_else(|| not_found(w, "features_table"))?;
+    let features = features.ok_or_else(|| not_found(w, "features_table", &w.tables.features))?;
     refuse(
         schema::feature_table_problems(&features),
-        w,
         "features_table",
+        &w.tables.features,
     )?;
     let games = w.client.table(&w.tables.games).await?;
-    let games = games.ok_or_else(|| not_found(w, "games_table"))?;
-    refuse(schema::games_table_problems(&games), w, "games_table")?;
+    let games = games.ok_or_else(|| not_found(w, "games_table", &w.tables.games))?;
+    refuse(
+        schema::games_table_problems(&games),
+        "games_table",
+        &w.tables.games,
+    )?;
 
     let run = w.exports.child(run_id);
     record.features_uri = run.child("features").url();
@@ -129,25 +134,17 @@ async fn season_starts(
     Ok((starts, false))
 }
 
-fn not_found(w: &BigQueryWarehouse, what: &str) -> Error {
-    let table = match what {
-        "features_table" => &w.tables.features,
-        _ => &w.tables.games,
-    };
+fn not_found(w: &BigQueryWarehouse, what: &str, table: &TableRef) -> Error {
     Error::input(format!(
-        "{what} {}: not found in project {} (check the name in completeness.toml, or run `completeness doctor`)",
-        table, w.config.project
+        "{what} {table}: not found in project {} (check the name in completeness.toml, or run `completeness doctor`)",
+        w.config.project
     ))
 }
 
-fn refuse(problems: Vec<String>, w: &BigQueryWarehouse, what: &str) -> Result<()> {
+fn refuse(problems: Vec<String>, what: &str, table: &TableRef) -> Result<()> {
     if problems.is_empty() {
         return Ok(());
     }
-    let table = match what {
-        "features_table" => &w.tables.features,
-        _ => &w.tables.games,
-    };
     Err(Error::input(format!(
         "{what} {table}: {}",
         problems.join("; ")

@@ -87,17 +87,19 @@ pub async fn merge(
     Ok(metrics)
 }
 
-fn load_config(
+/// A load job replacing `table`'s rows with the Parquet at `uri` (explicit schema).
+pub fn load_config(
     w: &BigQueryWarehouse,
     staging: &crate::identifiers::TableRef,
     uri: &str,
     fields: serde_json::Value,
 ) -> serde_json::Value {
+    let project = staging.project.as_deref().unwrap_or(&w.config.project);
     json!({"load": {
         "sourceUris": [uri],
         "sourceFormat": "PARQUET",
         "destinationTable": {
-            "projectId": w.config.project,
+            "projectId": project,
             "datasetId": staging.parts[0],
             "tableId": staging.parts[1],
         },
