@@ -212,14 +212,8 @@ async fn load_table(w: &BigQueryWarehouse, table: &str, batch: &RecordBatch, scr
         .create_table(&table, fields.clone(), None)
         .await
         .unwrap();
-    let config = serde_json::json!({"load": {
-        "sourceUris": [object.url()],
-        "sourceFormat": "PARQUET",
-        "destinationTable": {"projectId": w.config.project, "datasetId": table.parts[0], "tableId": table.parts[1]},
-        "schema": {"fields": fields},
-        "writeDisposition": "WRITE_TRUNCATE",
-        "parquetOptions": {"enableListInference": true},
-    }});
+    let config =
+        completeness::warehouse::bigquery::merge::load_config(w, &table, &object.url(), fields);
     let id = format!("seed_{}_{}", table.parts[0], table.parts[1]);
     w.client.run_job(&id, config, "seeding").await.unwrap();
 }
@@ -427,7 +421,12 @@ fn backfill_on_bigquery_equals_the_local_backfill_and_rolls_back() {
     );
     let run1 = fx.runs().read_dir().unwrap().count();
     assert_eq!(run1, 3, "two dry runs (one merged) and the main run");
-    let run1 = newest_run(&fx.runs());
+    // Run ids sort by second only: name the main run as the one directory not seen before.
+    let known = [dry_report["run_id"].as_str().unwrap(), first_id];
+    let run1 = run_ids(&fx.runs())
+        .into_iter()
+        .find(|id| !known.contains(&id.as_str()))
+        .unwrap();
     let manifest = fx.manifest(&run1);
     let jobs: Vec<&str> = manifest["bigquery"]["jobs"]
         .as_array()
@@ -499,21 +498,13 @@ fn backfill_on_bigquery_equals_the_local_backfill_and_rolls_back() {
     );
 
     // Rerun: picks up the rewritten row; a third run changes nothing.
-    fx.cli()
-        .args(["backfill", "--start", START, "--end", END])
-        .assert()
-        .success();
-    let run2 = newest_run(&fx.runs());
+    let run2 = backfill_run_id(&fx);
     assert_eq!(
         fx.manifest(&run2)["merge"]["rows_written"].as_u64(),
         Some(1)
     );
     let after2 = fx.read_features("after-run2");
-    fx.cli()
-        .args(["backfill", "--start", START, "--end", END])
-        .assert()
-        .success();
-    let run3 = newest_run(&fx.runs());
+    let run3 = backfill_run_id(&fx);
     let m3 = fx.manifest(&run3);
     assert_eq!(m3["rows"]["changes"].as_u64(), Some(0));
     assert!(
@@ -548,21 +539,29 @@ fn backfill_on_bigquery_equals_the_local_backfill_and_rolls_back() {
 }
 
 fn local_runs_report(runs: &Path) -> Value {
-    let run = newest_run(runs);
+    let [run] = run_ids(runs).try_into().expect("one local run");
     serde_json::from_slice(
         &std::fs::read(runs.join(run).join("report").join("report.json")).unwrap(),
     )
     .unwrap()
 }
 
-fn newest_run(runs: &Path) -> String {
-    let mut ids: Vec<String> = runs
-        .read_dir()
+fn run_ids(runs: &Path) -> Vec<String> {
+    runs.read_dir()
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .collect();
-    ids.sort();
-    ids.pop().unwrap()
+        .collect()
+}
+
+/// A full-range backfill (expecting success); its run id, from the JSON report.
+fn backfill_run_id(fx: &Fixture) -> String {
+    let out = fx
+        .cli()
+        .args(["--json", "backfill", "--start", START, "--end", END])
+        .assert()
+        .success();
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    report["run_id"].as_str().unwrap().to_string()
 }
 
 /// A record in range with no struct yet (so the run will add one) on a regular day.
