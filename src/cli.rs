@@ -84,7 +84,8 @@ pub enum Command {
     /// Ask the stored structs a question: daily summary, data gaps, cascade
     ///
     /// Every check prints a table (first rows, then a count of the rest), --json prints
-    /// everything, --sql prints the query (from queries/) instead of running it.
+    /// everything, --sql prints the query (from queries/, or queries/bigquery/checks/ on
+    /// BigQuery) instead of running it.
     #[command(subcommand)]
     Check(CheckCommand),
 

@@ -147,7 +147,7 @@ async fn compute(args: ComputeArgs, settings: &Settings, out: &Output) -> Result
 fn warehouse(settings: &Settings) -> Result<LocalWarehouse> {
     if settings.kind == crate::config::Kind::Bigquery {
         return Err(Error::input(
-            "this command runs on a local warehouse only; on BigQuery (kind = \"bigquery\") use doctor, export, diff, merge, backfill and rollback",
+            "this command runs on a local warehouse only; on BigQuery (kind = \"bigquery\") use doctor, export, diff, merge, backfill, rollback, check, spot-check and report",
         ));
     }
     LocalWarehouse::open(settings.require_warehouse()?)
@@ -157,10 +157,17 @@ fn warehouse(settings: &Settings) -> Result<LocalWarehouse> {
 fn any_warehouse(settings: &Settings) -> Result<Warehouse> {
     match settings.kind {
         crate::config::Kind::Local => Ok(warehouse(settings)?.into()),
-        crate::config::Kind::Bigquery => {
-            Ok(BigQueryWarehouse::open(settings.require_bigquery()?, &settings.stores)?.into())
-        }
+        crate::config::Kind::Bigquery => Ok(bigquery_warehouse(settings)?.into()),
     }
+}
+
+fn bigquery_warehouse(settings: &Settings) -> Result<BigQueryWarehouse> {
+    BigQueryWarehouse::open(settings.require_bigquery()?, &settings.stores)
+}
+
+/// Where the checks run: the local tables or BigQuery.
+async fn check_source(settings: &Settings) -> Result<crate::check::Source> {
+    crate::check::Source::open(any_warehouse(settings)?).await
 }
 
 async fn rollback_bigquery(
@@ -385,11 +392,14 @@ async fn run_check(
     out: &Output,
 ) -> Result<u8> {
     if args.sql {
-        print!("{}", crate::check::render_sql(check));
+        let bigquery = match settings.kind {
+            crate::config::Kind::Bigquery => Some(bigquery_warehouse(settings)?),
+            crate::config::Kind::Local => None,
+        };
+        print!("{}", crate::check::render_sql(check, bigquery.as_ref())?);
         return Ok(0);
     }
-    let ctx = crate::check::session(&warehouse(settings)?).await?;
-    let output = check.run(&ctx).await?;
+    let output = check.run(&check_source(settings).await?).await?;
     if out.json {
         out.json(&output.to_json(args.limit.unwrap_or(usize::MAX))?);
         return Ok(0);
@@ -417,8 +427,7 @@ async fn spot_check(args: SpotCheckArgs, settings: &Settings, out: &Output) -> R
         all_players: args.all_players,
         seed,
     };
-    let ctx = crate::check::session(&warehouse(settings)?).await?;
-    let report = check.run(&ctx).await?;
+    let report = check.run(&check_source(settings).await?).await?;
     if out.json {
         out.json(&report);
     } else {
@@ -484,8 +493,8 @@ async fn runs(settings: &Settings, out: &Output) -> Result<u8> {
 }
 
 async fn report_daily(args: DailyArgs, settings: &Settings, out: &Output) -> Result<u8> {
-    let ctx = crate::check::session(&warehouse(settings)?).await?;
-    let daily = crate::report::daily::DailyReport::build(&ctx, args.end, args.days).await?;
+    let source = check_source(settings).await?;
+    let daily = crate::report::daily::DailyReport::build(&source, args.end, args.days).await?;
     let dir = args.out.unwrap_or_else(|| {
         std::path::PathBuf::from("completeness-reports").join(format!("daily-{}", args.end))
     });

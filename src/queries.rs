@@ -86,6 +86,39 @@ impl Query {
         }
     }
 
+    /// The same question in BigQuery's dialect (`queries/bigquery/checks/`), with
+    /// `{features}` / `{games}` for the tables and `@name` parameters; None for the
+    /// queries that only run on the local engine.
+    pub fn bigquery_sql(self) -> Option<&'static str> {
+        Some(match self {
+            Query::DailySummary => include_str!("../queries/bigquery/checks/daily_summary.sql"),
+            Query::MissingStructs => {
+                include_str!("../queries/bigquery/checks/missing_structs.sql")
+            }
+            Query::GamesFoundHistogram => {
+                include_str!("../queries/bigquery/checks/games_found_histogram.sql")
+            }
+            Query::IncompleteRecords => {
+                include_str!("../queries/bigquery/checks/incomplete_records.sql")
+            }
+            Query::Cascade => include_str!("../queries/bigquery/checks/cascade.sql"),
+            Query::CascadeWindowSpans => {
+                include_str!("../queries/bigquery/checks/cascade_window_spans.sql")
+            }
+            Query::UpstreamRowsOnDate => {
+                include_str!("../queries/bigquery/checks/upstream_rows_on_date.sql")
+            }
+            Query::SpotCheckCandidates => {
+                include_str!("../queries/bigquery/checks/spot_check_candidates.sql")
+            }
+            Query::NewestStructDate => {
+                include_str!("../queries/bigquery/checks/newest_struct_date.sql")
+            }
+            Query::PlayerGames => include_str!("../queries/bigquery/checks/player_games.sql"),
+            Query::DiffTallies | Query::RollbackRows | Query::MergeInvariants => return None,
+        })
+    }
+
     pub fn by_name(name: &str) -> Option<Query> {
         Query::ALL.into_iter().find(|q| q.name() == name)
     }
@@ -157,7 +190,7 @@ impl Param {
     }
 
     /// The value as a SQL literal (strings quoted with `'` doubled).
-    fn literal(&self) -> String {
+    pub fn literal(&self) -> String {
         match &self.value {
             ScalarValue::Date32(Some(_)) => format!("DATE '{}'", self.value),
             ScalarValue::Utf8(Some(s)) => format!("'{}'", s.replace('\'', "''")),
@@ -189,12 +222,56 @@ mod tests {
         );
     }
 
+    /// `$name`s (local) or `@name`s (BigQuery) in `sql`, comments skipped.
+    fn placeholders(sql: &str, sigil: char) -> std::collections::BTreeSet<String> {
+        sql.lines()
+            .filter(|l| !l.trim_start().starts_with("--"))
+            .flat_map(|l| l.split(sigil).skip(1))
+            .map(|rest| {
+                rest.chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_bigquery_check_query_is_embedded_and_takes_the_same_parameters() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/bigquery/checks");
+        let mut files = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let stem = path.file_stem().unwrap().to_str().unwrap();
+            let q = Query::by_name(stem).unwrap_or_else(|| panic!("{stem} is no query"));
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(q.bigquery_sql(), Some(text.as_str()), "{stem} not embedded");
+            // The emulator counts an `@` in a comment as a parameter.
+            assert!(
+                text.lines()
+                    .all(|l| !l.starts_with("--") || !l.contains('@')),
+                "{stem}: `@` in a comment"
+            );
+            assert_eq!(
+                placeholders(&text, '@'),
+                placeholders(q.sql(), '$'),
+                "{stem}: parameters differ between the dialects"
+            );
+            files += 1;
+        }
+        let expected = Query::ALL
+            .iter()
+            .filter(|q| q.bigquery_sql().is_some())
+            .count();
+        assert_eq!(files, expected);
+        assert_eq!(placeholders(Query::PlayerGames.sql(), '$').len(), 3);
+    }
+
     #[test]
     fn render_substitutes_literals_and_quotes_strings() {
         let d = NaiveDate::from_ymd_opt(2026, 1, 22).unwrap();
         let sql = Query::PlayerGames.render(&[
             Param::text("player", "o'neal"),
-            Param::date("from", d),
+            Param::date("since", d),
             Param::date("before", d),
         ]);
         assert!(sql.contains("player_lookup = 'o''neal'"), "{sql}");

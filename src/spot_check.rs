@@ -6,8 +6,8 @@
 //! diff or the merge shows up here as a FAIL naming the field. The sample is drawn with
 //! a seed that is always printed, so a failure can be reproduced.
 
+use crate::check::Source;
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use datafusion::prelude::SessionContext;
 use rand::SeedableRng;
 use rand::seq::IndexedRandom;
 use serde::Serialize;
@@ -85,16 +85,16 @@ struct Candidate {
 }
 
 impl SpotCheck {
-    pub async fn run(&self, ctx: &SessionContext) -> Result<SpotCheckReport> {
+    pub async fn run(&self, source: &Source) -> Result<SpotCheckReport> {
         let date = match self.date {
             Some(d) => d,
-            None => newest_struct_date(ctx).await?,
+            None => newest_struct_date(source).await?,
         };
-        let candidates = candidates(ctx, date).await?;
+        let candidates = candidates(source, date).await?;
         let chosen = self.choose(&candidates, date)?;
         let mut players = Vec::with_capacity(chosen.len());
         for c in chosen {
-            players.push(check_player(ctx, c, date).await?);
+            players.push(check_player(source, c, date).await?);
         }
         players.sort_by(|a, b| a.player_lookup.cmp(&b.player_lookup));
         let count = |s: Status| players.iter().filter(|p| p.status() == s).count();
@@ -134,8 +134,8 @@ impl SpotCheck {
     }
 }
 
-async fn newest_struct_date(ctx: &SessionContext) -> Result<NaiveDate> {
-    let rows = Query::NewestStructDate.run(ctx, &[]).await?;
+async fn newest_struct_date(source: &Source) -> Result<NaiveDate> {
+    let rows = source.run(Query::NewestStructDate, &[]).await?;
     dates(&rows, "game_date")?
         .into_iter()
         .flatten()
@@ -147,9 +147,12 @@ async fn newest_struct_date(ctx: &SessionContext) -> Result<NaiveDate> {
         })
 }
 
-async fn candidates(ctx: &SessionContext, date: NaiveDate) -> Result<Vec<Candidate>> {
-    let rows = Query::SpotCheckCandidates
-        .run(ctx, &[Param::date("game_date", date)])
+async fn candidates(source: &Source, date: NaiveDate) -> Result<Vec<Candidate>> {
+    let rows = source
+        .run(
+            Query::SpotCheckCandidates,
+            &[Param::date("game_date", date)],
+        )
         .await?;
     let mut out = Vec::new();
     for batch in &rows {
@@ -186,14 +189,14 @@ struct GameRow {
     processed_at: Option<i64>,
 }
 
-async fn check_player(ctx: &SessionContext, c: &Candidate, date: NaiveDate) -> Result<PlayerCheck> {
+async fn check_player(source: &Source, c: &Candidate, date: NaiveDate) -> Result<PlayerCheck> {
     let from = date - Days::new(LOOKBACK_DAYS as u64);
-    let rows = Query::PlayerGames
+    let rows = source
         .run(
-            ctx,
+            Query::PlayerGames,
             &[
                 Param::text("player", &c.player),
-                Param::date("from", from),
+                Param::date("since", from),
                 Param::date("before", date),
             ],
         )

@@ -5,8 +5,8 @@
 //! empty exactly when the date matters most (the weakness semantics.md names). The check
 //! says so and counts the records whose 60-day window spans the date instead.
 
+use crate::check::Source;
 use chrono::NaiveDate;
-use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
 use super::{Check, CheckOutput};
@@ -80,12 +80,17 @@ impl Check for Cascade {
         ]
     }
 
-    async fn run(&self, ctx: &SessionContext) -> Result<CheckOutput> {
-        let rows = Query::Cascade.run(ctx, &self.params()).await?;
-        let upstream = Query::UpstreamRowsOnDate
-            .run(ctx, &[Param::date("game_date", self.backfill_date)])
+    async fn run(&self, source: &Source) -> Result<CheckOutput> {
+        let rows = source.run(Query::Cascade, &self.params()).await?;
+        let upstream = source
+            .run(
+                Query::UpstreamRowsOnDate,
+                &[Param::date("game_date", self.backfill_date)],
+            )
             .await?;
-        let spans = Query::CascadeWindowSpans.run(ctx, &self.params()).await?;
+        let spans = source
+            .run(Query::CascadeWindowSpans, &self.params())
+            .await?;
         let totals = CascadeTotals {
             count: crate::columns::num_rows(&rows) as u64,
             unique_dates: distinct(&rows, "game_date")?,

@@ -1,7 +1,7 @@
 //! `check incomplete`: the data gaps (`v_incomplete_features`): records that are neither
 //! complete nor bootstrap, worst first on the newest dates.
 
-use datafusion::prelude::SessionContext;
+use crate::check::Source;
 use serde::Serialize;
 
 use super::{Check, CheckOutput};
@@ -38,8 +38,8 @@ impl Check for Incomplete {
         vec![(Query::IncompleteRecords, self.params())]
     }
 
-    async fn run(&self, ctx: &SessionContext) -> Result<CheckOutput> {
-        let rows = Query::IncompleteRecords.run(ctx, &self.params()).await?;
+    async fn run(&self, source: &Source) -> Result<CheckOutput> {
+        let rows = source.run(Query::IncompleteRecords, &self.params()).await?;
         let totals = IncompleteTotals {
             count: crate::columns::num_rows(&rows) as u64,
             unique_dates: distinct(&rows, "game_date")?,

@@ -2,8 +2,9 @@
 //! `queries/` (see "The operator queries it replaces" in semantics.md).
 //!
 //! Each check is a small value holding its parameters. [`Check::queries`] lists the SQL
-//! it would run (what `--sql` prints); [`Check::run`] runs it and returns a
-//! [`CheckOutput`]: the rows, typed totals, and warnings for the operator.
+//! it would run (what `--sql` prints); [`Check::run`] runs it on a [`Source`] (DataFusion
+//! over the local tables, or BigQuery with the same questions in its dialect) and returns
+//! a [`CheckOutput`]: the rows, typed totals, and warnings for the operator.
 
 pub mod cascade;
 pub mod incomplete;
@@ -17,7 +18,7 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::model::{FEATURES_TABLE, GAMES_TABLE};
 use crate::queries::{Param, Query};
-use crate::warehouse::LocalWarehouse;
+use crate::warehouse::{BigQueryWarehouse, LocalWarehouse, Warehouse};
 
 pub use cascade::Cascade;
 pub use incomplete::Incomplete;
@@ -30,8 +31,7 @@ pub trait Check {
     fn name(&self) -> &'static str;
     /// The queries it runs, with their parameters, in order.
     fn queries(&self) -> Vec<(Query, Vec<Param>)>;
-    /// Run against `ctx`, which has `features` and `games` registered.
-    async fn run(&self, ctx: &SessionContext) -> Result<CheckOutput>;
+    async fn run(&self, source: &Source) -> Result<CheckOutput>;
 }
 
 /// What a check found.
@@ -64,6 +64,32 @@ impl CheckOutput {
     }
 }
 
+/// Where the checks' queries run.
+pub enum Source {
+    /// DataFusion, with the feature table as `features` and player_game_summary as
+    /// `games` (latest versions).
+    Local(SessionContext),
+    /// Query jobs in BigQuery (`queries/bigquery/checks/`).
+    BigQuery(Box<BigQueryWarehouse>),
+}
+
+impl Source {
+    pub async fn open(warehouse: Warehouse) -> Result<Source> {
+        Ok(match warehouse {
+            Warehouse::Local(w) => Source::Local(session(&w).await?),
+            Warehouse::BigQuery(w) => Source::BigQuery(w),
+        })
+    }
+
+    /// The rows `q` returns with `params`.
+    pub async fn run(&self, q: Query, params: &[Param]) -> Result<Vec<RecordBatch>> {
+        match self {
+            Source::Local(ctx) => q.run(ctx, params).await,
+            Source::BigQuery(w) => crate::warehouse::bigquery::checks::run(w, q, params).await,
+        }
+    }
+}
+
 /// A session with the warehouse's feature table as `features` and player_game_summary
 /// as `games` (latest versions).
 pub async fn session(warehouse: &LocalWarehouse) -> Result<SessionContext> {
@@ -75,12 +101,16 @@ pub async fn session(warehouse: &LocalWarehouse) -> Result<SessionContext> {
     Ok(ctx)
 }
 
-/// All the SQL a check would run, literals substituted, separated by blank lines.
-pub fn render_sql(check: &impl Check) -> String {
-    check
+/// All the SQL a check would run (in BigQuery's dialect when `bigquery` is given), literals
+/// substituted, separated by blank lines.
+pub fn render_sql(check: &impl Check, bigquery: Option<&BigQueryWarehouse>) -> Result<String> {
+    let texts = check
         .queries()
         .into_iter()
-        .map(|(q, params)| q.render(&params))
-        .collect::<Vec<_>>()
-        .join("\n")
+        .map(|(q, params)| match bigquery {
+            Some(w) => crate::warehouse::bigquery::checks::render(w, q, &params),
+            None => Ok(q.render(&params)),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(texts.join("\n"))
 }

@@ -1,8 +1,8 @@
 //! `check summary`: per game date, how the stored structs break down
 //! (`v_historical_completeness_daily`), plus how many records still have none.
 
+use crate::check::Source;
 use chrono::NaiveDate;
-use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
 use super::{Check, CheckOutput};
@@ -61,9 +61,9 @@ impl Check for Summary {
         ]
     }
 
-    async fn run(&self, ctx: &SessionContext) -> Result<CheckOutput> {
-        let rows = Query::DailySummary.run(ctx, &self.params()).await?;
-        let missing = Query::MissingStructs.run(ctx, &self.params()).await?;
+    async fn run(&self, source: &Source) -> Result<CheckOutput> {
+        let rows = source.run(Query::DailySummary, &self.params()).await?;
+        let missing = source.run(Query::MissingStructs, &self.params()).await?;
         let sum = |name: &str| -> Result<u64> {
             Ok(i64s(&rows, name)?.into_iter().flatten().sum::<i64>() as u64)
         };

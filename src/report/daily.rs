@@ -1,8 +1,8 @@
 //! `report daily`: the daily summary of the stored structs as a page (report.html) and a
 //! document (daily.json), for the operators' morning look at the feature store.
 
+use crate::check::Source;
 use chrono::NaiveDate;
-use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
 use crate::check::summary::SummaryTotals;
@@ -38,13 +38,13 @@ pub struct DailyRow {
 
 impl DailyReport {
     /// Run the summary and the histogram for `days` days ending on `end`.
-    pub async fn build(ctx: &SessionContext, end: NaiveDate, days: u32) -> Result<DailyReport> {
+    pub async fn build(source: &Source, end: NaiveDate, days: u32) -> Result<DailyReport> {
         let summary = Summary::new(end, days)?;
-        let output = summary.run(ctx).await?;
+        let output = summary.run(source).await?;
         let totals: SummaryTotals =
             serde_json::from_value(output.totals.clone()).expect("summary totals round-trip");
         let params = Param::range(&summary.range);
-        let histogram = Query::GamesFoundHistogram.run(ctx, &params).await?;
+        let histogram = source.run(Query::GamesFoundHistogram, &params).await?;
         Ok(DailyReport {
             start: summary.range.start,
             end: summary.range.end,

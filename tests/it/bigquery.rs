@@ -95,7 +95,11 @@ impl Fixture {
     /// Seed the three tables from the sample warehouse: features in `features`, games
     /// from `games_from` on, the whole schedule.
     fn seed(&self, features: (&str, &str), games_from: &str) {
-        let wh = support::sample_warehouse();
+        self.seed_from(&support::sample_warehouse(), features, games_from)
+    }
+
+    /// Seed the three tables from the local warehouse `wh`.
+    fn seed_from(&self, wh: &Path, features: (&str, &str), games_from: &str) {
         let tables = [
             (
                 "nba_predictions/ml_feature_store_v2",
@@ -590,6 +594,145 @@ fn spawn_parked_bq(
         "merge:started",
         Some(release),
     )
+}
+
+/// The checks' answers on BigQuery equal the local ones on the same rows: each check,
+/// spot-check and report daily runs against a local warehouse and the emulated tables
+/// seeded from it, and the JSON documents must be identical.
+#[test]
+fn checks_on_bigquery_answer_as_the_local_checks() {
+    let Some(em) = emulators() else { return };
+    let fx = Fixture::new(em, "checks");
+    let local = tempfile::tempdir().unwrap();
+    let wh = support::copy_of_samples(local.path());
+    let local_runs = local.path().join("runs");
+    support::cli_at(&wh, &local_runs)
+        .args(["backfill", "--start", "2025-01-20", "--end", "2025-02-15"])
+        .assert()
+        .success();
+    // Features from five days before the backfilled range, so some have no struct.
+    fx.seed_from(&wh, ("2025-01-15", "2025-02-15"), "2024-01-15");
+
+    let json = |cmd: &mut assert_cmd::Command| -> Value {
+        let out = cmd.assert().success();
+        serde_json::from_slice(&out.get_output().stdout).unwrap()
+    };
+    let checks: [&[&str]; 5] = [
+        &["check", "summary", "--end", "2025-02-15", "--days", "32"],
+        &[
+            "check",
+            "incomplete",
+            "--start",
+            "2025-01-15",
+            "--end",
+            "2025-02-15",
+        ],
+        // A date with games, and the All-Star break (no rows: the warning's path).
+        &[
+            "check",
+            "cascade",
+            "--backfill-date",
+            "2025-02-01",
+            "--forward-days",
+            "7",
+        ],
+        &[
+            "check",
+            "cascade",
+            "--backfill-date",
+            "2025-02-14",
+            "--forward-days",
+            "1",
+        ],
+        &[
+            "spot-check",
+            "--date",
+            "2025-02-10",
+            "--count",
+            "3",
+            "--seed",
+            "7",
+        ],
+    ];
+    let mut answers = BTreeMap::new();
+    for args in checks {
+        let want = json(support::cli_at(&wh, &local_runs).arg("--json").args(args));
+        let got = json(fx.cli().arg("--json").args(args));
+        assert_same_answer(&got, &want, &format!("{args:?}"));
+        answers.insert(args.join(" "), want);
+    }
+    // Not vacuous: the answers hold rows of every kind.
+    let totals = |k: &str| answers.iter().find(|(a, _)| a.contains(k)).unwrap().1["totals"].clone();
+    let summary = totals("summary");
+    assert!(summary["incomplete"].as_u64() > Some(0), "{summary}");
+    assert!(summary["without_struct"].as_u64() > Some(0), "{summary}");
+    assert!(totals("incomplete")["count"].as_u64() > Some(0));
+    assert!(totals("2025-02-01")["count"].as_u64() > Some(0));
+    let spot = &answers["spot-check --date 2025-02-10 --count 3 --seed 7"];
+    assert_eq!(spot["passed"], 3, "{spot}");
+
+    // report daily writes the same daily.json.
+    let daily = |cmd: &mut assert_cmd::Command, dir: &Path| -> Value {
+        cmd.args([
+            "report",
+            "daily",
+            "--end",
+            "2025-02-15",
+            "--days",
+            "10",
+            "--out",
+        ])
+        .arg(dir)
+        .assert()
+        .success();
+        serde_json::from_slice(&std::fs::read(dir.join("daily.json")).unwrap()).unwrap()
+    };
+    let want = daily(
+        &mut support::cli_at(&wh, &local_runs),
+        &local.path().join("daily"),
+    );
+    let got = daily(&mut fx.cli(), &fx.dir.path().join("daily"));
+    assert_same_answer(&got, &want, "report daily");
+
+    // --sql prints the BigQuery text: the configured table, literals for the parameters.
+    let out = fx
+        .cli()
+        .args(["check", "cascade", "--backfill-date", "2025-02-01", "--sql"])
+        .assert()
+        .success();
+    let sql = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        sql.contains("FROM `test-project.checks_predictions.ml_feature_store_v2`"),
+        "{sql}"
+    );
+    assert!(sql.contains("DATE '2025-02-01' IN UNNEST("), "{sql}");
+    assert!(!sql.contains('@') && !sql.contains('{'), "{sql}");
+}
+
+/// `got == want`, except that rounded averages and percentages may differ by one unit of
+/// their last decimal: the emulator's engine (DuckDB) rounds binary ties such as 9.975
+/// down where DataFusion rounds them up. Counts, dates and texts must be equal.
+fn assert_same_answer(got: &Value, want: &Value, what: &str) {
+    match (got, want) {
+        (Value::Object(g), Value::Object(w)) => {
+            let keys = |m: &serde_json::Map<String, Value>| m.keys().cloned().collect::<Vec<_>>();
+            assert_eq!(keys(g), keys(w), "{what}");
+            for (k, v) in w {
+                assert_same_answer(&g[k], v, &format!("{what}.{k}"));
+            }
+        }
+        (Value::Array(g), Value::Array(w)) => {
+            assert_eq!(g.len(), w.len(), "{what}");
+            for (i, (g, w)) in g.iter().zip(w).enumerate() {
+                assert_same_answer(g, w, &format!("{what}[{i}]"));
+            }
+        }
+        (Value::Number(g), Value::Number(w)) if w.is_f64() => {
+            let (g, w) = (g.as_f64().unwrap(), w.as_f64().unwrap());
+            assert!((g - w).abs() <= 0.1 + 1e-9, "{what}: {g} != {w}");
+        }
+        _ => assert_eq!(got, want, "{what}"),
+    }
 }
 
 #[test]

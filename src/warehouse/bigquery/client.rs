@@ -119,6 +119,14 @@ impl Param {
         }
     }
 
+    pub fn string(name: &'static str, v: &str) -> Param {
+        Param {
+            name,
+            kind: "STRING",
+            value: v.to_string(),
+        }
+    }
+
     pub fn int(name: &'static str, v: i64) -> Param {
         Param {
             name,
@@ -136,11 +144,19 @@ impl Param {
     }
 }
 
-/// Result rows of a query, as strings (BigQuery's JSON encoding), with column names.
+/// Result rows of a query as BigQuery sent them, with the result schema's `fields`.
 #[derive(Debug, Clone, Default)]
 pub struct Rows {
-    pub columns: Vec<String>,
-    pub rows: Vec<Vec<Value>>,
+    pub fields: Value,
+    /// `{"f":[{"v":…}, …]}` each.
+    pub rows: Vec<Value>,
+}
+
+impl Rows {
+    /// The rows as one Arrow batch, typed by the result schema.
+    pub fn to_batch(&self) -> Result<arrow::array::RecordBatch> {
+        super::results::to_batch(&self.fields, &self.rows)
+    }
 }
 
 impl Client {
@@ -329,7 +345,7 @@ impl Client {
         let mut page: Option<String> = None;
         loop {
             let mut url = format!(
-                "{}?location={}",
+                "{}?location={}&formatOptions.useInt64Timestamp=true",
                 self.url(&format!("queries/{}", job.id)),
                 self.location
             );
@@ -344,18 +360,11 @@ impl Client {
                     context: format!("BigQuery {what}"),
                     message: "not found".into(),
                 })?;
-            if out.columns.is_empty() {
-                out.columns = value["schema"]["fields"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|f| f["name"].as_str().map(str::to_string))
-                    .collect();
+            if out.fields.is_null() {
+                out.fields = value["schema"]["fields"].clone();
             }
-            for row in value["rows"].as_array().into_iter().flatten() {
-                let cells = row["f"].as_array().into_iter().flatten();
-                out.rows.push(cells.map(|c| c["v"].clone()).collect());
-            }
+            out.rows
+                .extend(value["rows"].as_array().into_iter().flatten().cloned());
             match value["pageToken"].as_str() {
                 Some(token) if !token.is_empty() => page = Some(token.to_string()),
                 _ => return Ok(out),

@@ -122,15 +122,14 @@ async fn season_starts(
         .client
         .query(&id, &sql, &[], "reading season starts")
         .await?;
-    let rows = w.client.rows(&job).await?;
-    let mut starts = BTreeMap::new();
-    for row in rows.rows {
-        let year = row[0].as_str().and_then(|s| s.parse::<i32>().ok());
-        let day = row[1].as_str().and_then(|s| s.parse::<NaiveDate>().ok());
-        if let (Some(year), Some(day)) = (year, day) {
-            starts.insert(year, day);
-        }
-    }
+    let rows = [w.client.rows(&job).await?.to_batch()?];
+    let years = crate::columns::i64s(&rows, "season_year")?;
+    let days = crate::columns::dates(&rows, "first_day")?;
+    let starts = years
+        .into_iter()
+        .zip(days)
+        .filter_map(|(y, d)| Some((i32::try_from(y?).ok()?, d?)))
+        .collect();
     Ok((starts, false))
 }
 

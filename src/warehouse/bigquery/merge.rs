@@ -232,15 +232,13 @@ async fn conflict_keys(
         .client
         .query(&id, &sql, &params, "listing conflicts")
         .await?;
-    let rows = w.client.rows(&job).await?;
-    Ok(rows
-        .rows
+    let rows = [w.client.rows(&job).await?.to_batch()?];
+    let players = crate::columns::strings(&rows, "player_lookup")?;
+    let dates = crate::columns::dates(&rows, "game_date")?;
+    Ok(players
         .into_iter()
-        .filter_map(|r| {
-            let player = r[0].as_str()?.to_string();
-            let date = r[1].as_str()?.parse().ok()?;
-            Some((player, date))
-        })
+        .zip(dates)
+        .filter_map(|(p, d)| Some((p?, d?)))
         .collect())
 }
 

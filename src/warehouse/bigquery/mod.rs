@@ -5,9 +5,11 @@
 //! them into a staging table and applies one `MERGE`. Every job has an id derived from
 //! the run id, so a resumed run finds what it already did.
 
+pub mod checks;
 pub mod client;
 pub mod export;
 pub mod merge;
+pub mod results;
 pub mod rollback;
 pub mod schema;
 
