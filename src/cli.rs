@@ -198,9 +198,18 @@ pub enum CheckCommand {
 
     /// Records that used DATE in their window: what to recompute after backfilling DATE
     ///
-    /// Warns when DATE has no player_game_summary rows at all: such a date is in no
-    /// contributing list, so the records that may change are counted by window instead.
+    /// Also answers the what-if: the rows missing on DATE (found from the schedule: players
+    /// with rows for their team before and after it) and the records whose struct would
+    /// change if they were backfilled, so a date with no rows at all no longer reports 0.
     Cascade(CascadeArgs),
+
+    /// Upstream gaps: per team game, the players with no player_game_summary row
+    ///
+    /// A player with rows for a team before and after one of its games (at most three
+    /// games apart) but none for the game is missing a row. Ranked by how many feature
+    /// records in --start..--end have the game in their 60-day window, each with the
+    /// backfill to run once the rows are restored upstream.
+    Gaps(GapsArgs),
 }
 
 /// Flags every check takes.
@@ -232,6 +241,18 @@ pub struct IncompleteArgs {
     #[arg(long, value_parser = parse_date)]
     pub start: Option<NaiveDate>,
     /// Last game date
+    #[arg(long, value_parser = parse_date, default_value = "today")]
+    pub end: NaiveDate,
+    #[command(flatten)]
+    pub output: CheckOutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GapsArgs {
+    /// First feature date whose window counts [default: 29 days before --end]
+    #[arg(long, value_parser = parse_date)]
+    pub start: Option<NaiveDate>,
+    /// Last feature date whose window counts
     #[arg(long, value_parser = parse_date, default_value = "today")]
     pub end: NaiveDate,
     #[command(flatten)]

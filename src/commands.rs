@@ -376,6 +376,17 @@ async fn check(command: CheckCommand, settings: &Settings, out: &Output) -> Resu
             let title = format!("Data gaps {start} – {}", a.end);
             run_check(&check, &title, &a.output, settings, out).await
         }
+        CheckCommand::Gaps(a) => {
+            let start = a.start.unwrap_or(a.end - chrono::Days::new(29));
+            let check = crate::check::Gaps {
+                range: DateRange::new(start, a.end)?,
+            };
+            let title = format!(
+                "Upstream gaps in the windows of {start} – {} (worst first)",
+                a.end
+            );
+            run_check(&check, &title, &a.output, settings, out).await
+        }
         CheckCommand::Cascade(a) => {
             let check = crate::check::Cascade::new(a.backfill_date, a.forward_days)?;
             let title = format!("Records that used {}", a.backfill_date);

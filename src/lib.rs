@@ -19,6 +19,7 @@ pub mod engine;
 pub mod error;
 pub mod export;
 pub mod failpoint;
+pub mod gaps;
 pub mod identifiers;
 pub mod manifest;
 pub mod merge;

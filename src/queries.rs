@@ -29,10 +29,13 @@ pub enum Query {
     DiffTallies,
     RollbackRows,
     MergeInvariants,
+    GapRows,
+    TeamGames,
+    FeatureKeys,
 }
 
 impl Query {
-    pub const ALL: [Query; 13] = [
+    pub const ALL: [Query; 16] = [
         Query::DailySummary,
         Query::MissingStructs,
         Query::GamesFoundHistogram,
@@ -46,6 +49,9 @@ impl Query {
         Query::DiffTallies,
         Query::RollbackRows,
         Query::MergeInvariants,
+        Query::GapRows,
+        Query::TeamGames,
+        Query::FeatureKeys,
     ];
 
     /// The file stem under `queries/`.
@@ -64,6 +70,9 @@ impl Query {
             Query::DiffTallies => "diff_tallies",
             Query::RollbackRows => "rollback_rows",
             Query::MergeInvariants => "merge_invariants",
+            Query::GapRows => "gap_rows",
+            Query::TeamGames => "team_games",
+            Query::FeatureKeys => "feature_keys",
         }
     }
 
@@ -83,6 +92,9 @@ impl Query {
             Query::DiffTallies => include_str!("../queries/diff_tallies.sql"),
             Query::RollbackRows => include_str!("../queries/rollback_rows.sql"),
             Query::MergeInvariants => include_str!("../queries/merge_invariants.sql"),
+            Query::GapRows => include_str!("../queries/gap_rows.sql"),
+            Query::TeamGames => include_str!("../queries/team_games.sql"),
+            Query::FeatureKeys => include_str!("../queries/feature_keys.sql"),
         }
     }
 
@@ -115,6 +127,9 @@ impl Query {
                 include_str!("../queries/bigquery/checks/newest_struct_date.sql")
             }
             Query::PlayerGames => include_str!("../queries/bigquery/checks/player_games.sql"),
+            Query::GapRows => include_str!("../queries/bigquery/checks/gap_rows.sql"),
+            Query::TeamGames => include_str!("../queries/bigquery/checks/team_games.sql"),
+            Query::FeatureKeys => include_str!("../queries/bigquery/checks/feature_keys.sql"),
             Query::DiffTallies | Query::RollbackRows | Query::MergeInvariants => return None,
         })
     }

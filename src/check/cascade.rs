@@ -2,16 +2,19 @@
 //! upstream rows are backfilled or corrected.
 //!
 //! A date with no upstream rows is in nobody's contributing list, so the list comes back
-//! empty exactly when the date matters most (the weakness semantics.md names). The check
-//! says so and counts the records whose 60-day window spans the date instead.
+//! empty exactly when the date matters most (the weakness semantics.md names). So the
+//! check also answers the what-if: the date's missing rows, found from the schedule
+//! ([`crate::gaps`]), and the records whose struct would change if they were backfilled.
 
 use crate::check::Source;
-use chrono::NaiveDate;
+use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
 use super::{Check, CheckOutput};
-use crate::columns::{distinct, scalar_i64};
+use crate::columns::{dates, distinct, scalar_i64, strings};
 use crate::error::{Error, Result};
+use crate::gaps::WhatIf;
+use crate::model::LOOKBACK_DAYS;
 use crate::queries::{Param, Query};
 
 #[derive(Debug, Clone, Copy)]
@@ -29,6 +32,10 @@ pub struct CascadeTotals {
     pub upstream_rows_on_date: u64,
     /// Records in the forward window whose 60-day window contains the date.
     pub records_window_spans_date: u64,
+    /// Rows missing on the date (players with rows for their team before and after it).
+    pub missing_rows_on_date: u64,
+    /// Records in the forward window whose struct would change if they were backfilled.
+    pub records_would_change: u64,
 }
 
 impl Cascade {
@@ -62,7 +69,44 @@ impl Cascade {
             Param::date("until", self.until()),
         ]
     }
+
+    /// Rows the what-if reads: a year before the date (the windows), and half a year
+    /// after the forward window (the rows that close a gap may come after a break).
+    fn gap_rows_range(&self) -> (NaiveDate, NaiveDate) {
+        let first = self.backfill_date - Days::new(LOOKBACK_DAYS as u64);
+        (first, self.until() + Days::new(AFTER_DAYS))
+    }
+
+    fn gap_params(&self) -> Vec<Param> {
+        let (first, last) = self.gap_rows_range();
+        vec![Param::date("first", first), Param::date("last", last)]
+    }
+
+    fn record_params(&self) -> Vec<Param> {
+        let first = self.backfill_date + Days::new(1);
+        vec![
+            Param::date("first", first),
+            Param::date("last", self.until()),
+        ]
+    }
+
+    async fn what_if(&self, source: &Source) -> Result<WhatIf> {
+        let (first, last) = self.gap_rows_range();
+        let inputs = crate::gaps::load(source, first, last).await?;
+        let keys = source
+            .run(Query::FeatureKeys, &self.record_params())
+            .await?;
+        let records: Vec<(String, NaiveDate)> = strings(&keys, "player_lookup")?
+            .into_iter()
+            .zip(dates(&keys, "game_date")?)
+            .filter_map(|(p, d)| Some((p?, d?)))
+            .collect();
+        Ok(crate::gaps::what_if(&inputs, &records, self.backfill_date))
+    }
 }
+
+/// Days after the forward window searched for the row that closes a gap.
+const AFTER_DAYS: u64 = 180;
 
 impl Check for Cascade {
     fn name(&self) -> &'static str {
@@ -77,6 +121,9 @@ impl Check for Cascade {
                 vec![Param::date("game_date", self.backfill_date)],
             ),
             (Query::CascadeWindowSpans, self.params()),
+            (Query::GapRows, self.gap_params()),
+            (Query::TeamGames, self.gap_params()),
+            (Query::FeatureKeys, self.record_params()),
         ]
     }
 
@@ -91,14 +138,17 @@ impl Check for Cascade {
         let spans = source
             .run(Query::CascadeWindowSpans, &self.params())
             .await?;
+        let what_if = self.what_if(source).await?;
         let totals = CascadeTotals {
             count: crate::columns::num_rows(&rows) as u64,
             unique_dates: distinct(&rows, "game_date")?,
             unique_players: distinct(&rows, "player_lookup")?,
             upstream_rows_on_date: scalar_i64(&upstream, "game_rows")? as u64,
             records_window_spans_date: scalar_i64(&spans, "records")? as u64,
+            missing_rows_on_date: what_if.missing.len() as u64,
+            records_would_change: what_if.would_change.len() as u64,
         };
-        let notes = vec![format!(
+        let mut notes = vec![format!(
             "{} records on {} dates ({} players) used {} (looking {} days ahead, to {})",
             totals.count,
             totals.unique_dates,
@@ -107,6 +157,7 @@ impl Check for Cascade {
             self.forward_days,
             self.until()
         )];
+        notes.push(self.what_if_line(&totals));
         Ok(CheckOutput {
             check: self.name(),
             params: serde_json::json!({
@@ -117,22 +168,42 @@ impl Check for Cascade {
             totals: serde_json::to_value(&totals).expect("serializes"),
             notes,
             warnings: self.warnings(&totals),
+            details: serde_json::json!({"what_if": what_if}),
             rows,
         })
     }
 }
 
 impl Cascade {
+    fn what_if_line(&self, totals: &CascadeTotals) -> String {
+        if totals.missing_rows_on_date == 0 {
+            return format!(
+                "no rows found missing on {} (by the schedule and each player's rows before and after it)",
+                self.backfill_date
+            );
+        }
+        format!(
+            "what if: {} rows are missing on {}; backfilling them would change {} records up to {}",
+            totals.missing_rows_on_date,
+            self.backfill_date,
+            totals.records_would_change,
+            self.until()
+        )
+    }
+
     fn warnings(&self, totals: &CascadeTotals) -> Vec<String> {
         if totals.upstream_rows_on_date > 0 {
             return Vec::new();
         }
         vec![format!(
             "{d} has no rows in player_game_summary, so it is in no record's contributing_game_dates \
-             and a backfill of {d} cannot be detected from them: {n} records up to {until} have a \
-             60-day window that spans {d} and may change once its rows exist; recompute them with \
-             `completeness backfill --start {next} --end {until}` after backfilling {d}",
+             and a backfill of {d} cannot be detected from them: by the schedule {m} rows are missing \
+             and {c} records up to {until} would change once they exist ({n} have a 60-day window \
+             that spans {d}); recompute them with `completeness backfill --start {next} --end {until}` \
+             after backfilling {d}",
             d = self.backfill_date,
+            m = totals.missing_rows_on_date,
+            c = totals.records_would_change,
             n = totals.records_window_spans_date,
             until = self.until(),
             next = self.backfill_date + chrono::Days::new(1),

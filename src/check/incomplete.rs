@@ -62,6 +62,7 @@ impl Check for Incomplete {
             totals: serde_json::to_value(&totals).expect("serializes"),
             notes,
             warnings: Vec::new(),
+            details: serde_json::Value::Null,
             rows,
         })
     }

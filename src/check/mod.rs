@@ -7,6 +7,7 @@
 //! a [`CheckOutput`]: the rows, typed totals, and warnings for the operator.
 
 pub mod cascade;
+pub mod gaps;
 pub mod incomplete;
 pub mod summary;
 pub mod table;
@@ -16,11 +17,12 @@ use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::model::{FEATURES_TABLE, GAMES_TABLE};
+use crate::model::{FEATURES_TABLE, GAMES_TABLE, SCHEDULE_TABLE};
 use crate::queries::{Param, Query};
 use crate::warehouse::{BigQueryWarehouse, LocalWarehouse, Warehouse};
 
 pub use cascade::Cascade;
+pub use gaps::Gaps;
 pub use incomplete::Incomplete;
 pub use summary::Summary;
 
@@ -45,6 +47,9 @@ pub struct CheckOutput {
     pub notes: Vec<String>,
     /// Things the operator must know (printed on stderr, kept in the JSON).
     pub warnings: Vec<String>,
+    /// Check-specific detail for scripts (JSON only), e.g. the what-if of a cascade.
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    pub details: serde_json::Value,
     #[serde(skip)]
     pub rows: Vec<RecordBatch>,
 }
@@ -90,14 +95,23 @@ impl Source {
     }
 }
 
-/// A session with the warehouse's feature table as `features` and player_game_summary
-/// as `games` (latest versions).
+/// A session with the warehouse's feature table as `features`, player_game_summary as
+/// `games` and the schedule as `schedule` (latest versions).
 pub async fn session(warehouse: &LocalWarehouse) -> Result<SessionContext> {
     let ctx = crate::engine::session();
     let features = warehouse.open_table(FEATURES_TABLE).await?;
     warehouse.register(&ctx, "features", &features).await?;
     let games = warehouse.open_table(GAMES_TABLE).await?;
     warehouse.register(&ctx, "games", &games).await?;
+    // Only gap detection reads the schedule; a warehouse without one still answers the rest.
+    if warehouse
+        .table_path(SCHEDULE_TABLE)
+        .join("_delta_log")
+        .is_dir()
+    {
+        let schedule = warehouse.open_table(SCHEDULE_TABLE).await?;
+        warehouse.register(&ctx, "schedule", &schedule).await?;
+    }
     Ok(ctx)
 }
 

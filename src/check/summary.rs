@@ -94,6 +94,7 @@ impl Check for Summary {
             totals: serde_json::to_value(&totals).expect("serializes"),
             notes,
             warnings: Vec::new(),
+            details: serde_json::Value::Null,
             rows,
         })
     }

@@ -79,6 +79,8 @@ pub struct InjectedGaps {
     pub missing_days: Vec<NaiveDate>,
     /// Single rows (player_lookup, game_date, game_id) of players who played, dropped.
     pub missing_rows: Vec<(String, NaiveDate, String)>,
+    /// The rows the missing days would have had (player_lookup, game_date, game_id).
+    pub missing_day_rows: Vec<(String, NaiveDate, String)>,
 }
 
 /// Rows per batch at most.
@@ -102,9 +104,9 @@ pub fn generate(opts: &SampleOptions) -> SampleData {
     tables
         .records
         .sort_by(|a, b| (a.date, &a.lookup).cmp(&(b.date, &b.lookup)));
-    tables
-        .missing_rows
-        .sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+    for list in [&mut tables.missing_rows, &mut tables.missing_day_rows] {
+        list.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+    }
     SampleData {
         features: feature_batches::to_batches(&tables.records, &sched),
         games: games::to_batches(&tables.game_rows, &sched),
@@ -112,6 +114,7 @@ pub fn generate(opts: &SampleOptions) -> SampleData {
         injected: InjectedGaps {
             missing_days: faults.missing_day.into_iter().collect(),
             missing_rows: tables.missing_rows,
+            missing_day_rows: tables.missing_day_rows,
         },
     }
 }
@@ -143,6 +146,7 @@ struct Tables {
     game_rows: Vec<GameRow>,
     records: Vec<features::FeatureRecord>,
     missing_rows: Vec<(String, NaiveDate, String)>,
+    missing_day_rows: Vec<(String, NaiveDate, String)>,
 }
 
 impl Tables {
@@ -151,19 +155,16 @@ impl Tables {
         let range = (opts.start, opts.end);
         let league = league::build(opts.seed, number, sched);
         let all = games::play(&league, sched, opts.seed, number, faults.late_day);
-        let mut kept: Vec<GameRow> = all
+        let (mut kept, missed): (Vec<GameRow>, Vec<GameRow>) = all
             .iter()
-            .filter(|r| Some(r.date) != faults.missing_day)
             .cloned()
-            .collect();
+            .partition(|r| Some(r.date) != faults.missing_day);
+        let key = |r: &GameRow| (r.lookup.to_string(), r.date, sched.games[r.game].id.clone());
+        self.missing_day_rows.extend(missed.iter().map(key));
         let mut rng = rng_for(opts.seed, "dropped", number);
         let dropped =
             games::drop_random_rows(&mut kept, range, faults.missing_day, DROPPED_ROWS, &mut rng);
-        self.missing_rows.extend(
-            dropped
-                .iter()
-                .map(|r| (r.lookup.to_string(), r.date, sched.games[r.game].id.clone())),
-        );
+        self.missing_rows.extend(dropped.iter().map(key));
         let ctx = features::LeagueCtx {
             league: &league,
             sched,

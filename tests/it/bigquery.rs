@@ -617,49 +617,23 @@ fn checks_on_bigquery_answer_as_the_local_checks() {
         let out = cmd.assert().success();
         serde_json::from_slice(&out.get_output().stdout).unwrap()
     };
-    let checks: [&[&str]; 5] = [
-        &["check", "summary", "--end", "2025-02-15", "--days", "32"],
-        &[
-            "check",
-            "incomplete",
-            "--start",
-            "2025-01-15",
-            "--end",
-            "2025-02-15",
-        ],
+    let checks = [
+        "check summary --end 2025-02-15 --days 32",
+        "check incomplete --start 2025-01-15 --end 2025-02-15",
         // A date with games, and the All-Star break (no rows: the warning's path).
-        &[
-            "check",
-            "cascade",
-            "--backfill-date",
-            "2025-02-01",
-            "--forward-days",
-            "7",
-        ],
-        &[
-            "check",
-            "cascade",
-            "--backfill-date",
-            "2025-02-14",
-            "--forward-days",
-            "1",
-        ],
-        &[
-            "spot-check",
-            "--date",
-            "2025-02-10",
-            "--count",
-            "3",
-            "--seed",
-            "7",
-        ],
+        "check cascade --backfill-date 2025-02-01 --forward-days 7",
+        "check cascade --backfill-date 2025-02-14 --forward-days 1",
+        "spot-check --date 2025-02-10 --count 3 --seed 7",
+        // Gaps whose closing rows are within the seeded games (to 2025-02-15).
+        "check gaps --start 2025-01-20 --end 2025-02-01",
     ];
     let mut answers = BTreeMap::new();
-    for args in checks {
-        let want = json(support::cli_at(&wh, &local_runs).arg("--json").args(args));
-        let got = json(fx.cli().arg("--json").args(args));
+    for line in checks {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        let want = json(support::cli_at(&wh, &local_runs).arg("--json").args(&args));
+        let got = json(fx.cli().arg("--json").args(&args));
         assert_same_answer(&got, &want, &format!("{args:?}"));
-        answers.insert(args.join(" "), want);
+        answers.insert(line, want);
     }
     // Not vacuous: the answers hold rows of every kind.
     let totals = |k: &str| answers.iter().find(|(a, _)| a.contains(k)).unwrap().1["totals"].clone();
@@ -668,6 +642,8 @@ fn checks_on_bigquery_answer_as_the_local_checks() {
     assert!(summary["without_struct"].as_u64() > Some(0), "{summary}");
     assert!(totals("incomplete")["count"].as_u64() > Some(0));
     assert!(totals("2025-02-01")["count"].as_u64() > Some(0));
+    assert!(totals("gaps")["missing_rows"].as_u64() > Some(0));
+    assert!(totals("gaps")["missing_rows"].as_u64() > Some(0));
     let spot = &answers["spot-check --date 2025-02-10 --count 3 --seed 7"];
     assert_eq!(spot["passed"], 3, "{spot}");
 

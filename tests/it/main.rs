@@ -7,6 +7,7 @@ mod concurrent;
 mod corpus;
 mod crash;
 mod fuzz;
+mod gaps;
 mod operator;
 mod oracle;
 mod parity;

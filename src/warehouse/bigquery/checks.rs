@@ -21,7 +21,8 @@ pub fn sql(w: &BigQueryWarehouse, q: Query) -> Result<String> {
     })?;
     Ok(text
         .replace("{features}", &w.sql_name(&w.tables.features))
-        .replace("{games}", &w.sql_name(&w.tables.games)))
+        .replace("{games}", &w.sql_name(&w.tables.games))
+        .replace("{schedule}", &w.sql_name(&w.tables.schedule)))
 }
 
 /// What `--sql` prints: the text with literals for the parameters, ready for `bq query`.
