@@ -386,4 +386,17 @@ pub struct BackfillArgs {
     /// Continue an interrupted run from its first unfinished phase
     #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["start", "end", "dry_run", "include_bootstrap"])]
     pub resume: Option<String>,
+    /// Rebuild each struct from only the player_game_summary rows written before the
+    /// record's created_at, and report how many differ from today's and why (the rows
+    /// that arrived late). Always a dry run: nothing is written.
+    #[arg(long, value_name = "COLUMN", value_enum, conflicts_with_all = ["resume", "include_bootstrap", "report"])]
+    pub as_of: Option<AsOfColumn>,
+}
+
+/// What `--as-of` reconstructs from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AsOfColumn {
+    /// The feature record's created_at
+    #[value(name = "created_at")]
+    CreatedAt,
 }

@@ -283,6 +283,10 @@ async fn merge(args: MergeArgs, settings: &Settings, out: &Output) -> Result<u8>
 }
 
 async fn backfill(args: BackfillArgs, settings: &Settings, out: &Output) -> Result<u8> {
+    if args.as_of.is_some() {
+        let range = DateRange::new(args.start.expect("clap"), args.end.expect("clap"))?;
+        return as_of(range, settings, out).await;
+    }
     let wh = any_warehouse(settings)?;
     let builder = match args.resume {
         Some(run) => BackfillBuilder::resume(wh, &settings.run_dir, &run),
@@ -297,6 +301,17 @@ async fn backfill(args: BackfillArgs, settings: &Settings, out: &Output) -> Resu
         .with_report_dir(args.report)
         .with_progress(out.progress());
     run_interruptible(builder, out).await
+}
+
+/// `backfill --as-of created_at`: the reconstruction report; nothing is written.
+async fn as_of(range: DateRange, settings: &Settings, out: &Output) -> Result<u8> {
+    let report = crate::as_of::reconstruct(&check_source(settings).await?, range).await?;
+    if out.json {
+        out.json(&report);
+    } else {
+        print!("{}", crate::as_of::render(&report, 10));
+    }
+    Ok(0)
 }
 
 /// Run a backfill, stopping cleanly on SIGINT or SIGTERM with the command to resume.

@@ -4,6 +4,7 @@
 //! small operation of its own. The exact semantics of the five fields are in
 //! [`compute`]; the schemas in [`model`].
 
+pub mod as_of;
 pub mod backfill;
 pub mod check;
 pub mod cli;

@@ -32,10 +32,12 @@ pub enum Query {
     GapRows,
     TeamGames,
     FeatureKeys,
+    AsOfFeatures,
+    AsOfGames,
 }
 
 impl Query {
-    pub const ALL: [Query; 16] = [
+    pub const ALL: [Query; 18] = [
         Query::DailySummary,
         Query::MissingStructs,
         Query::GamesFoundHistogram,
@@ -52,6 +54,8 @@ impl Query {
         Query::GapRows,
         Query::TeamGames,
         Query::FeatureKeys,
+        Query::AsOfFeatures,
+        Query::AsOfGames,
     ];
 
     /// The file stem under `queries/`.
@@ -73,6 +77,8 @@ impl Query {
             Query::GapRows => "gap_rows",
             Query::TeamGames => "team_games",
             Query::FeatureKeys => "feature_keys",
+            Query::AsOfFeatures => "as_of_features",
+            Query::AsOfGames => "as_of_games",
         }
     }
 
@@ -95,6 +101,8 @@ impl Query {
             Query::GapRows => include_str!("../queries/gap_rows.sql"),
             Query::TeamGames => include_str!("../queries/team_games.sql"),
             Query::FeatureKeys => include_str!("../queries/feature_keys.sql"),
+            Query::AsOfFeatures => include_str!("../queries/as_of_features.sql"),
+            Query::AsOfGames => include_str!("../queries/as_of_games.sql"),
         }
     }
 
@@ -130,6 +138,10 @@ impl Query {
             Query::GapRows => include_str!("../queries/bigquery/checks/gap_rows.sql"),
             Query::TeamGames => include_str!("../queries/bigquery/checks/team_games.sql"),
             Query::FeatureKeys => include_str!("../queries/bigquery/checks/feature_keys.sql"),
+            Query::AsOfFeatures => {
+                include_str!("../queries/bigquery/checks/as_of_features.sql")
+            }
+            Query::AsOfGames => include_str!("../queries/bigquery/checks/as_of_games.sql"),
             Query::DiffTallies | Query::RollbackRows | Query::MergeInvariants => return None,
         })
     }

@@ -81,6 +81,8 @@ pub struct InjectedGaps {
     pub missing_rows: Vec<(String, NaiveDate, String)>,
     /// The rows the missing days would have had (player_lookup, game_date, game_id).
     pub missing_day_rows: Vec<(String, NaiveDate, String)>,
+    /// Days whose rows were written 2–4 weeks after the games (not missing, late).
+    pub late_days: Vec<NaiveDate>,
 }
 
 /// Rows per batch at most.
@@ -115,6 +117,7 @@ pub fn generate(opts: &SampleOptions) -> SampleData {
             missing_days: faults.missing_day.into_iter().collect(),
             missing_rows: tables.missing_rows,
             missing_day_rows: tables.missing_day_rows,
+            late_days: faults.late_day.into_iter().collect(),
         },
     }
 }

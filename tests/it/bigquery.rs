@@ -626,6 +626,7 @@ fn checks_on_bigquery_answer_as_the_local_checks() {
         "spot-check --date 2025-02-10 --count 3 --seed 7",
         // Gaps whose closing rows are within the seeded games (to 2025-02-15).
         "check gaps --start 2025-01-20 --end 2025-02-01",
+        "backfill --as-of created_at --start 2025-01-20 --end 2025-02-10",
     ];
     let mut answers = BTreeMap::new();
     for line in checks {

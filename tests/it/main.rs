@@ -1,5 +1,6 @@
 //! Integration tests, one binary (see the modules for what each covers).
 
+mod as_of;
 mod backfill;
 mod bad_input;
 mod bigquery;
