@@ -61,6 +61,7 @@ enum Start {
         range: DateRange,
         dry_run: bool,
         include_bootstrap: bool,
+        extended: bool,
     },
     Resume {
         run_id: String,
@@ -82,6 +83,7 @@ impl BackfillBuilder {
                 range,
                 dry_run: false,
                 include_bootstrap: false,
+                extended: false,
             },
         )
     }
@@ -130,6 +132,14 @@ impl BackfillBuilder {
         } = &mut self.start
         {
             *include_bootstrap = include;
+        }
+        self
+    }
+
+    /// Also fill `historical_completeness_ext` (default: false). Local warehouses only.
+    pub fn with_extended(mut self, yes: bool) -> Self {
+        if let Start::New { extended, .. } = &mut self.start {
+            *extended = yes;
         }
         self
     }
@@ -228,6 +238,7 @@ impl BackfillBuilder {
                 range,
                 dry_run,
                 include_bootstrap,
+                extended,
             } => {
                 let dir = RunDir::create(&self.run_root, self.now)?;
                 let manifest = Manifest {
@@ -238,6 +249,7 @@ impl BackfillBuilder {
                     range: *range,
                     dry_run: *dry_run,
                     include_bootstrap: *include_bootstrap,
+                    extended: *extended,
                     snapshot: None,
                     season_starts: Default::default(),
                     rows: Default::default(),
@@ -358,10 +370,81 @@ impl Phases<'_> {
             .with_end(Some(m.range.end))
             .await?;
         m.rows.insert("results".into(), metrics.num_records as u64);
-        let message = format!("compute: {} records", metrics.num_records);
+        let mut message = format!("compute: {} records", metrics.num_records);
+        if m.extended {
+            message.push_str(&self.compute_extended(m).await?);
+        }
         self.finish(m, Phase::Compute, clock, &message)?;
         failpoint::hit("compute:done").await;
         Ok(())
+    }
+
+    /// `extended.parquet`: the extended struct of every result key, from the exported
+    /// games and the schedule at the version the export pinned.
+    async fn compute_extended(&self, m: &Manifest) -> Result<String> {
+        let Warehouse::Local(w) = &self.builder.warehouse else {
+            return Err(Error::input("--extended runs on a local warehouse only"));
+        };
+        let ctx = crate::engine::session();
+        let results = crate::engine::read_parquet(
+            &ctx,
+            &self.dir.results(),
+            &[PLAYER_LOOKUP, GAME_DATE],
+            "results",
+        )
+        .await?;
+        let keys: Vec<(String, chrono::NaiveDate)> =
+            crate::columns::strings(&results, PLAYER_LOOKUP)?
+                .into_iter()
+                .zip(crate::columns::dates(&results, GAME_DATE)?)
+                .filter_map(|(p, d)| Some((p?, d?)))
+                .collect();
+        let games = crate::engine::read_parquet_at(
+            &ctx,
+            &self.exported(m)?.1,
+            &[PLAYER_LOOKUP, GAME_DATE, "team_abbr"],
+            "exported games",
+        )
+        .await?;
+        let schedule_version = m.snapshot.as_ref().and_then(|s| s.schedule_version);
+        let schedule = match schedule_version {
+            Some(v) => crate::extended::team_games(w, v, m.range).await?,
+            None => Vec::new(),
+        };
+        let inputs = crate::gaps::GapInputs::from_batches(&games, &schedule)?;
+        let values = crate::extended::extended(&keys, &inputs, &m.calendar());
+        crate::extended::write(&self.dir.extended(), &keys, &values)?;
+        let missing = values
+            .iter()
+            .filter(|v| !v.missing_game_dates.is_empty())
+            .count();
+        Ok(match schedule_version {
+            Some(_) => format!(", extended: {missing} with missing games"),
+            None => ", extended: no schedule table, so no missing games can be found".into(),
+        })
+    }
+
+    /// The extended structs compute wrote, by key.
+    async fn read_extended(
+        &self,
+        m: &Manifest,
+    ) -> Result<
+        Option<
+            Arc<std::collections::HashMap<(String, i32), crate::extended::ExtendedCompleteness>>,
+        >,
+    > {
+        if !m.extended {
+            return Ok(None);
+        }
+        let ctx = crate::engine::session();
+        let batches = crate::engine::read_parquet(
+            &ctx,
+            &self.dir.extended(),
+            &[PLAYER_LOOKUP, GAME_DATE, crate::extended::EXTENDED_COLUMN],
+            "extended results",
+        )
+        .await?;
+        Ok(Some(Arc::new(crate::extended::by_key(&batches)?)))
     }
 
     async fn diff(&mut self, m: &mut Manifest) -> Result<Report> {
@@ -379,16 +462,19 @@ impl Phases<'_> {
             "results",
         )
         .await?;
-        let current = crate::engine::read_parquet_at(
-            &ctx,
-            &self.exported(m)?.0,
-            &crate::export::FEATURE_COLUMNS,
-            "exported features",
-        )
-        .await?;
+        let mut columns = crate::export::FEATURE_COLUMNS.to_vec();
+        let exported = self.exported(m)?.0;
+        if m.extended
+            && crate::engine::has_column(&ctx, &exported, crate::extended::EXTENDED_COLUMN).await?
+        {
+            columns.push(crate::extended::EXTENDED_COLUMN);
+        }
+        let current =
+            crate::engine::read_parquet_at(&ctx, &exported, &columns, "exported features").await?;
         let options = DiffOptions {
             calendar: m.calendar(),
             include_bootstrap: m.include_bootstrap,
+            extended: self.read_extended(m).await?,
         };
         let location = match &self.builder.warehouse {
             Warehouse::Local(w) => w.table_path(FEATURES_TABLE).display().to_string(),
@@ -398,7 +484,7 @@ impl Phases<'_> {
         crate::tally_check::cross_check(&results, &current, &outcome.report).await?;
         crate::engine::write_parquet(
             &self.dir.changes(),
-            crate::diff::changes_schema(),
+            outcome.changes.schema(),
             std::slice::from_ref(&outcome.changes),
         )?;
         failpoint::hit("diff:written").await;
@@ -516,10 +602,11 @@ impl Phases<'_> {
         let clock = self.begin(m, Phase::Merge)?;
         failpoint::hit("merge:started").await;
         let ctx = crate::engine::session();
+        let schema = crate::diff::changes_schema_for(m.extended);
         let changes = crate::engine::read_parquet(
             &ctx,
             &self.dir.changes(),
-            &crate::diff::changes_schema()
+            &schema
                 .fields()
                 .iter()
                 .map(|f| f.name().as_str())
@@ -527,7 +614,7 @@ impl Phases<'_> {
             "changes",
         )
         .await?;
-        let changes = normalise_changes(changes)?;
+        let changes = normalise_changes(changes, schema)?;
         let x =
             crate::merge::merge(warehouse, changes, m.range, &m.run_id, self.builder.now).await?;
         failpoint::hit("merge:after-commit").await;
@@ -572,8 +659,8 @@ impl Phases<'_> {
 /// Cast the changes read back from Parquet to the exact schema the merge expects.
 fn normalise_changes(
     batches: Vec<arrow::array::RecordBatch>,
+    schema: arrow::datatypes::SchemaRef,
 ) -> Result<Vec<arrow::array::RecordBatch>> {
-    let schema = crate::diff::changes_schema();
     batches
         .into_iter()
         .filter(|b| b.num_rows() > 0)

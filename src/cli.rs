@@ -383,6 +383,11 @@ pub struct BackfillArgs {
     /// Also write report.json and report.md here
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
+    /// Also fill historical_completeness_ext (missing games from the schedule, window
+    /// span and teams, the reason a record is not complete), adding the column to the
+    /// Delta table first if needed. The five-field struct is computed as always
+    #[arg(long, conflicts_with = "resume")]
+    pub extended: bool,
     /// Continue an interrupted run from its first unfinished phase
     #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["start", "end", "dry_run", "include_bootstrap"])]
     pub resume: Option<String>,

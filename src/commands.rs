@@ -292,15 +292,32 @@ async fn backfill(args: BackfillArgs, settings: &Settings, out: &Output) -> Resu
         Some(run) => BackfillBuilder::resume(wh, &settings.run_dir, &run),
         None => {
             let range = DateRange::new(args.start.expect("clap"), args.end.expect("clap"))?;
+            if args.extended {
+                refuse_extended_on_bigquery(&wh)?;
+            }
             BackfillBuilder::new(wh, &settings.run_dir, range)
                 .with_dry_run(args.dry_run)
                 .with_include_bootstrap(args.include_bootstrap)
+                .with_extended(args.extended)
         }
     };
     let builder = builder
         .with_report_dir(args.report)
         .with_progress(out.progress());
     run_interruptible(builder, out).await
+}
+
+/// The extended column is written on Delta only for now; on BigQuery the operator gets
+/// the DDL that adds it.
+fn refuse_extended_on_bigquery(wh: &Warehouse) -> Result<()> {
+    let Warehouse::BigQuery(w) = wh else {
+        return Ok(());
+    };
+    Err(Error::input(format!(
+        "--extended writes historical_completeness_ext on a local Delta warehouse only for now. \
+         On BigQuery the column is added with:\n{}",
+        crate::extended::bigquery_ddl(&w.sql_name(&w.tables.features))
+    )))
 }
 
 /// `backfill --as-of created_at`: the reconstruction report; nothing is written.

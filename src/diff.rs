@@ -18,11 +18,14 @@ use crate::completeness_column::{CompletenessBuilder, CompletenessColumn};
 use crate::compute::keys::{KeyArrays, key_arrays};
 use crate::dates::SeasonCalendar;
 use crate::error::{Error, Result};
+use crate::extended::{
+    EXTENDED_COLUMN, ExtendedBuilder, ExtendedColumn, ExtendedCompleteness, extended_type,
+};
 use crate::model::{
     GAME_DATE, HISTORICAL_COMPLETENESS, HistoricalCompleteness, Label, PLAYER_LOOKUP, UPDATED_AT,
     days_to_date,
 };
-use crate::report::{DateRow, Example, FieldCounts, Report};
+use crate::report::{DateRow, Example, ExtendedSummary, FieldCounts, Report};
 
 /// The column of `changes.parquet` holding the `updated_at` seen at export.
 pub const EXPORTED_UPDATED_AT: &str = "exported_updated_at";
@@ -30,7 +33,12 @@ const MAX_EXAMPLES: usize = 10;
 
 /// Schema of `changes.parquet`.
 pub fn changes_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
+    changes_schema_for(false)
+}
+
+/// Schema of `changes.parquet`, with `historical_completeness_ext` when `extended`.
+pub fn changes_schema_for(extended: bool) -> SchemaRef {
+    let mut fields = vec![
         Field::new(PLAYER_LOOKUP, DataType::Utf8, false),
         Field::new(GAME_DATE, DataType::Date32, false),
         Field::new(
@@ -43,7 +51,11 @@ pub fn changes_schema() -> SchemaRef {
             DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
             true,
         ),
-    ]))
+    ];
+    if extended {
+        fields.push(Field::new(EXTENDED_COLUMN, extended_type(), true));
+    }
+    Arc::new(Schema::new(fields))
 }
 
 /// Options of a diff.
@@ -51,6 +63,8 @@ pub fn changes_schema() -> SchemaRef {
 pub struct DiffOptions {
     pub calendar: SeasonCalendar,
     pub include_bootstrap: bool,
+    /// `backfill --extended`: the new extended struct per key (player, Date32 days).
+    pub extended: Option<Arc<HashMap<(String, i32), ExtendedCompleteness>>>,
 }
 
 /// The report (without run metadata) and the rows to write.
@@ -59,9 +73,10 @@ pub struct DiffOutcome {
     pub changes: RecordBatch,
 }
 
-/// A stored record: its struct and the updated_at the export saw.
+/// A stored record: its struct, extended struct and the updated_at the export saw.
 struct Stored {
     value: Option<HistoricalCompleteness>,
+    extended: Option<ExtendedCompleteness>,
     updated_at: Option<i64>,
 }
 
@@ -79,7 +94,13 @@ pub fn diff(
     let stored = index_current(current, &current_keys, location)?;
     let mut report = Report::default();
     let mut by_date: BTreeMap<NaiveDate, DateRow> = BTreeMap::new();
-    let mut changes = ChangeRows::default();
+    let mut changes = ChangeRows {
+        extended: options.extended.as_ref().map(|_| Vec::new()),
+        ..ChangeRows::default()
+    };
+    if options.extended.is_some() {
+        report.extended = Some(Default::default());
+    }
     for batch in results {
         let keys = key_arrays(batch, "results")?;
         let column = batch
@@ -105,7 +126,18 @@ pub fn diff(
                 report.records.skipped_bootstrap += 1;
                 continue;
             }
-            classify(&mut report, row, player, date, before, &after, &mut changes);
+            let changed = classify(&mut report, row, player, date, before, &after);
+            let new_ext = options
+                .extended
+                .as_ref()
+                .map(|m| m.get(&(player.to_string(), keys.dates.value(i))));
+            let ext_changed = match (&new_ext, report.extended.as_mut()) {
+                (Some(new), Some(summary)) => note_extended(summary, before, *new),
+                _ => false,
+            };
+            if changed || ext_changed {
+                changes.push(player, date, &after, new_ext.flatten(), before.updated_at);
+            }
         }
     }
     report.records.computed = report.records.in_range - report.records.skipped_bootstrap;
@@ -116,6 +148,23 @@ pub fn diff(
     })
 }
 
+/// Tally the new extended struct; whether it differs from the stored one.
+fn note_extended(
+    summary: &mut ExtendedSummary,
+    before: &Stored,
+    new: Option<&ExtendedCompleteness>,
+) -> bool {
+    if let Some(e) = new {
+        let reason = e.incompleteness_reason.as_deref().unwrap_or("none");
+        *summary.reasons.entry(reason.to_string()).or_default() += 1;
+        summary.with_missing_games += u64::from(!e.missing_game_dates.is_empty());
+    }
+    let changed = before.extended.as_ref() != new;
+    summary.changed += u64::from(changed);
+    changed
+}
+
+/// Count the record in the report; whether its struct changes.
 fn classify(
     report: &mut Report,
     row: &mut DateRow,
@@ -123,8 +172,7 @@ fn classify(
     date: NaiveDate,
     before: &Stored,
     after: &HistoricalCompleteness,
-    changes: &mut ChangeRows,
-) {
+) -> bool {
     let (row_count, total) = match after.label() {
         Label::Complete => (&mut row.complete, &mut report.after.complete),
         Label::Bootstrap => (&mut row.bootstrap, &mut report.after.bootstrap),
@@ -137,7 +185,7 @@ fn classify(
         None => ("added", Vec::new()),
         Some(b) if b == after => {
             report.records.unchanged += 1;
-            return;
+            return false;
         }
         Some(b) => (
             "changed",
@@ -161,7 +209,7 @@ fn classify(
             after: after.clone(),
         });
     }
-    changes.push(player, date, after, before.updated_at);
+    true
 }
 
 fn changed_fields(
@@ -234,6 +282,10 @@ fn index_current<'a>(
                 ))
             })?;
         let structs = CompletenessColumn::try_new(column.as_ref(), location)?;
+        let extended = batch
+            .column_by_name(EXTENDED_COLUMN)
+            .map(|c| ExtendedColumn::try_new(c.as_ref(), location))
+            .transpose()?;
         let updated = updated_at_micros(batch, location)?;
         for i in 0..batch.num_rows() {
             if players.is_null(i) || keys.dates.is_null(i) {
@@ -244,6 +296,7 @@ fn index_current<'a>(
             let key = (players.value(i), keys.dates.value(i));
             let stored = Stored {
                 value: structs.get(i),
+                extended: extended.as_ref().and_then(|e| e.get(i)),
                 updated_at: (!updated.is_null(i)).then(|| updated.value(i)),
             };
             if index.insert(key, stored).is_some() {
@@ -282,6 +335,8 @@ struct ChangeRows {
     dates: Vec<i32>,
     values: Vec<HistoricalCompleteness>,
     updated_at: Vec<Option<i64>>,
+    /// The extended structs, when the run writes them.
+    extended: Option<Vec<Option<ExtendedCompleteness>>>,
 }
 
 impl ChangeRows {
@@ -290,8 +345,12 @@ impl ChangeRows {
         player: &str,
         date: NaiveDate,
         value: &HistoricalCompleteness,
+        extended: Option<&ExtendedCompleteness>,
         updated_at: Option<i64>,
     ) {
+        if let Some(list) = &mut self.extended {
+            list.push(extended.cloned());
+        }
         self.players.push(player.to_string());
         self.dates.push(crate::model::date_to_days(date));
         self.values.push(value.clone());
@@ -301,12 +360,18 @@ impl ChangeRows {
     fn finish(self) -> Result<RecordBatch> {
         let mut structs = CompletenessBuilder::with_capacity(self.values.len());
         self.values.iter().for_each(|v| structs.append(Some(v)));
-        let columns: Vec<ArrayRef> = vec![
+        let mut columns: Vec<ArrayRef> = vec![
             Arc::new(StringArray::from(self.players)),
             Arc::new(arrow::array::Date32Array::from(self.dates)),
             Arc::new(structs.finish()),
             Arc::new(TimestampMicrosecondArray::from(self.updated_at).with_timezone("UTC")),
         ];
-        RecordBatch::try_new(changes_schema(), columns).map_err(Error::arrow("building changes"))
+        if let Some(list) = &self.extended {
+            let mut b = ExtendedBuilder::default();
+            list.iter().for_each(|v| b.append(v.as_ref()));
+            columns.push(Arc::new(b.finish()));
+        }
+        let schema = changes_schema_for(self.extended.is_some());
+        RecordBatch::try_new(schema, columns).map_err(Error::arrow("building changes"))
     }
 }

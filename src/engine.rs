@@ -99,6 +99,34 @@ pub async fn read_parquet_at(
     columns: &[&str],
     what: &str,
 ) -> Result<Vec<RecordBatch>> {
+    let described = format!("{what} {location}");
+    let df = open_parquet(ctx, location, what).await?;
+    require_columns(df.schema().as_arrow(), columns, &described)?;
+    let df = df
+        .select(
+            columns
+                .iter()
+                .map(|c| col(format!("\"{c}\"")))
+                .collect::<Vec<_>>(),
+        )
+        .map_err(Error::datafusion(format!(
+            "selecting columns of {described}"
+        )))?;
+    df.collect().await.map_err(unreadable(location))
+}
+
+/// Whether the Parquet at `location` has a column `name`.
+pub async fn has_column(ctx: &SessionContext, location: &Location, name: &str) -> Result<bool> {
+    let df = open_parquet(ctx, location, "parquet").await?;
+    Ok(df.schema().as_arrow().field_with_name(name).is_ok())
+}
+
+/// The Parquet at `location` as a DataFrame, every footer checked first.
+async fn open_parquet(
+    ctx: &SessionContext,
+    location: &Location,
+    what: &str,
+) -> Result<datafusion::prelude::DataFrame> {
     let name = match location {
         Location::Local(path) => {
             check_footers(&parquet_files(path, what)?)?;
@@ -114,27 +142,16 @@ pub async fn read_parquet_at(
             url
         }
     };
-    let described = format!("{what} {location}");
-    let unreadable = |e: datafusion::error::DataFusionError| Error::CorruptParquet {
+    ctx.read_parquet(name.as_str(), ParquetReadOptions::default())
+        .await
+        .map_err(unreadable(location))
+}
+
+fn unreadable(location: &Location) -> impl Fn(datafusion::error::DataFusionError) -> Error + '_ {
+    move |e| Error::CorruptParquet {
         path: location.to_string(),
         reason: e.to_string(),
-    };
-    let df = ctx
-        .read_parquet(name.as_str(), ParquetReadOptions::default())
-        .await
-        .map_err(unreadable)?;
-    require_columns(df.schema().as_arrow(), columns, &described)?;
-    let df = df
-        .select(
-            columns
-                .iter()
-                .map(|c| col(format!("\"{c}\"")))
-                .collect::<Vec<_>>(),
-        )
-        .map_err(Error::datafusion(format!(
-            "selecting columns of {described}"
-        )))?;
-    df.collect().await.map_err(unreadable)
+    }
 }
 
 /// Fail with a message listing the present columns when one of `columns` is missing.

@@ -64,10 +64,15 @@ pub async fn export(
     let features_location = warehouse.table_path(FEATURES_TABLE).display().to_string();
     let games_location = warehouse.table_path(GAMES_TABLE).display().to_string();
 
+    let with_extended: Vec<&str> = FEATURE_COLUMNS
+        .iter()
+        .copied()
+        .chain([crate::extended::EXTENDED_COLUMN])
+        .collect();
     let feature_batches = select_range(
         &ctx,
         "features",
-        &FEATURE_COLUMNS,
+        &with_extended,
         &FEATURE_COLUMNS,
         range.start,
         range.end,

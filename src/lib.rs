@@ -19,6 +19,7 @@ pub mod doctor;
 pub mod engine;
 pub mod error;
 pub mod export;
+pub mod extended;
 pub mod failpoint;
 pub mod gaps;
 pub mod identifiers;

@@ -70,6 +70,9 @@ pub struct Manifest {
     pub range: DateRange,
     pub dry_run: bool,
     pub include_bootstrap: bool,
+    /// Also fill `historical_completeness_ext` (`backfill --extended`).
+    #[serde(default)]
+    pub extended: bool,
     #[serde(default)]
     pub snapshot: Option<Snapshot>,
     #[serde(default)]
@@ -168,6 +171,7 @@ mod tests {
             range: DateRange::new(d("2026-01-01"), d("2026-01-22")).unwrap(),
             dry_run: true,
             include_bootstrap: false,
+            extended: false,
             snapshot: None,
             season_starts: BTreeMap::from([(2025, d("2025-10-21"))]),
             rows: BTreeMap::new(),

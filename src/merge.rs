@@ -6,8 +6,10 @@
 //!    export; it is a conflict and is left alone.
 //! 3. One Delta MERGE of the remaining rows, matched on the key within the run's date
 //!    range (which prunes partitions), updating `historical_completeness` and
-//!    `updated_at` only, and only where `updated_at` is still the exported one: a write
-//!    that lands between step 2 and the commit is not overwritten either.
+//!    `updated_at` only (and `historical_completeness_ext` in an extended run, after a
+//!    schema change adding it if the table has none), and only where `updated_at` is
+//!    still the exported one: a write that lands between step 2 and the commit is not
+//!    overwritten either.
 //! 4. The commit info carries the run id, so a resumed run can tell it already merged.
 //!
 //! Nothing to write means no commit.
@@ -24,6 +26,7 @@ use serde::Serialize;
 use crate::dates::DateRange;
 use crate::diff::EXPORTED_UPDATED_AT;
 use crate::error::{Error, Result};
+use crate::extended::EXTENDED_COLUMN;
 use crate::model::{
     FEATURES_TABLE, GAME_DATE, HISTORICAL_COMPLETENESS, PLAYER_LOOKUP, UPDATED_AT, days_to_date,
 };
@@ -60,7 +63,13 @@ pub async fn merge(
     now: DateTime<Utc>,
 ) -> Result<MergeMetrics> {
     let clock = std::time::Instant::now();
-    let table = warehouse.open_table(FEATURES_TABLE).await?;
+    let extended = changes
+        .first()
+        .is_some_and(|b| b.schema().field_with_name(EXTENDED_COLUMN).is_ok());
+    let mut table = warehouse.open_table(FEATURES_TABLE).await?;
+    if extended {
+        table = crate::extended::add_column(table).await?;
+    }
     let mut metrics = MergeMetrics {
         num_changes: changes.iter().map(|b| b.num_rows() as u64).sum(),
         read_version: table.version().unwrap_or(0),
@@ -110,6 +119,11 @@ pub async fn merge(
                     format!("source.{HISTORICAL_COMPLETENESS}"),
                 )
                 .update(UPDATED_AT, "source.new_updated_at");
+            let u = if extended {
+                u.update(EXTENDED_COLUMN, format!("source.{EXTENDED_COLUMN}"))
+            } else {
+                u
+            };
             if crate::failpoint::injected("merge:touch-data-hash") {
                 u.update("data_hash", "'0000000000000000'")
             } else {

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::columns::{dates, strings};
 use crate::error::{Error, Result};
+use crate::extended::EXTENDED_COLUMN;
 use crate::manifest::Manifest;
 use crate::model::{FEATURES_TABLE, GAME_DATE, HISTORICAL_COMPLETENESS, PLAYER_LOOKUP, UPDATED_AT};
 use crate::queries::Query;
@@ -93,7 +94,11 @@ pub async fn rollback(
         let t = warehouse.open_table_at(FEATURES_TABLE, version).await?;
         warehouse.register(&ctx, name, &t).await?;
     }
-    let rows = Query::RollbackRows.run(&ctx, &[]).await?;
+    let mut rows = Query::RollbackRows.run(&ctx, &[]).await?;
+    let extended = has_extended(&ctx).await;
+    if extended {
+        rows = with_extended(&ctx, rows).await?;
+    }
     count_rows(&ctx, &rows, &mut report).await?;
     if report.rows_changed_since > 0 && !options.force {
         return Err(refusal(&report));
@@ -101,8 +106,52 @@ pub async fn rollback(
     if options.dry_run || report.rows_in_run == 0 {
         return Ok(report);
     }
-    apply(warehouse, table, &ctx, rows, &mut report, options.force).await?;
+    let how = Apply {
+        force: options.force,
+        extended,
+    };
+    apply(warehouse, table, &ctx, rows, &mut report, how).await?;
     Ok(report)
+}
+
+/// Whether the version before the run has the extended column (then it is restored too).
+async fn has_extended(ctx: &SessionContext) -> bool {
+    match ctx.table("before").await {
+        Ok(df) => df
+            .schema()
+            .as_arrow()
+            .field_with_name(EXTENDED_COLUMN)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// The rollback rows with the extended struct to restore (`restore_extended`).
+async fn with_extended(
+    ctx: &SessionContext,
+    rows: Vec<arrow::array::RecordBatch>,
+) -> Result<Vec<arrow::array::RecordBatch>> {
+    let context = "reading the extended column to restore";
+    let df = ctx.read_batches(rows).map_err(Error::datafusion(context))?;
+    ctx.register_table("rollback_rows", df.into_view())
+        .map_err(Error::datafusion(context))?;
+    let sql = format!(
+        "SELECT r.*, b.{EXTENDED_COLUMN} AS restore_extended FROM rollback_rows r \
+         JOIN before b ON b.{PLAYER_LOOKUP} = r.{PLAYER_LOOKUP} AND b.{GAME_DATE} = r.{GAME_DATE}"
+    );
+    ctx.sql(&sql)
+        .await
+        .map_err(Error::datafusion(context))?
+        .collect()
+        .await
+        .map_err(Error::datafusion(context))
+}
+
+/// How a rollback writes: guarded by the run's `updated_at` unless forced, and with the
+/// extended column when the table has one.
+struct Apply {
+    force: bool,
+    extended: bool,
 }
 
 /// The run's commit, or a clear reason why there is none.
@@ -192,8 +241,9 @@ async fn apply(
     ctx: &SessionContext,
     rows: Vec<arrow::array::RecordBatch>,
     report: &mut RollbackReport,
-    force: bool,
+    how: Apply,
 ) -> Result<()> {
+    let Apply { force, extended } = how;
     let source = ctx
         .read_batches(rows)
         .and_then(|df| {
@@ -231,8 +281,14 @@ async fn apply(
                     "target.{UPDATED_AT} IS NOT DISTINCT FROM source.run_updated_at"
                 ))
             };
-            u.update(HISTORICAL_COMPLETENESS, "source.restore_completeness")
-                .update(UPDATED_AT, "source.restore_updated_at")
+            let u = u
+                .update(HISTORICAL_COMPLETENESS, "source.restore_completeness")
+                .update(UPDATED_AT, "source.restore_updated_at");
+            if extended {
+                u.update(EXTENDED_COLUMN, "source.restore_extended")
+            } else {
+                u
+            }
         })
         .map_err(Error::delta(context.clone()))?
         .await

@@ -65,6 +65,10 @@ impl RunDir {
     pub fn results(&self) -> PathBuf {
         self.path.join("results.parquet")
     }
+    /// `historical_completeness_ext` per result key (`backfill --extended`).
+    pub fn extended(&self) -> PathBuf {
+        self.path.join("extended.parquet")
+    }
     pub fn changes(&self) -> PathBuf {
         self.path.join("changes.parquet")
     }

@@ -32,8 +32,22 @@ pub struct Report {
     #[serde(default)]
     pub games_found_histogram: [u64; 11],
     pub examples: Vec<Example>,
+    /// `backfill --extended`: what the extended column says and how many rows it changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extended: Option<ExtendedSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merge: Option<MergeSummary>,
+}
+
+/// The extended column over the computed records.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExtendedSummary {
+    /// Records whose extended struct differs from the stored one (written with the rest).
+    pub changed: u64,
+    /// Records with at least one missing game in their window.
+    pub with_missing_games: u64,
+    /// Records per incompleteness_reason (`none` when nothing is amiss).
+    pub reasons: std::collections::BTreeMap<String, u64>,
 }
 
 /// How the records in range were classified.

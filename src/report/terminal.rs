@@ -68,6 +68,9 @@ pub fn render(r: &Report) -> String {
         thousands(a.bootstrap),
         pct(a.bootstrap, c.computed)
     );
+    if let Some(x) = &r.extended {
+        extended_lines(&mut s, x);
+    }
     if let Some(e) = r.examples.iter().find(|e| e.kind == "changed") {
         let before = e.before.as_ref().map(short).unwrap_or_default();
         let _ = writeln!(
@@ -101,6 +104,22 @@ pub fn render(r: &Report) -> String {
         }
     }
     s
+}
+
+/// What `--extended` found: rows it changes, records with missing games, the reasons.
+fn extended_lines(s: &mut String, x: &super::ExtendedSummary) {
+    let reasons: Vec<String> = x
+        .reasons
+        .iter()
+        .map(|(reason, n)| format!("{reason} {}", thousands(*n)))
+        .collect();
+    let _ = writeln!(
+        s,
+        "  extended: {} rows change, {} records with missing games; reasons: {}",
+        thousands(x.changed),
+        thousands(x.with_missing_games),
+        reasons.join(", ")
+    );
 }
 
 #[cfg(test)]

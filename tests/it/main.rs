@@ -7,6 +7,7 @@ mod bigquery;
 mod concurrent;
 mod corpus;
 mod crash;
+mod extended;
 mod fuzz;
 mod gaps;
 mod operator;
