@@ -317,9 +317,14 @@ impl Phases<'_> {
             Warehouse::Local(w) => crate::export::export(w, m.range, self.dir).await?,
             Warehouse::BigQuery(w) => {
                 let mut record = m.bigquery.take().unwrap_or_default();
-                let x =
-                    crate::warehouse::bigquery::export::export(w, m.range, &m.run_id, &mut record)
-                        .await;
+                let x = crate::warehouse::bigquery::export::export(
+                    w,
+                    m.range,
+                    &m.run_id,
+                    m.extended,
+                    &mut record,
+                )
+                .await;
                 m.bigquery = Some(record);
                 x?
             }
@@ -382,9 +387,6 @@ impl Phases<'_> {
     /// `extended.parquet`: the extended struct of every result key, from the exported
     /// games and the schedule at the version the export pinned.
     async fn compute_extended(&self, m: &Manifest) -> Result<String> {
-        let Warehouse::Local(w) = &self.builder.warehouse else {
-            return Err(Error::input("--extended runs on a local warehouse only"));
-        };
         let ctx = crate::engine::session();
         let results = crate::engine::read_parquet(
             &ctx,
@@ -406,11 +408,8 @@ impl Phases<'_> {
             "exported games",
         )
         .await?;
-        let schedule_version = m.snapshot.as_ref().and_then(|s| s.schedule_version);
-        let schedule = match schedule_version {
-            Some(v) => crate::extended::team_games(w, v, m.range).await?,
-            None => Vec::new(),
-        };
+        let schedule = self.team_games(m).await?;
+        let no_schedule = schedule.iter().all(|b| b.num_rows() == 0);
         let inputs = crate::gaps::GapInputs::from_batches(&games, &schedule)?;
         let values = crate::extended::extended(&keys, &inputs, &m.calendar());
         crate::extended::write(&self.dir.extended(), &keys, &values)?;
@@ -418,10 +417,34 @@ impl Phases<'_> {
             .iter()
             .filter(|v| !v.missing_game_dates.is_empty())
             .count();
-        Ok(match schedule_version {
-            Some(_) => format!(", extended: {missing} with missing games"),
-            None => ", extended: no schedule table, so no missing games can be found".into(),
+        Ok(if no_schedule {
+            ", extended: no schedule games, so no missing games can be found".into()
+        } else {
+            format!(", extended: {missing} with missing games")
         })
+    }
+
+    /// The schedule's team games around the run: at the version the export pinned
+    /// locally, from the schedule table on BigQuery.
+    async fn team_games(&self, m: &Manifest) -> Result<Vec<arrow::array::RecordBatch>> {
+        match &self.builder.warehouse {
+            Warehouse::Local(w) => match m.snapshot.as_ref().and_then(|s| s.schedule_version) {
+                Some(v) => crate::extended::team_games(w, v, m.range).await,
+                None => Ok(Vec::new()),
+            },
+            Warehouse::BigQuery(w) => {
+                if w.client.table(&w.tables.schedule).await?.is_none() {
+                    return Ok(Vec::new());
+                }
+                let params = crate::extended::team_games_params(m.range);
+                crate::warehouse::bigquery::checks::run(
+                    w,
+                    crate::queries::Query::TeamGames,
+                    &params,
+                )
+                .await
+            }
+        }
     }
 
     /// The extended structs compute wrote, by key.

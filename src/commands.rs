@@ -293,7 +293,7 @@ async fn backfill(args: BackfillArgs, settings: &Settings, out: &Output) -> Resu
         None => {
             let range = DateRange::new(args.start.expect("clap"), args.end.expect("clap"))?;
             if args.extended {
-                refuse_extended_on_bigquery(&wh)?;
+                require_extended_column(&wh).await?;
             }
             BackfillBuilder::new(wh, &settings.run_dir, range)
                 .with_dry_run(args.dry_run)
@@ -307,15 +307,25 @@ async fn backfill(args: BackfillArgs, settings: &Settings, out: &Output) -> Resu
     run_interruptible(builder, out).await
 }
 
-/// The extended column is written on Delta only for now; on BigQuery the operator gets
-/// the DDL that adds it.
-fn refuse_extended_on_bigquery(wh: &Warehouse) -> Result<()> {
+/// On BigQuery the operator adds the extended column (the tool prints the DDL); on
+/// Delta the merge adds it.
+async fn require_extended_column(wh: &Warehouse) -> Result<()> {
     let Warehouse::BigQuery(w) = wh else {
         return Ok(());
     };
+    let table = w
+        .client
+        .table(&w.tables.features)
+        .await?
+        .unwrap_or_default();
+    let wanted = [crate::extended::EXTENDED_COLUMN];
+    if !crate::warehouse::bigquery::schema::present_columns(&table, &wanted).is_empty() {
+        return Ok(());
+    }
     Err(Error::input(format!(
-        "--extended writes historical_completeness_ext on a local Delta warehouse only for now. \
-         On BigQuery the column is added with:\n{}",
+        "--extended: {} has no column {}; add it first (then rerun):\n{}",
+        w.tables.features,
+        crate::extended::EXTENDED_COLUMN,
         crate::extended::bigquery_ddl(&w.sql_name(&w.tables.features))
     )))
 }

@@ -79,7 +79,11 @@ pub async fn team_games(
         .open_table_at(SCHEDULE_TABLE, Some(version))
         .await?;
     warehouse.register(&ctx, "schedule", &table).await?;
+    Query::TeamGames.run(&ctx, &team_games_params(range)).await
+}
+
+/// The schedule dates the extended structs of `range` need: a year and 60 days back.
+pub fn team_games_params(range: DateRange) -> Vec<Param> {
     let first = range.start - Days::new((LOOKBACK_DAYS + WINDOW_DAYS) as u64);
-    let params = [Param::date("first", first), Param::date("last", range.end)];
-    Query::TeamGames.run(&ctx, &params).await
+    vec![Param::date("first", first), Param::date("last", range.end)]
 }

@@ -686,6 +686,90 @@ fn checks_on_bigquery_answer_as_the_local_checks() {
     assert!(!sql.contains('@') && !sql.contains('{'), "{sql}");
 }
 
+/// `backfill --extended` on BigQuery fills the extended column exactly as locally, in
+/// the same MERGE, and a rollback restores it; without the column the run is refused
+/// with the DDL that adds it.
+#[test]
+fn extended_backfill_on_bigquery_equals_the_local_one() {
+    let Some(em) = emulators() else { return };
+    let fx = Fixture::new(em, "ext");
+    let local = tempfile::tempdir().unwrap();
+    let wh = support::copy_of_samples(local.path());
+    let runs = local.path().join("runs");
+    // An earlier extended run locally, so the seeded table has the column and values.
+    support::cli_at(&wh, &runs)
+        .args(["backfill", "--extended", "--start", START, "--end", MIDDLE])
+        .assert()
+        .success();
+    fx.seed_from(&wh, ("2025-01-01", "2025-01-31"), "2023-12-01");
+    let seeded = fx.read_features("seeded");
+
+    let range = ["--start", START, "--end", END];
+    support::cli_at(&wh, &runs)
+        .args(["backfill", "--extended"])
+        .args(range)
+        .assert()
+        .success();
+    let out = fx
+        .cli()
+        .args(["--json", "backfill", "--extended"])
+        .args(range)
+        .assert()
+        .success();
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert!(report["extended"]["changed"].as_u64() > Some(0), "{report}");
+    let columns = ["historical_completeness", "historical_completeness_ext"];
+    let want = by_key_in_range(
+        &support::read_table(&support::features_table(&wh), None, "game_date"),
+        &columns,
+    );
+    let got = by_key_in_range(&fx.read_features("after"), &columns);
+    assert!(want.len() > 1000);
+    assert_eq!(got, want);
+
+    // Rollback restores both structs as they were seeded.
+    let run = report["run_id"].as_str().unwrap();
+    fx.cli().args(["rollback", run]).assert().success();
+    assert_eq!(
+        by_key_in_range(&fx.read_features("rolled-back"), &columns),
+        by_key_in_range(&seeded, &columns)
+    );
+}
+
+#[test]
+fn extended_backfill_without_the_column_prints_the_ddl() {
+    let Some(em) = emulators() else { return };
+    let fx = Fixture::new(em, "extddl");
+    fx.seed(("2025-01-10", "2025-01-12"), "2025-01-01");
+    fx.cli()
+        .args(["backfill", "--extended", "--start", "2025-01-10", "--end", "2025-01-12"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "ALTER TABLE `test-project.extddl_predictions.ml_feature_store_v2` ADD COLUMN IF NOT EXISTS historical_completeness_ext STRUCT<",
+        ));
+    assert!(!fx.runs().exists(), "no run directory");
+}
+
+/// Per key with a game_date in [START, END], the text of `columns`.
+fn by_key_in_range(
+    batch: &RecordBatch,
+    columns: &[&str],
+) -> BTreeMap<(String, String), Vec<String>> {
+    let keep: Vec<usize> = ["player_lookup", "game_date"]
+        .iter()
+        .chain(columns)
+        .map(|c| batch.schema().index_of(c).unwrap())
+        .collect();
+    rows_by_key(
+        &batch.project(&keep).unwrap(),
+        &["player_lookup", "game_date"],
+    )
+    .into_iter()
+    .filter(|(k, _)| k.1.as_str() >= START && k.1.as_str() <= END)
+    .collect()
+}
+
 /// `got == want`, except that rounded averages and percentages may differ by one unit of
 /// their last decimal: the emulator's engine (DuckDB) rounds binary ties such as 9.975
 /// down where DataFusion rounds them up. Counts, dates and texts must be equal.

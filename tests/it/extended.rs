@@ -189,35 +189,3 @@ fn rollback_of_an_extended_run_restores_both_columns() {
     assert_eq!(text(&after, &columns), text(&before, &columns));
     assert!(extended_values(&after).values().all(Option::is_none));
 }
-
-#[test]
-fn extended_on_bigquery_is_refused_with_the_ddl() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("completeness.toml");
-    std::fs::write(
-        &config,
-        r#"kind = "bigquery"
-[bigquery]
-project = "proj-123"
-staging_uri = "gs://bucket/prefix"
-endpoint = "http://127.0.0.1:9"
-[gcs]
-endpoint = "http://127.0.0.1:9"
-credentials = "none"
-"#,
-    )
-    .unwrap();
-    support::cli()
-        .arg("--config")
-        .arg(&config)
-        .arg("--run-dir")
-        .arg(dir.path().join("runs"))
-        .args(["backfill", "--extended"])
-        .args(RANGE)
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains(
-            "ALTER TABLE `proj-123.nba_predictions.ml_feature_store_v2` ADD COLUMN IF NOT EXISTS historical_completeness_ext STRUCT<",
-        ));
-    assert!(!dir.path().join("runs").exists());
-}

@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use crate::dates::DateRange;
 use crate::error::{Error, Result};
 use crate::export::{ExportMetrics, FEATURE_COLUMNS};
+use crate::extended::EXTENDED_COLUMN;
 use crate::identifiers::TableRef;
 use crate::manifest::BigQueryRun;
 use crate::model::{GAME_DATE, PLAYER_LOOKUP};
@@ -23,11 +24,13 @@ use super::{BigQueryWarehouse, job_safe, schema};
 /// Columns of player_game_summary exported when present (the first two are required).
 const GAME_COLUMNS: [&str; 4] = [PLAYER_LOOKUP, GAME_DATE, "game_id", "team_abbr"];
 
-/// Export `range` for run `run_id`; `record` gets the URIs and job ids as they happen.
+/// Export `range` for run `run_id` (with the extended column for an `extended` run);
+/// `record` gets the URIs and job ids as they happen.
 pub async fn export(
     w: &BigQueryWarehouse,
     range: DateRange,
     run_id: &str,
+    extended: bool,
     record: &mut BigQueryRun,
 ) -> Result<ExportMetrics> {
     let features = w.client.table(&w.tables.features).await?;
@@ -50,9 +53,13 @@ pub async fn export(
     record.games_uri = run.child("games").url();
     let id = format!("completeness_{}_export_features", job_safe(run_id));
     record.jobs.push(id.clone());
+    let mut columns = FEATURE_COLUMNS.to_vec();
+    if extended {
+        columns.extend(schema::present_columns(&features, &[EXTENDED_COLUMN]));
+    }
     let sql = export_sql(
         &record.features_uri,
-        &FEATURE_COLUMNS,
+        &columns,
         &w.sql_name(&w.tables.features),
     );
     let params = [

@@ -17,6 +17,7 @@ use serde_json::json;
 
 use crate::dates::DateRange;
 use crate::error::{Error, Result};
+use crate::extended::EXTENDED_COLUMN;
 use crate::manifest::BigQueryRun;
 use crate::merge::MergeMetrics;
 use crate::storage::store_error;
@@ -55,7 +56,8 @@ pub async fn merge(
         .map_err(store_error(format!("uploading {}", object.url())))?;
 
     w.client.ensure_dataset(&w.config.staging_dataset).await?;
-    let fields = schema::fields_of(&crate::diff::changes_schema())?;
+    let extended = writes_extended(changes_file)?;
+    let fields = schema::fields_of(&crate::diff::changes_schema_for(extended))?;
     let expires = now.timestamp_millis() + w.config.staging_expiration_hours * 3_600_000;
     w.client
         .create_table(&staging, fields.clone(), Some(expires))
@@ -77,7 +79,7 @@ pub async fn merge(
         });
     }
 
-    let job = run_merge(w, &staging, range, run_id, now, record).await?;
+    let job = run_merge(w, &staging, range, (run_id, extended), now, record).await?;
     apply_job_stats(&job, &mut metrics, record);
     metrics.conflict_keys = conflict_keys(w, &staging, range, run_id, now).await?;
 
@@ -110,8 +112,26 @@ pub fn load_config(
     }})
 }
 
-/// The `MERGE`: guarded by `updated_at`, within the run's dates, two columns only.
-pub fn merge_sql(target: &str, staging: &str) -> String {
+/// Whether the changes carry `historical_completeness_ext` (an extended run).
+fn writes_extended(changes_file: &std::path::Path) -> Result<bool> {
+    let file =
+        std::fs::File::open(changes_file).map_err(Error::io("reading changes", changes_file))?;
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| Error::CorruptParquet {
+            path: changes_file.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    Ok(reader.schema().field_with_name(EXTENDED_COLUMN).is_ok())
+}
+
+/// The `MERGE`: guarded by `updated_at`, within the run's dates, the struct and
+/// `updated_at` only (and the extended struct in an extended run).
+pub fn merge_sql(target: &str, staging: &str, extended: bool) -> String {
+    let ext = if extended {
+        format!(", {EXTENDED_COLUMN} = s.{EXTENDED_COLUMN}")
+    } else {
+        String::new()
+    };
     format!(
         "MERGE {target} AS t\n\
          USING {staging} AS s\n\
@@ -119,7 +139,7 @@ pub fn merge_sql(target: &str, staging: &str) -> String {
          AND t.game_date BETWEEN @start AND @end\n\
          WHEN MATCHED AND (t.updated_at = s.exported_updated_at\n\
          OR (t.updated_at IS NULL AND s.exported_updated_at IS NULL)) THEN\n\
-         UPDATE SET historical_completeness = s.historical_completeness, updated_at = @updated_at"
+         UPDATE SET historical_completeness = s.historical_completeness, updated_at = @updated_at{ext}"
     )
 }
 
@@ -127,11 +147,15 @@ async fn run_merge(
     w: &BigQueryWarehouse,
     staging: &crate::identifiers::TableRef,
     range: DateRange,
-    run_id: &str,
+    (run_id, extended): (&str, bool),
     now: DateTime<Utc>,
     record: &mut BigQueryRun,
 ) -> Result<Job> {
-    let sql = merge_sql(&w.sql_name(&w.tables.features), &w.sql_name(staging));
+    let sql = merge_sql(
+        &w.sql_name(&w.tables.features),
+        &w.sql_name(staging),
+        extended,
+    );
     let params = [
         Param::date("start", range.start),
         Param::date("end", range.end),
@@ -248,7 +272,7 @@ mod tests {
 
     #[test]
     fn the_merge_touches_two_columns_and_is_guarded() {
-        let sql = merge_sql("`p.d.t`", "`p.s.c`");
+        let sql = merge_sql("`p.d.t`", "`p.s.c`", false);
         let set = sql.split("UPDATE SET").nth(1).unwrap();
         assert_eq!(
             set.trim(),
@@ -256,6 +280,10 @@ mod tests {
         );
         assert!(sql.contains("t.updated_at = s.exported_updated_at"));
         assert!(sql.contains("t.game_date BETWEEN @start AND @end"));
+        let extended = merge_sql("`p.d.t`", "`p.s.c`", true);
+        assert!(extended.ends_with(
+            "updated_at = @updated_at, historical_completeness_ext = s.historical_completeness_ext"
+        ));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! travel reaches back a limited window (7 days by default): beyond it the run cannot
 //! be rolled back this way and the tool says so instead of trying.
 
+use crate::extended::EXTENDED_COLUMN;
 use chrono::{DateTime, Utc};
 
 use crate::dates::DateRange;
@@ -75,16 +76,24 @@ pub async fn rollback_run(
 
 /// The restoring MERGE. The time-travel point is an integer literal (BigQuery does not
 /// take a parameter there); it comes from the manifest as an `i64`, never from text.
-pub fn rollback_sql(target: &str, before_ms: i64) -> String {
+pub fn rollback_sql(target: &str, before_ms: i64, extended: bool) -> String {
+    let (column, set) = if extended {
+        (
+            format!(", {EXTENDED_COLUMN}"),
+            format!(", {EXTENDED_COLUMN} = b.{EXTENDED_COLUMN}"),
+        )
+    } else {
+        Default::default()
+    };
     format!(
         "MERGE {target} AS t\n\
-         USING (SELECT player_lookup, game_date, historical_completeness, updated_at\n\
+         USING (SELECT player_lookup, game_date, historical_completeness, updated_at{column}\n\
          FROM {target} FOR SYSTEM_TIME AS OF TIMESTAMP_MILLIS({before_ms})\n\
          WHERE game_date BETWEEN @start AND @end) AS b\n\
          ON t.player_lookup = b.player_lookup AND t.game_date = b.game_date\n\
          AND t.game_date BETWEEN @start AND @end\n\
          WHEN MATCHED AND t.updated_at = @run_updated_at THEN\n\
-         UPDATE SET historical_completeness = b.historical_completeness, updated_at = b.updated_at"
+         UPDATE SET historical_completeness = b.historical_completeness, updated_at = b.updated_at{set}"
     )
 }
 
@@ -111,7 +120,13 @@ pub async fn rollback(
             w.config.time_travel_days
         )));
     }
-    let sql = rollback_sql(&w.sql_name(&w.tables.features), before_ms);
+    let table = w
+        .client
+        .table(&w.tables.features)
+        .await?
+        .unwrap_or_default();
+    let extended = !super::schema::present_columns(&table, &[EXTENDED_COLUMN]).is_empty();
+    let sql = rollback_sql(&w.sql_name(&w.tables.features), before_ms, extended);
     let params = [
         Param::date("start", range.start),
         Param::date("end", range.end),
@@ -140,11 +155,14 @@ mod tests {
 
     #[test]
     fn the_rollback_restores_two_columns_of_the_runs_rows_only() {
-        let sql = rollback_sql("`p.d.t`", 1_700_000_000_000);
+        let sql = rollback_sql("`p.d.t`", 1_700_000_000_000, false);
         assert!(sql.contains("FOR SYSTEM_TIME AS OF TIMESTAMP_MILLIS(1700000000000)"));
         assert!(sql.contains("WHEN MATCHED AND t.updated_at = @run_updated_at"));
         assert!(sql.ends_with(
             "UPDATE SET historical_completeness = b.historical_completeness, updated_at = b.updated_at"
         ));
+        let extended = rollback_sql("`p.d.t`", 1, true);
+        assert!(extended.contains("updated_at, historical_completeness_ext\n"));
+        assert!(extended.ends_with("historical_completeness_ext = b.historical_completeness_ext"));
     }
 }
