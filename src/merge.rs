@@ -107,7 +107,7 @@ pub async fn merge(
         .merge(source, predicate)
         .with_source_alias("source")
         .with_target_alias("target")
-        .with_writer_properties(crate::engine::writer_properties())
+        .with_writer_properties(crate::engine::table_writer_properties())
         .with_commit_properties(commit)
         .when_matched_update(|u| {
             let u = u
