@@ -307,6 +307,10 @@ pub struct GenerateArgs {
     /// Last date of feature records and game rows
     #[arg(long, value_parser = parse_date, default_value = "2026-01-22")]
     pub end: NaiveDate,
+    /// Write only the compute inputs (DIR/features.parquet, DIR/games.parquet), league by
+    /// league: for benchmark scales whose warehouse would not fit in memory
+    #[arg(long)]
+    pub inputs_only: bool,
 }
 
 #[derive(Debug, Args)]

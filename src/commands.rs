@@ -103,6 +103,20 @@ async fn generate(args: GenerateArgs, out: &Output) -> Result<u8> {
         start: args.start,
         end: args.end,
     };
+    if args.inputs_only {
+        let m = crate::samples::inputs::generate_inputs(&options, &args.out)?;
+        if out.json {
+            out.json(&m);
+        } else if !out.quiet {
+            println!(
+                "wrote {} feature keys and {} game rows to {}",
+                m.num_feature_rows,
+                m.num_game_rows,
+                args.out.display()
+            );
+        }
+        return Ok(0);
+    }
     let metrics = crate::warehouse::local::write_samples(&args.out, &options).await?;
     if out.json {
         out.json(&metrics);

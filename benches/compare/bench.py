@@ -38,8 +38,19 @@ def measure(cmd: list[str]) -> dict:
     return {"wall_s": wall, "peak_mib": usage.ru_maxrss / 1024, "code": code, "stderr": stderr[-2000:]}
 
 
+# Above this scale the warehouse would not fit in memory (4.7 GB resident at 30): the
+# inputs are generated straight from the generator, league by league.
+WAREHOUSE_MAX_SCALE = 30
+
+
 def prepare(binary: str, data: Path, scale: int) -> Path:
     wh, inputs = data / f"scale-{scale}" / "warehouse", data / f"scale-{scale}" / "inputs"
+    if scale > WAREHOUSE_MAX_SCALE:
+        if not (inputs / "games.parquet").exists():
+            print(f"scale {scale}: generating the inputs league by league ...", file=sys.stderr)
+            subprocess.run([binary, "-q", "samples", "generate", "--inputs-only", "--out", str(inputs),
+                            "--scale", str(scale)], check=True)
+        return inputs
     if not (wh / "nba_predictions").exists():
         print(f"scale {scale}: generating the sample warehouse ...", file=sys.stderr)
         subprocess.run([binary, "-q", "samples", "generate", "--out", str(wh), "--scale", str(scale)], check=True)

@@ -1,5 +1,7 @@
 //! `samples inputs`: the compute inputs of a warehouse as plain Parquet files, so other
-//! engines (the DuckDB baseline of `scripts/bench`) read exactly the same bytes.
+//! engines (the DuckDB baseline of `scripts/bench`) read exactly the same bytes; and
+//! `samples generate --inputs-only`, the same files straight from the generator, league
+//! by league, for scales whose warehouse does not fit in memory.
 //!
 //! `features.parquet`: player_lookup, game_date of every feature record.
 //! `games.parquet`: every player_game_summary column.
@@ -51,4 +53,53 @@ async fn copy(ctx: &datafusion::prelude::SessionContext, sql: &str, path: &Path)
     let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
     let batches = df.collect().await.map_err(Error::datafusion(context))?;
     crate::engine::write_parquet(path, schema, &batches)
+}
+
+/// Write `out/features.parquet` (keys only) and `out/games.parquet` straight from the
+/// generator, one league at a time.
+pub fn generate_inputs(opts: &super::SampleOptions, out: &Path) -> Result<InputMetrics> {
+    use parquet::arrow::ArrowWriter;
+    std::fs::create_dir_all(out).map_err(Error::io("creating", out))?;
+    let open = |name: &str, schema| -> Result<ArrowWriter<std::fs::File>> {
+        let path = out.join(name);
+        let file = std::fs::File::create(&path).map_err(Error::io("creating", &path))?;
+        ArrowWriter::try_new(file, schema, Some(crate::engine::writer_properties()))
+            .map_err(|e| Error::input(format!("writing {}: {e}", path.display())))
+    };
+    let keys = std::sync::Arc::new(arrow::datatypes::Schema::new(vec![
+        arrow::datatypes::Field::new(
+            crate::model::PLAYER_LOOKUP,
+            arrow::datatypes::DataType::Utf8,
+            false,
+        ),
+        arrow::datatypes::Field::new(
+            crate::model::GAME_DATE,
+            arrow::datatypes::DataType::Date32,
+            false,
+        ),
+    ]));
+    let mut features = open("features.parquet", keys.clone())?;
+    let mut games = open("games.parquet", crate::model::games_schema())?;
+    let mut metrics = InputMetrics::default();
+    let failed = |e: parquet::errors::ParquetError| Error::input(format!("writing inputs: {e}"));
+    super::generate_leagues(opts, |league| -> Result<()> {
+        for b in &league.features {
+            let projected = b
+                .project(&[0, 2])
+                .map_err(Error::arrow("projecting feature keys"))?;
+            let projected =
+                arrow::array::RecordBatch::try_new(keys.clone(), projected.columns().to_vec())
+                    .map_err(Error::arrow("projecting feature keys"))?;
+            metrics.num_feature_rows += b.num_rows();
+            features.write(&projected).map_err(failed)?;
+        }
+        for b in &league.games {
+            metrics.num_game_rows += b.num_rows();
+            games.write(b).map_err(failed)?;
+        }
+        Ok(())
+    })?;
+    features.close().map_err(failed)?;
+    games.close().map_err(failed)?;
+    Ok(metrics)
 }

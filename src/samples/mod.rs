@@ -122,6 +122,34 @@ pub fn generate(opts: &SampleOptions) -> SampleData {
     }
 }
 
+/// One league's tables (see [`generate_leagues`]).
+pub struct LeagueBatches {
+    pub features: Vec<RecordBatch>,
+    pub games: Vec<RecordBatch>,
+}
+
+/// Generates the leagues of `opts` one at a time, handing each league's feature and
+/// game batches to `sink`: the same rows as [`generate`], without ever holding more than
+/// one league (a whole warehouse at scale 300 would need ~47 GB).
+pub fn generate_leagues<E>(
+    opts: &SampleOptions,
+    mut sink: impl FnMut(LeagueBatches) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let lookback = Duration::days(i64::from(LOOKBACK_DAYS));
+    let first_season = schedule::season_of(opts.start - lookback);
+    let sched = schedule::build(opts.seed, first_season, opts.end);
+    let faults = Faults::pick(&sched, opts);
+    for number in 0..opts.scale.max(1) {
+        let mut tables = Tables::default();
+        tables.add_league(opts, number, &sched, &faults);
+        sink(LeagueBatches {
+            features: feature_batches::to_batches(&tables.records, &sched),
+            games: games::to_batches(&tables.game_rows, &sched),
+        })?;
+    }
+    Ok(())
+}
+
 /// Upstream faults shared by every league (they hit whole days of games).
 struct Faults {
     /// No player_game_summary rows at all.

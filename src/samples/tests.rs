@@ -796,3 +796,45 @@ fn derived_feature_positions_name_the_right_features() {
     let unique: HashSet<&str> = FEATURE_NAMES.iter().copied().collect();
     assert_eq!(unique.len(), 60);
 }
+
+#[test]
+fn league_by_league_generation_gives_the_same_rows() {
+    let opts = short_options(7, 2);
+    let whole = generate(&opts);
+    let mut features = Vec::new();
+    let mut games = Vec::new();
+    super::generate_leagues(&opts, |league| -> Result<(), ()> {
+        features.extend(league.features);
+        games.extend(league.games);
+        Ok(())
+    })
+    .unwrap();
+    let sorted_rows = |batches: &[RecordBatch]| {
+        use arrow::util::display::{ArrayFormatter, FormatOptions};
+        let mut rows: Vec<String> = Vec::new();
+        for b in batches {
+            let options = FormatOptions::default();
+            let columns: Vec<_> = b
+                .columns()
+                .iter()
+                .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
+                .collect();
+            for i in 0..b.num_rows() {
+                let cells: Vec<String> = columns.iter().map(|c| c.value(i).to_string()).collect();
+                rows.push(cells.join("|"));
+            }
+        }
+        rows.sort();
+        rows
+    };
+    assert_eq!(total_rows(&games), total_rows(&whole.games));
+    // Compared without printing: the tables are large.
+    assert!(
+        sorted_rows(&games) == sorted_rows(&whole.games),
+        "game rows differ"
+    );
+    assert!(
+        sorted_rows(&features) == sorted_rows(&whole.features),
+        "feature rows differ"
+    );
+}
