@@ -157,24 +157,32 @@ fn format_date(dates: &arrow::array::Date32Array, i: usize) -> String {
     }
 }
 
-/// `(player id, date)` of every game row that can match a feature record.
+/// `(player id, date)` of every game row that can match a feature record, in input
+/// order. Batches are looked up in parallel (the interner is read-only by now).
 pub fn game_pairs(arrays: &[KeyArrays], interner: &Interner<'_>) -> Vec<(u32, i32)> {
-    let mut pairs = Vec::with_capacity(arrays.iter().map(|a| a.players.len()).sum());
+    use rayon::prelude::*;
+    let per_batch: Vec<Vec<(u32, i32)>> = arrays
+        .par_iter()
+        .map(|a| batch_game_pairs(a, interner))
+        .collect();
+    per_batch.concat()
+}
+
+fn batch_game_pairs(a: &KeyArrays, interner: &Interner<'_>) -> Vec<(u32, i32)> {
+    let mut pairs = Vec::with_capacity(a.players.len());
     let mut last: Option<(&str, Option<u32>)> = None;
-    for a in arrays {
-        for i in 0..a.players.len() {
-            if a.players.is_null(i) || a.dates.is_null(i) {
-                continue;
-            }
-            let name = a.players.value(i);
-            let id = match last {
-                Some((previous, id)) if previous == name => id,
-                _ => interner.get(name),
-            };
-            last = Some((name, id));
-            if let Some(id) = id {
-                pairs.push((id, a.dates.value(i)));
-            }
+    for i in 0..a.players.len() {
+        if a.players.is_null(i) || a.dates.is_null(i) {
+            continue;
+        }
+        let name = a.players.value(i);
+        let id = match last {
+            Some((previous, id)) if previous == name => id,
+            _ => interner.get(name),
+        };
+        last = Some((name, id));
+        if let Some(id) = id {
+            pairs.push((id, a.dates.value(i)));
         }
     }
     pairs

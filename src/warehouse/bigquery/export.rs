@@ -2,8 +2,9 @@
 //!
 //! The feature records in range (only the columns the run reads) go to
 //! `<export_uri>/<run_id>/features/*.parquet`, player_game_summary from `start − 365`
-//! to `end` to `…/games/*.parquet`. Dates are query parameters; table names are
-//! validated identifiers; the URI is checked when the configuration is opened.
+//! to `end` to `…/games/*.parquet`, read `FOR SYSTEM_TIME AS OF` the moment the first
+//! export started, so both come from one snapshot. Dates are query parameters; table
+//! names are validated identifiers; the URI is checked when the configuration is opened.
 
 use std::collections::BTreeMap;
 
@@ -75,7 +76,15 @@ pub async fn export(
     let id = format!("completeness_{}_export_games", job_safe(run_id));
     record.jobs.push(id.clone());
     let columns = schema::present_columns(&games, &GAME_COLUMNS);
-    let sql = export_sql(&record.games_uri, &columns, &w.sql_name(&w.tables.games));
+    // The games as of the moment the feature export started: one snapshot for both.
+    let games_table = match record.snapshot_time_ms {
+        Some(ms) => format!(
+            "{} FOR SYSTEM_TIME AS OF TIMESTAMP_MILLIS({ms})",
+            w.sql_name(&w.tables.games)
+        ),
+        None => w.sql_name(&w.tables.games),
+    };
+    let sql = export_sql(&record.games_uri, &columns, &games_table);
     let params = [
         Param::date("start", range.lookback_start()),
         Param::date("end", range.end),
