@@ -62,17 +62,7 @@ async fn dispatch(cli: Cli) -> Result<u8> {
         Command::Samples(SamplesCommand::Generate(args)) => generate(args, &out).await,
         Command::Samples(SamplesCommand::Inputs(args)) => {
             let m = crate::samples::inputs::write_inputs(&warehouse(&settings)?, &args.out).await?;
-            if out.json {
-                out.json(&m);
-            } else if !out.quiet {
-                println!(
-                    "wrote {} feature keys and {} game rows to {}",
-                    m.num_feature_rows,
-                    m.num_game_rows,
-                    args.out.display()
-                );
-            }
-            Ok(0)
+            print_inputs(&m, &args.out, &out)
         }
         Command::Compute(args) => compute(args, &settings, &out).await,
         Command::Doctor => doctor(&settings, &out).await,
@@ -95,6 +85,24 @@ async fn dispatch(cli: Cli) -> Result<u8> {
     }
 }
 
+fn print_inputs(
+    m: &crate::samples::inputs::InputMetrics,
+    dir: &std::path::Path,
+    out: &Output,
+) -> Result<u8> {
+    if out.json {
+        out.json(m);
+    } else if !out.quiet {
+        println!(
+            "wrote {} feature keys and {} game rows to {}",
+            m.num_feature_rows,
+            m.num_game_rows,
+            dir.display()
+        );
+    }
+    Ok(0)
+}
+
 async fn generate(args: GenerateArgs, out: &Output) -> Result<u8> {
     DateRange::new(args.start, args.end)?;
     let options = crate::samples::SampleOptions {
@@ -105,17 +113,7 @@ async fn generate(args: GenerateArgs, out: &Output) -> Result<u8> {
     };
     if args.inputs_only {
         let m = crate::samples::inputs::generate_inputs(&options, &args.out)?;
-        if out.json {
-            out.json(&m);
-        } else if !out.quiet {
-            println!(
-                "wrote {} feature keys and {} game rows to {}",
-                m.num_feature_rows,
-                m.num_game_rows,
-                args.out.display()
-            );
-        }
-        return Ok(0);
+        return print_inputs(&m, &args.out, out);
     }
     let metrics = crate::warehouse::local::write_samples(&args.out, &options).await?;
     if out.json {

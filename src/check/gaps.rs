@@ -123,18 +123,13 @@ impl Check for Gaps {
             self.range.start,
             self.range.end
         )];
-        Ok(CheckOutput {
-            check: self.name(),
-            params: serde_json::json!({
-                "start": self.range.start.to_string(),
-                "end": self.range.end.to_string(),
-            }),
-            totals: serde_json::to_value(&totals).expect("serializes"),
+        Ok(CheckOutput::over_range(
+            self.name(),
+            &self.range,
+            &totals,
             notes,
-            warnings: Vec::new(),
-            details: serde_json::Value::Null,
-            rows: vec![self.batch(&lines)],
-        })
+            vec![self.batch(&lines)],
+        ))
     }
 }
 

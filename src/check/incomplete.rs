@@ -53,17 +53,12 @@ impl Check for Incomplete {
             "{} incomplete records on {} dates, {} players, {} games missing in total",
             totals.count, totals.unique_dates, totals.unique_players, totals.total_games_missing
         )];
-        Ok(CheckOutput {
-            check: self.name(),
-            params: serde_json::json!({
-                "start": self.range.start.to_string(),
-                "end": self.range.end.to_string(),
-            }),
-            totals: serde_json::to_value(&totals).expect("serializes"),
+        Ok(CheckOutput::over_range(
+            self.name(),
+            &self.range,
+            &totals,
             notes,
-            warnings: Vec::new(),
-            details: serde_json::Value::Null,
             rows,
-        })
+        ))
     }
 }

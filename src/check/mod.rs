@@ -55,6 +55,28 @@ pub struct CheckOutput {
 }
 
 impl CheckOutput {
+    /// The output of a check over a date range, with no warnings or details.
+    pub fn over_range(
+        check: &'static str,
+        range: &crate::dates::DateRange,
+        totals: &impl Serialize,
+        notes: Vec<String>,
+        rows: Vec<RecordBatch>,
+    ) -> CheckOutput {
+        CheckOutput {
+            check,
+            params: serde_json::json!({
+                "start": range.start.to_string(),
+                "end": range.end.to_string(),
+            }),
+            totals: serde_json::to_value(totals).expect("check totals serialize"),
+            notes,
+            warnings: Vec::new(),
+            details: serde_json::Value::Null,
+            rows,
+        }
+    }
+
     pub fn num_rows(&self) -> usize {
         crate::columns::num_rows(&self.rows)
     }

@@ -128,16 +128,7 @@ fn append_newcomer(table: &std::path::Path, day: chrono::NaiveDate) -> String {
         })
         .collect();
     let batch = arrow::array::RecordBatch::try_new(schema, columns).unwrap();
-    runtime().block_on(async {
-        let url = url::Url::from_directory_path(table).unwrap();
-        deltalake::open_table(url)
-            .await
-            .unwrap()
-            .write(vec![batch])
-            .with_save_mode(deltalake::protocol::SaveMode::Append)
-            .await
-            .unwrap();
-    });
+    append_rows(table, batch);
     "zz_newcomer".into()
 }
 

@@ -239,15 +239,5 @@ fn append_game_rows(wh: &std::path::Path, rows: &[(String, NaiveDate, String)]) 
         })
         .collect();
     let batch = arrow::array::RecordBatch::try_new(schema, columns).unwrap();
-    let table = wh.join(completeness::model::GAMES_TABLE);
-    support::runtime().block_on(async {
-        let url = url::Url::from_directory_path(&table).unwrap();
-        deltalake::open_table(url)
-            .await
-            .unwrap()
-            .write(vec![batch])
-            .with_save_mode(deltalake::protocol::SaveMode::Append)
-            .await
-            .unwrap();
-    });
+    support::append_rows(&wh.join(completeness::model::GAMES_TABLE), batch);
 }

@@ -234,3 +234,17 @@ pub fn cli_json(warehouse: &Path, runs: &Path, args: &[&str]) -> serde_json::Val
         .clone();
     serde_json::from_slice(&out).unwrap()
 }
+
+/// Append `batch` to the Delta table at `table` (a writer other than the tool).
+pub fn append_rows(table: &Path, batch: RecordBatch) {
+    runtime().block_on(async {
+        let url = url::Url::from_directory_path(table).unwrap();
+        deltalake::open_table(url)
+            .await
+            .unwrap()
+            .write(vec![batch])
+            .with_save_mode(deltalake::protocol::SaveMode::Append)
+            .await
+            .unwrap();
+    });
+}
