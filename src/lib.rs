@@ -23,6 +23,7 @@ pub mod extended;
 pub mod failpoint;
 pub mod gaps;
 pub mod identifiers;
+pub mod local_parquet;
 pub mod manifest;
 pub mod merge;
 pub mod merge_invariants;

@@ -205,10 +205,8 @@ impl ComputeBuilder {
         }
         let ctx = crate::engine::session();
         let clock = Instant::now();
-        let keys = [PLAYER_LOOKUP, GAME_DATE];
-        let features =
-            crate::engine::read_parquet_at(&ctx, &self.features, &keys, "features input").await?;
-        let games = crate::engine::read_parquet_at(&ctx, &self.games, &keys, "games input").await?;
+        let features = read_keys(&ctx, &self.features, "features input").await?;
+        let games = read_keys(&ctx, &self.games, "games input").await?;
         let mut metrics = ComputeMetrics {
             num_feature_rows: features.iter().map(|b| b.num_rows()).sum(),
             num_game_rows: games.iter().map(|b| b.num_rows()).sum(),
@@ -237,6 +235,20 @@ impl ComputeBuilder {
         )?;
         metrics.write_time_ms = clock.elapsed().as_millis() as u64;
         Ok(metrics)
+    }
+}
+
+/// The two key columns of an input: straight from local files, through DataFusion
+/// from object storage.
+async fn read_keys(
+    ctx: &datafusion::prelude::SessionContext,
+    location: &Location,
+    what: &str,
+) -> Result<Vec<RecordBatch>> {
+    let keys = [PLAYER_LOOKUP, GAME_DATE];
+    match location {
+        Location::Local(path) => crate::local_parquet::read_columns(path, &keys, what),
+        Location::Remote(_) => crate::engine::read_parquet_at(ctx, location, &keys, what).await,
     }
 }
 
