@@ -142,10 +142,11 @@ async fn compute(args: ComputeArgs, settings: &Settings, out: &Output) -> Result
         out.json(&metrics);
     } else if !out.quiet {
         println!(
-            "computed {} records from {} feature rows and {} game rows into {} (read {} ms, compute {} ms, write {} ms)",
+            "computed {} records from {} feature rows and {} game rows ({:.1} MiB of key columns decoded) into {} (read {} ms, compute {} ms, write {} ms)",
             metrics.num_records,
             metrics.num_feature_rows,
             metrics.num_game_rows,
+            metrics.decoded_input_bytes as f64 / (1 << 20) as f64,
             args.out.display(),
             metrics.read_time_ms,
             metrics.compute_time_ms,

@@ -225,16 +225,18 @@ pub fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) ->
     Ok(rows)
 }
 
-/// Write `batches` to `path`, one row group per batch, encoding the row groups in
-/// parallel (rayon). Atomic like [`write_parquet`]. For large computed results, where
-/// single-threaded encoding was half of `compute`'s time.
-pub fn write_parquet_parallel(
+/// Write `groups` row groups to `path`, row group `i` being the batch `make(i)`. Batches
+/// are built and encoded on all cores, one wave of as many row groups as cores at a time,
+/// and dropped once written: memory holds one wave, not the whole output (single-threaded
+/// encoding was half of `compute`'s time). Atomic like [`write_parquet`].
+pub fn write_row_groups(
     path: &Path,
     schema: SchemaRef,
-    batches: &[RecordBatch],
+    groups: usize,
+    make: impl Fn(usize) -> Result<RecordBatch> + Sync,
     mut properties: WriterProperties,
 ) -> Result<usize> {
-    use parquet::arrow::arrow_writer::{ArrowRowGroupWriterFactory, compute_leaves};
+    use parquet::arrow::arrow_writer::ArrowRowGroupWriterFactory;
     use parquet::file::writer::SerializedFileWriter;
     use rayon::prelude::*;
 
@@ -257,43 +259,55 @@ pub fn write_parquet_parallel(
     )
     .map_err(Error::arrow(context.clone()))?;
     let factory = ArrowRowGroupWriterFactory::new(&writer, Arc::clone(&schema));
-    let column_writers = (0..batches.len())
-        .map(|i| factory.create_column_writers(i))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Error::arrow(context.clone()))?;
-    let row_groups = batches
-        .par_iter()
-        .zip(column_writers)
-        .map(|(batch, mut writers)| {
-            let mut next = writers.iter_mut();
-            for (field, array) in schema.fields().iter().zip(batch.columns()) {
-                for leaf in compute_leaves(field, array)? {
-                    next.next()
-                        .expect("a writer per leaf column")
-                        .write(&leaf)?;
-                }
-            }
-            writers
-                .into_iter()
-                .map(|w| w.close())
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Error::arrow(context.clone()))?;
-    for chunks in row_groups {
-        let mut group = writer
-            .next_row_group()
-            .map_err(Error::arrow(context.clone()))?;
-        for chunk in chunks {
-            chunk
-                .append_to_row_group(&mut group)
+    let wave = rayon::current_num_threads().max(1);
+    let mut rows = 0;
+    for first in (0..groups).step_by(wave) {
+        let encoded = (first..(first + wave).min(groups))
+            .map(|i| factory.create_column_writers(i))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Error::arrow(context.clone()))?
+            .into_par_iter()
+            .enumerate()
+            .map(|(k, writers)| {
+                let batch = make(first + k)?;
+                let chunks =
+                    encode(&schema, &batch, writers).map_err(Error::arrow(context.clone()))?;
+                Ok((batch.num_rows(), chunks))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for (n, chunks) in encoded {
+            let mut group = writer
+                .next_row_group()
                 .map_err(Error::arrow(context.clone()))?;
+            for chunk in chunks {
+                chunk
+                    .append_to_row_group(&mut group)
+                    .map_err(Error::arrow(context.clone()))?;
+            }
+            group.close().map_err(Error::arrow(context.clone()))?;
+            rows += n;
         }
-        group.close().map_err(Error::arrow(context.clone()))?;
     }
     writer.close().map_err(Error::arrow(context))?;
     std::fs::rename(&tmp, path).map_err(Error::io("renaming into place", path))?;
-    Ok(batches.iter().map(|b| b.num_rows()).sum())
+    Ok(rows)
+}
+
+/// One batch through a row group's column writers: its encoded column chunks.
+fn encode(
+    schema: &SchemaRef,
+    batch: &RecordBatch,
+    mut writers: Vec<parquet::arrow::arrow_writer::ArrowColumnWriter>,
+) -> parquet::errors::Result<Vec<parquet::arrow::arrow_writer::ArrowColumnChunk>> {
+    let mut next = writers.iter_mut();
+    for (field, array) in schema.fields().iter().zip(batch.columns()) {
+        for leaf in parquet::arrow::arrow_writer::compute_leaves(field, array)? {
+            next.next()
+                .expect("a writer per leaf column")
+                .write(&leaf)?;
+        }
+    }
+    writers.into_iter().map(|w| w.close()).collect()
 }
 
 /// An empty batch list with `schema`, for writers that need at least the schema.

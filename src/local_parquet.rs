@@ -17,6 +17,19 @@ const BATCH_ROWS: usize = 65_536;
 
 /// `columns` of the Parquet file or directory at `path` (any order of batches).
 pub fn read_columns(path: &Path, columns: &[&str], what: &str) -> Result<Vec<RecordBatch>> {
+    let batches = map_row_groups(path, columns, what, Ok)?;
+    Ok(batches.concat())
+}
+
+/// `columns` of every row group at `path`, each turned into a `T` by `f` as soon as it
+/// is decoded (on all cores), so that only the row groups in flight are ever decoded at
+/// once: what `compute` does to keep its peak memory near the size of its result.
+pub fn map_row_groups<T: Send>(
+    path: &Path,
+    columns: &[&str],
+    what: &str,
+    f: impl Fn(RecordBatch) -> Result<T> + Sync,
+) -> Result<Vec<Vec<T>>> {
     let files = crate::engine::parquet_files(path, what)?;
     let mut units = Vec::new();
     for file in &files {
@@ -25,11 +38,10 @@ pub fn read_columns(path: &Path, columns: &[&str], what: &str) -> Result<Vec<Rec
         crate::engine::require_columns(builder.schema(), columns, &described)?;
         units.extend((0..builder.metadata().num_row_groups()).map(|rg| (file.clone(), rg)));
     }
-    let batches: Vec<Vec<RecordBatch>> = units
+    units
         .par_iter()
-        .map(|(file, rg)| read_row_group(file, *rg, columns))
-        .collect::<Result<_>>()?;
-    Ok(batches.concat())
+        .map(|(file, rg)| read_row_group(file, *rg, columns)?.map(|b| f(b?)).collect())
+        .collect()
 }
 
 fn open(file: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
@@ -41,28 +53,28 @@ fn open(file: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
     ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| corrupt(e.to_string()))
 }
 
-fn read_row_group(file: &Path, rg: usize, columns: &[&str]) -> Result<Vec<RecordBatch>> {
+fn read_row_group(
+    file: &Path,
+    rg: usize,
+    columns: &[&str],
+) -> Result<impl Iterator<Item = Result<RecordBatch>>> {
     let builder = open(file)?;
     let roots: Vec<usize> = columns
         .iter()
         .filter_map(|c| builder.schema().index_of(c).ok())
         .collect();
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
-    let corrupt = |e: parquet::errors::ParquetError| Error::CorruptParquet {
+    let corrupt = move |reason: String| Error::CorruptParquet {
         path: file.display().to_string(),
-        reason: e.to_string(),
+        reason,
     };
-    builder
+    let reader = builder
         .with_projection(mask)
         .with_row_groups(vec![rg])
         .with_batch_size(BATCH_ROWS)
         .build()
-        .map_err(corrupt)?
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| Error::CorruptParquet {
-            path: file.display().to_string(),
-            reason: e.to_string(),
-        })
+        .map_err(|e| corrupt(e.to_string()))?;
+    Ok(reader.map(move |b| b.map_err(|e| corrupt(e.to_string()))))
 }
 
 #[cfg(test)]

@@ -96,6 +96,14 @@ def disagreements(completeness: Path, other: Path) -> tuple[int, int, int]:
     return diff, na, nb
 
 
+def decoded_input_mib(binary: str, inputs: Path, out: Path) -> float:
+    """Arrow size of the key columns completeness decodes (its own count, from --json)."""
+    cmd = commands(binary, inputs, out, False)["completeness"]
+    cmd = [binary, "--json"] + [a for a in cmd[1:] if a != "-q"]
+    metrics = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    return metrics["decoded_input_bytes"] / 2**20
+
+
 def bench_scale(args, scale: int) -> dict:
     inputs = prepare(args.bin, args.data, scale)
     out = args.data / f"scale-{scale}" / "out"
@@ -135,7 +143,10 @@ def bench_scale(args, scale: int) -> dict:
     base = summary["completeness"]["median_s"]
     for name, s in summary.items():
         s["ratio_to_completeness"] = s["median_s"] / base
-    return {"scale": scale, "records": records, "game_rows": game_rows, "engines": summary, "agreement": agreement}
+    decoded = decoded_input_mib(args.bin, inputs, out)
+    return {"scale": scale, "records": records, "game_rows": game_rows, "engines": summary, "agreement": agreement,
+            "decoded_input_mib": decoded,
+            "completeness_peak_over_decoded": summary["completeness"]["peak_mib"] / decoded}
 
 
 def table(results: list[dict]) -> str:
@@ -150,6 +161,10 @@ def table(results: list[dict]) -> str:
                 f"| {r['scale']} | {r['records']:,} | {r['game_rows']:,} | {name} | {s['median_s']:.3f} s "
                 f"({s['runs']} runs) | {s['peak_mib']:.0f} MiB | {s['ratio_to_completeness']:.1f} |"
             )
+    for r in results:
+        if "decoded_input_mib" in r:
+            lines.append(f"\nscale {r['scale']}: completeness peak memory is {r['completeness_peak_over_decoded']:.2f}x "
+                         f"its decoded key columns ({r['decoded_input_mib']:.1f} MiB)")
     return "\n".join(lines)
 
 

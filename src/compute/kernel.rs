@@ -45,9 +45,16 @@ impl Windows {
 }
 
 /// Compute the windows of all distinct feature keys.
-pub fn compute_windows(features: &[(u32, i32)], games: &[(u32, i32)], players: usize) -> Windows {
-    let (game_offsets, game_dates) = group_sorted(games, players);
-    let (feature_offsets, feature_dates) = group_sorted(features, players);
+pub fn compute_windows(
+    features: Vec<(u32, i32)>,
+    games: Vec<(u32, i32)>,
+    players: usize,
+) -> Windows {
+    // The pairs are dropped once grouped: they are the largest inputs of the kernel.
+    let (game_offsets, game_dates) = group_sorted(&games, players);
+    drop(games);
+    let (feature_offsets, feature_dates) = group_sorted(&features, players);
+    drop(features);
     let records = (0..players)
         .into_par_iter()
         .flat_map_iter(|p| {
@@ -126,9 +133,9 @@ fn group_sorted(pairs: &[(u32, i32)], players: usize) -> (Vec<usize>, Vec<i32>) 
 /// order and scattering by date (a stable counting sort) gives the output order in O(n);
 /// a comparison sort of 1.4M records cost more than the sweep itself. Date spans too wide
 /// for a bucket array fall back to sorting.
-pub fn sort_for_output(records: &mut Vec<Window>, names: &[&str]) {
+pub fn sort_for_output(records: &mut Vec<Window>, names: &[impl AsRef<str> + Sync]) {
     let mut by_name: Vec<u32> = (0..names.len() as u32).collect();
-    by_name.par_sort_unstable_by_key(|&p| names[p as usize]);
+    by_name.par_sort_unstable_by_key(|&p| names[p as usize].as_ref());
     let (Some(lo), Some(hi)) = (
         records.iter().map(|w| w.date).min(),
         records.iter().map(|w| w.date).max(),
@@ -181,7 +188,7 @@ mod tests {
         let mut games: Vec<(u32, i32)> = (1..=20).map(|k| (0, 1000 - k)).collect();
         games.push((0, 1000 - 61));
         games.push((0, 1000 - 366));
-        let w = compute_windows(&[(0, 1000)], &games, 1);
+        let w = compute_windows(vec![(0, 1000)], games, 1);
         let r = w.records[0];
         assert_eq!((r.found, r.expected), (10, 10));
         let dates: Vec<i32> = w.contributing(&r).collect();
@@ -197,7 +204,7 @@ mod tests {
             (0, 1000 - 365),
             (0, 1000 - 366),
         ];
-        let w = compute_windows(&[(0, 1000)], &games, 1);
+        let w = compute_windows(vec![(0, 1000)], games.to_vec(), 1);
         let r = w.records[0];
         // D itself and anything older than 365 days are out; D-60 is in the 60-day window.
         assert_eq!((r.found, r.expected), (1, 3));
@@ -208,7 +215,7 @@ mod tests {
     fn output_order_is_date_then_player_name() {
         let names = ["zed", "amy", "bob"];
         let features = [(0, 3), (0, 1), (1, 2), (1, 1), (2, 1), (2, 3)];
-        let mut w = compute_windows(&features, &[], 3).records;
+        let mut w = compute_windows(features.to_vec(), vec![], 3).records;
         sort_for_output(&mut w, &names);
         let order: Vec<(i32, &str)> = w
             .iter()
@@ -229,7 +236,7 @@ mod tests {
 
     #[test]
     fn duplicate_feature_keys_give_one_record() {
-        let w = compute_windows(&[(0, 5), (0, 5)], &[], 1);
+        let w = compute_windows(vec![(0, 5), (0, 5)], vec![], 1);
         assert_eq!(w.records.len(), 1);
         assert_eq!((w.records[0].found, w.records[0].expected), (0, 0));
     }

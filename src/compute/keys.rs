@@ -117,32 +117,35 @@ fn wrong_type(location: &str, name: &str, found: &DataType, expected: &str) -> E
     ))
 }
 
-/// Dense ids for player names, borrowed from the key arrays.
+/// Dense ids for player names. The interner owns its (few thousand) distinct names, so
+/// the input columns can be dropped as soon as their keys are read.
 #[derive(Default)]
-pub struct Interner<'a> {
+pub struct Interner {
     // aHash with fixed keys: names are not attacker-chosen hash floods here, and SipHash
     // was 8% of a scale-30 compute (callgrind).
-    ids: HashMap<&'a str, u32, std::hash::BuildHasherDefault<ahash::AHasher>>,
-    names: Vec<&'a str>,
-    last: Option<(&'a str, u32)>,
+    ids: HashMap<Box<str>, u32, std::hash::BuildHasherDefault<ahash::AHasher>>,
+    names: Vec<Box<str>>,
+    last: Option<u32>,
 }
 
-impl<'a> Interner<'a> {
-    pub fn intern(&mut self, name: &'a str) -> u32 {
+impl Interner {
+    pub fn intern(&mut self, name: &str) -> u32 {
         // Inputs are often sorted by player: a repeat of the last name skips the hash.
-        if let Some(&(last, id)) = self.last.as_ref()
-            && last == name
+        if let Some(id) = self.last
+            && *self.names[id as usize] == *name
         {
             return id;
         }
-        if let Some(id) = self.ids.get(name) {
-            self.last = Some((name, *id));
-            return *id;
-        }
-        let id = self.names.len() as u32;
-        self.ids.insert(name, id);
-        self.names.push(name);
-        self.last = Some((name, id));
+        let id = match self.ids.get(name) {
+            Some(&id) => id,
+            None => {
+                let id = self.names.len() as u32;
+                self.ids.insert(name.into(), id);
+                self.names.push(name.into());
+                id
+            }
+        };
+        self.last = Some(id);
         id
     }
 
@@ -150,15 +153,20 @@ impl<'a> Interner<'a> {
         self.ids.get(name).copied()
     }
 
-    pub fn names(&self) -> &[&'a str] {
+    pub fn names(&self) -> &[Box<str>] {
         &self.names
+    }
+
+    /// The names, indexed by id.
+    pub fn into_names(self) -> Vec<Box<str>> {
+        self.names
     }
 }
 
 /// `(player id, date)` of every feature record; a NULL key is an input error.
-pub fn feature_pairs<'a>(
-    arrays: &'a [KeyArrays],
-    interner: &mut Interner<'a>,
+pub fn feature_pairs(
+    arrays: &[KeyArrays],
+    interner: &mut Interner,
     location: &str,
 ) -> Result<Vec<(u32, i32)>> {
     let total = arrays.iter().map(|a| a.players.len()).sum();
@@ -199,7 +207,7 @@ fn format_date(dates: &arrow::array::Date32Array, i: usize) -> String {
 
 /// `(player id, date)` of every game row that can match a feature record, in input
 /// order. Batches are looked up in parallel (the interner is read-only by now).
-pub fn game_pairs(arrays: &[KeyArrays], interner: &Interner<'_>) -> Vec<(u32, i32)> {
+pub fn game_pairs(arrays: &[KeyArrays], interner: &Interner) -> Vec<(u32, i32)> {
     use rayon::prelude::*;
     let per_batch: Vec<Vec<(u32, i32)>> = arrays
         .par_iter()
@@ -208,7 +216,16 @@ pub fn game_pairs(arrays: &[KeyArrays], interner: &Interner<'_>) -> Vec<(u32, i3
     per_batch.concat()
 }
 
-fn batch_game_pairs(a: &KeyArrays, interner: &Interner<'_>) -> Vec<(u32, i32)> {
+/// [`game_pairs`] of one batch of game rows, straight from the batch.
+pub fn game_pairs_of(
+    batch: &RecordBatch,
+    interner: &Interner,
+    location: &str,
+) -> Result<Vec<(u32, i32)>> {
+    Ok(batch_game_pairs(&key_arrays(batch, location)?, interner))
+}
+
+fn batch_game_pairs(a: &KeyArrays, interner: &Interner) -> Vec<(u32, i32)> {
     let mut pairs = Vec::with_capacity(a.players.len());
     let mut last: Option<(&str, Option<u32>)> = None;
     for i in 0..a.players.len() {
