@@ -647,11 +647,19 @@ impl Phases<'_> {
             rows_written: x.num_rows_written,
             conflicts: x.num_conflicts,
             conflict_keys: x.conflict_keys.clone(),
+            steps_ms: x.steps_ms.clone(),
         });
+        let steps: Vec<String> = x
+            .steps_ms
+            .iter()
+            .map(|(step, ms)| format!("{step} {ms} ms"))
+            .collect();
         let message = match x.table_version {
             Some(v) => format!(
-                "merge: {} rows written in version {v}, {} conflicts",
-                x.num_rows_written, x.num_conflicts
+                "merge: {} rows written in version {v}, {} conflicts [{}]",
+                x.num_rows_written,
+                x.num_conflicts,
+                steps.join(", ")
             ),
             None => format!(
                 "merge: nothing to write, no commit ({} conflicts)",

@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod columns;
 pub mod commands;
+pub mod commit_rows;
 pub mod completeness_column;
 pub mod compute;
 pub mod config;

@@ -59,6 +59,10 @@ pub struct MergeRecord {
     /// First keys of the rows left alone because of a concurrent write.
     #[serde(default)]
     pub conflict_keys: Vec<(String, NaiveDate)>,
+    /// Milliseconds per step of a local merge (conflict check, source, Delta MERGE,
+    /// invariant check).
+    #[serde(default)]
+    pub steps_ms: std::collections::BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -14,6 +14,7 @@
 //!
 //! Nothing to write means no commit.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch};
@@ -52,6 +53,21 @@ pub struct MergeMetrics {
     /// The version committed; `None` when nothing was written.
     pub table_version: Option<u64>,
     pub merge_time_ms: u64,
+    /// Milliseconds per step: `conflict_check`, `source`, `delta_merge`,
+    /// `invariant_check`.
+    pub steps_ms: BTreeMap<String, u64>,
+}
+
+/// Times consecutive steps.
+struct Lap(std::time::Instant);
+
+impl Lap {
+    /// Record the time since the last step as `step`.
+    fn record(&mut self, metrics: &mut MergeMetrics, step: &str) {
+        let ms = self.0.elapsed().as_millis() as u64;
+        metrics.steps_ms.insert(step.to_string(), ms);
+        self.0 = std::time::Instant::now();
+    }
 }
 
 /// Merge `changes` into the feature table of `warehouse`.
@@ -86,7 +102,9 @@ pub async fn merge(
     ctx.register_table("changes", changes_df.into_view())
         .map_err(Error::datafusion("reading changes"))?;
 
+    let mut lap = Lap(std::time::Instant::now());
     let conflicts = find_conflicts(&ctx, range).await?;
+    lap.record(&mut metrics, "conflict_check");
     metrics.num_conflicts = conflicts.len() as u64;
     metrics.conflict_keys = conflicts.iter().take(MAX_CONFLICT_KEYS).cloned().collect();
     let expected = metrics.num_changes - metrics.num_conflicts;
@@ -94,6 +112,7 @@ pub async fn merge(
         return Ok(metrics);
     }
     let source = clean_source(&ctx, range, now).await?;
+    lap.record(&mut metrics, "source");
     let predicate = format!(
         "target.{PLAYER_LOOKUP} = source.{PLAYER_LOOKUP} AND target.{GAME_DATE} = source.{GAME_DATE} \
          AND target.{GAME_DATE} >= '{}' AND target.{GAME_DATE} <= '{}'",
@@ -133,6 +152,7 @@ pub async fn merge(
         .map_err(Error::delta("planning the merge"))?;
     crate::failpoint::hit("merge:before-commit").await;
     let (table, delta_metrics) = merge_builder.await.map_err(|e| commit_error(e, run_id))?;
+    lap.record(&mut metrics, "delta_merge");
     if delta_metrics.num_target_rows_inserted != 0 || delta_metrics.num_target_rows_deleted != 0 {
         return Err(Error::input(format!(
             "merge invariant violated: {} rows inserted, {} deleted (expected none)",
@@ -144,11 +164,12 @@ pub async fn merge(
     if let Some(version) = metrics.table_version {
         let check = crate::merge_invariants::Expected {
             version,
-            range,
             rows_to_write: expected,
             rows_written: metrics.num_rows_written,
         };
-        if let Some(problem) = crate::merge_invariants::verify(warehouse, &check).await? {
+        let problem = crate::merge_invariants::verify(warehouse, &check).await?;
+        lap.record(&mut metrics, "invariant_check");
+        if let Some(problem) = problem {
             return Err(crate::merge_invariants::undo(warehouse, run_id, version, &problem).await);
         }
     }

@@ -28,7 +28,6 @@ pub enum Query {
     PlayerGames,
     DiffTallies,
     RollbackRows,
-    MergeInvariants,
     GapRows,
     TeamGames,
     FeatureKeys,
@@ -37,7 +36,7 @@ pub enum Query {
 }
 
 impl Query {
-    pub const ALL: [Query; 18] = [
+    pub const ALL: [Query; 17] = [
         Query::DailySummary,
         Query::MissingStructs,
         Query::GamesFoundHistogram,
@@ -50,7 +49,6 @@ impl Query {
         Query::PlayerGames,
         Query::DiffTallies,
         Query::RollbackRows,
-        Query::MergeInvariants,
         Query::GapRows,
         Query::TeamGames,
         Query::FeatureKeys,
@@ -73,7 +71,6 @@ impl Query {
             Query::PlayerGames => "player_games",
             Query::DiffTallies => "diff_tallies",
             Query::RollbackRows => "rollback_rows",
-            Query::MergeInvariants => "merge_invariants",
             Query::GapRows => "gap_rows",
             Query::TeamGames => "team_games",
             Query::FeatureKeys => "feature_keys",
@@ -97,7 +94,6 @@ impl Query {
             Query::PlayerGames => include_str!("../queries/player_games.sql"),
             Query::DiffTallies => include_str!("../queries/diff_tallies.sql"),
             Query::RollbackRows => include_str!("../queries/rollback_rows.sql"),
-            Query::MergeInvariants => include_str!("../queries/merge_invariants.sql"),
             Query::GapRows => include_str!("../queries/gap_rows.sql"),
             Query::TeamGames => include_str!("../queries/team_games.sql"),
             Query::FeatureKeys => include_str!("../queries/feature_keys.sql"),
@@ -142,7 +138,7 @@ impl Query {
                 include_str!("../queries/bigquery/checks/as_of_features.sql")
             }
             Query::AsOfGames => include_str!("../queries/bigquery/checks/as_of_games.sql"),
-            Query::DiffTallies | Query::RollbackRows | Query::MergeInvariants => return None,
+            Query::DiffTallies | Query::RollbackRows => return None,
         })
     }
 
