@@ -8,15 +8,12 @@
 //! fraction of scanning both table versions and running `EXCEPT ALL` in SQL.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use arrow::array::{ArrayRef, RecordBatch, new_null_array};
 use arrow::datatypes::{Field, SchemaRef};
 use arrow::row::{RowConverter, Rows, SortField};
 use deltalake::DeltaTable;
-use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -193,25 +190,10 @@ fn rows_of(files: &[&DataFile], columns: &[Field], converter: &RowConverter) -> 
 /// writers store strings and lists differently); a column the file lacks reads as NULL,
 /// as it does in Delta after a column was added.
 fn read(path: &Path, columns: &[Field]) -> Result<Vec<Vec<ArrayRef>>> {
-    let corrupt = |reason: String| Error::CorruptParquet {
-        path: path.display().to_string(),
-        reason,
-    };
-    let f = File::open(path).map_err(|e| corrupt(e.to_string()))?;
-    let builder =
-        ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| corrupt(e.to_string()))?;
-    let present: Vec<usize> = columns
-        .iter()
-        .filter_map(|c| builder.schema().index_of(c.name()).ok())
-        .collect();
-    let mask = ProjectionMask::roots(builder.parquet_schema(), present);
-    let reader = builder
-        .with_projection(mask)
-        .build()
-        .map_err(|e| corrupt(e.to_string()))?;
-    reader
+    let names: Vec<&str> = columns.iter().map(|c| c.name().as_str()).collect();
+    crate::local_parquet::read_file(path, None, &names)?
         .map(|batch| {
-            let batch = batch.map_err(|e| corrupt(e.to_string()))?;
+            let batch = batch?;
             columns.iter().map(|c| column(&batch, c, path)).collect()
         })
         .collect()

@@ -40,7 +40,11 @@ pub fn map_row_groups<T: Send>(
     }
     units
         .par_iter()
-        .map(|(file, rg)| read_row_group(file, *rg, columns)?.map(|b| f(b?)).collect())
+        .map(|(file, rg)| {
+            read_file(file, Some(*rg), columns)?
+                .map(|b| f(b?))
+                .collect()
+        })
         .collect()
 }
 
@@ -53,11 +57,13 @@ fn open(file: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
     ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| corrupt(e.to_string()))
 }
 
-fn read_row_group(
-    file: &Path,
-    rg: usize,
+/// The batches of one file (or one of its row groups), with those of `columns` the file
+/// has; the caller decides what a missing column means.
+pub fn read_file<'a>(
+    file: &'a Path,
+    row_group: Option<usize>,
     columns: &[&str],
-) -> Result<impl Iterator<Item = Result<RecordBatch>>> {
+) -> Result<impl Iterator<Item = Result<RecordBatch>> + 'a> {
     let builder = open(file)?;
     let roots: Vec<usize> = columns
         .iter()
@@ -68,12 +74,12 @@ fn read_row_group(
         path: file.display().to_string(),
         reason,
     };
-    let reader = builder
-        .with_projection(mask)
-        .with_row_groups(vec![rg])
-        .with_batch_size(BATCH_ROWS)
-        .build()
-        .map_err(|e| corrupt(e.to_string()))?;
+    let builder = builder.with_projection(mask).with_batch_size(BATCH_ROWS);
+    let builder = match row_group {
+        Some(rg) => builder.with_row_groups(vec![rg]),
+        None => builder,
+    };
+    let reader = builder.build().map_err(|e| corrupt(e.to_string()))?;
     Ok(reader.map(move |b| b.map_err(|e| corrupt(e.to_string()))))
 }
 

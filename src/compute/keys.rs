@@ -153,10 +153,6 @@ impl Interner {
         self.ids.get(name).copied()
     }
 
-    pub fn names(&self) -> &[Box<str>] {
-        &self.names
-    }
-
     /// The names, indexed by id.
     pub fn into_names(self) -> Vec<Box<str>> {
         self.names
