@@ -3,7 +3,8 @@
 usage: duckdb_compute.py FEATURES.parquet GAMES.parquet OUT.parquet [THREADS]
 
 A range join on player with game_date in [D-365, D), counts filtered to the last 60
-days, and the newest ten dates as a sliced ordered list. Output columns match
+days, and the newest ten dates as a sliced ordered list. With no game in 60 days the
+expected count is 0 (semantics.md step 5). Output columns match
 `completeness compute`, flattened: player_lookup, game_date, games_found,
 games_expected, is_complete, is_bootstrap, contributing_game_dates.
 """
@@ -40,11 +41,11 @@ COPY (
     player_lookup,
     game_date,
     least(c60, 10) AS games_found,
-    least(c365, 10) AS games_expected,
-    least(c60, 10) >= least(c365, 10) AS is_complete,
-    least(c365, 10) < 10 AS is_bootstrap,
+    expected AS games_expected,
+    least(c60, 10) >= expected AS is_complete,
+    expected < 10 AS is_bootstrap,
     coalesce(recent[1:10], []::DATE[]) AS contributing_game_dates
-  FROM w
+  FROM (SELECT *, CASE WHEN c60 = 0 THEN 0 ELSE least(c365, 10) END AS expected FROM w)
   ORDER BY game_date, player_lookup
 ) TO '{out}' (FORMAT PARQUET)
 """

@@ -33,7 +33,9 @@ def main() -> None:
         window = day - dt.timedelta(days=60)
         history = sorted((g for g in by_player.get(player, []) if lookback <= g < day), reverse=True)
         recent = [g for g in history if g >= window]
-        found, expected = min(len(recent), 10), min(len(history), 10)
+        found = min(len(recent), 10)
+        # semantics.md step 5: the year's count is looked up only with a game in 60 days.
+        expected = min(len(history), 10) if recent else 0
         rows.append((player, day, found, expected, found >= expected, expected < 10, recent[:10]))
     con.execute(
         "CREATE TABLE r (player_lookup VARCHAR, game_date DATE, games_found BIGINT, "

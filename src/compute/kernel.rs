@@ -4,7 +4,9 @@
 //! player's game dates sorted ascending, three indices locate them: `lo365` and `lo60`
 //! (first game on or after each lower bound) and `hi` (first game on or after D).
 //! Then `c60 = hi - lo60`, `c365 = hi - lo365`, and the contributing dates are the
-//! `min(c60, 10)` games just before `hi`, newest first. Feature dates are visited in
+//! `min(c60, 10)` games just before `hi`, newest first. With `c60 = 0` the expected count
+//! is 0 too (semantics.md step 5: the processor only looks `c365` up for players with a
+//! row in the 60-day window). Feature dates are visited in
 //! ascending order, so all three indices only move forward: O(games + records) per
 //! player. Players are independent, so rayon spreads them over the cores.
 
@@ -19,7 +21,7 @@ pub struct Window {
     pub date: i32,
     /// `min(c60, 10)`.
     pub found: u8,
-    /// `min(c365, 10)`.
+    /// `min(c365, 10)`, or 0 when `found` is 0.
     pub expected: u8,
     /// Index into [`Windows::game_dates`] just past the newest contributing game.
     pub end: u32,
@@ -83,17 +85,23 @@ fn sweep(player: u32, features: &[i32], games: &[i32], base: usize) -> Vec<Windo
         while hi < games.len() && games[hi] < d {
             hi += 1;
         }
-        while lo60 < hi && games[lo60] < d - WINDOW_DAYS {
+        // Saturating: a date near the Date32 minimum must not wrap.
+        while lo60 < hi && games[lo60] < d.saturating_sub(WINDOW_DAYS) {
             lo60 += 1;
         }
-        while lo365 < hi && games[lo365] < d - LOOKBACK_DAYS {
+        while lo365 < hi && games[lo365] < d.saturating_sub(LOOKBACK_DAYS) {
             lo365 += 1;
         }
+        let (c60, c365) = (hi - lo60, hi - lo365);
         out.push(Window {
             player,
             date: d,
-            found: (hi - lo60).min(WINDOW_GAMES) as u8,
-            expected: (hi - lo365).min(WINDOW_GAMES) as u8,
+            found: c60.min(WINDOW_GAMES) as u8,
+            expected: if c60 == 0 {
+                0
+            } else {
+                c365.min(WINDOW_GAMES) as u8
+            },
             end: (base + hi) as u32,
         });
     }
@@ -209,6 +217,13 @@ mod tests {
         // D itself and anything older than 365 days are out; D-60 is in the 60-day window.
         assert_eq!((r.found, r.expected), (1, 3));
         assert_eq!(w.contributing(&r).collect::<Vec<_>>(), vec![940]);
+    }
+
+    #[test]
+    fn no_game_in_60_days_expects_none() {
+        let games = [(0, 1000 - 61), (0, 1000 - 100), (0, 1000 - 365)];
+        let w = compute_windows(vec![(0, 1000)], games.to_vec(), 1);
+        assert_eq!((w.records[0].found, w.records[0].expected), (0, 0));
     }
 
     #[test]

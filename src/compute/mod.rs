@@ -7,8 +7,9 @@
 //!    ([`output`]), each slice encoded and dropped before the next.
 //!
 //! The same struct in closed form, with `c60`/`c365` the player's rows in `[D-60, D)` and
-//! `[D-365, D)`: found = min(c60, 10), expected = min(c365, 10), complete ⇔ found ≥
-//! expected, bootstrap ⇔ expected < 10. The naive row-at-a-time version of this lives in
+//! `[D-365, D)`: found = min(c60, 10), expected = min(c365, 10) if c60 > 0 else 0,
+//! complete ⇔ found ≥ expected, bootstrap ⇔ expected < 10. (With no game in 60 days the
+//! record is 0/0, complete, bootstrap, as the production processor writes it.) The naive row-at-a-time version of this lives in
 //! the tests as the oracle.
 
 pub mod kernel;

@@ -1,7 +1,8 @@
 //! The naive, row-at-a-time implementation of semantics.md: the oracle for the fast path.
 //!
 //! Written straight from the definitions, with no shared code: for a record (p, D),
-//! filter p's rows to [D-60, D), sort descending, keep 10; count [D-365, D).
+//! filter p's rows to [D-60, D), sort descending, keep 10; count [D-365, D), looked up
+//! only when the 60-day window holds a row (semantics.md step 5).
 
 use chrono::{Duration, NaiveDate};
 use completeness::model::HistoricalCompleteness;
@@ -23,7 +24,7 @@ pub fn oracle(player: &str, d: NaiveDate, games: &[GameRow]) -> HistoricalComple
     window.truncate(10);
     let c365 = rows(d - Duration::days(365)).len() as i64;
     let games_found = window.len() as i64;
-    let games_expected = c365.min(10);
+    let games_expected = if window.is_empty() { 0 } else { c365.min(10) };
     HistoricalCompleteness {
         games_found,
         games_expected,

@@ -212,3 +212,26 @@ fn player_with_no_games_gets_an_empty_list_not_null() {
     assert_eq!((out[0].2.games_found, out[0].2.games_expected), (0, 0));
     assert!(out[0].2.is_complete && out[0].2.is_bootstrap);
 }
+
+/// semantics.md step 5: the processor looks the 365-day count up only for players with a
+/// row in the 60-day window, so a player back from a long absence (rows 61..365 days
+/// ago, none in the last 60) is 0/0, complete, bootstrap — not a data gap.
+#[test]
+fn no_game_in_60_days_is_zero_of_zero_whatever_the_year_holds() {
+    let d = base() + Duration::days(400);
+    let games: Vec<GameRow> = [61i64, 70, 90, 120, 150, 200, 250, 300, 330, 350, 364]
+        .iter()
+        .map(|k| (Some("aaron".to_string()), Some(d - Duration::days(*k))))
+        .collect();
+    let out = fast(&[("aaron".to_string(), d)], &games);
+    let hc = &out[0].2;
+    assert_eq!((hc.games_found, hc.games_expected), (0, 0));
+    assert!(hc.is_complete && hc.is_bootstrap, "{hc:?}");
+    assert!(hc.contributing_game_dates.is_empty());
+    // One game back inside the window: the year's count applies again (1 of 10).
+    let mut back = games.clone();
+    back.push((Some("aaron".to_string()), Some(d - Duration::days(3))));
+    let hc = &fast(&[("aaron".to_string(), d)], &back)[0].2;
+    assert_eq!((hc.games_found, hc.games_expected), (1, 10));
+    assert!(!hc.is_complete && !hc.is_bootstrap, "{hc:?}");
+}
