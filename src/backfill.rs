@@ -316,15 +316,10 @@ impl Phases<'_> {
         let x = match &self.builder.warehouse {
             Warehouse::Local(w) => crate::export::export(w, m.range, self.dir).await?,
             Warehouse::BigQuery(w) => {
+                use crate::warehouse::bigquery::export::{ExportPlan, export};
+                let plan = ExportPlan::new(w, m.range, &m.run_id, m.extended).await?;
                 let mut record = m.bigquery.take().unwrap_or_default();
-                let x = crate::warehouse::bigquery::export::export(
-                    w,
-                    m.range,
-                    &m.run_id,
-                    m.extended,
-                    &mut record,
-                )
-                .await;
+                let x = export(w, &plan, &mut record).await;
                 m.bigquery = Some(record);
                 x?
             }
@@ -401,13 +396,17 @@ impl Phases<'_> {
                 .zip(crate::columns::dates(&results, GAME_DATE)?)
                 .filter_map(|(p, d)| Some((p?, d?)))
                 .collect();
-        let games = crate::engine::read_parquet_at(
-            &ctx,
-            &self.exported(m)?.1,
-            &[PLAYER_LOOKUP, GAME_DATE, "team_abbr"],
-            "exported games",
-        )
-        .await?;
+        let exported_games = self.exported(m)?.1;
+        // Which games list their rosters (exports before 2026-12 lack these columns).
+        let mut columns = vec![PLAYER_LOOKUP, GAME_DATE, "team_abbr"];
+        for flag in ["is_active", "is_dnp", "primary_source_used"] {
+            if crate::engine::has_column(&ctx, &exported_games, flag).await? {
+                columns.push(flag);
+            }
+        }
+        let games =
+            crate::engine::read_parquet_at(&ctx, &exported_games, &columns, "exported games")
+                .await?;
         let schedule = self.team_games(m).await?;
         let no_schedule = schedule.iter().all(|b| b.num_rows() == 0);
         let inputs = crate::gaps::GapInputs::from_batches(&games, &schedule)?;

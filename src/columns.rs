@@ -69,6 +69,12 @@ pub fn strings(batches: &[RecordBatch], name: &str) -> Result<Vec<Option<String>
     })
 }
 
+pub fn bools(batches: &[RecordBatch], name: &str) -> Result<Vec<Option<bool>>> {
+    collect(batches, name, DataType::Boolean, |a, i| {
+        a.as_boolean().value(i)
+    })
+}
+
 /// Timestamps as microseconds since the epoch (UTC), whatever their unit.
 pub fn micros(batches: &[RecordBatch], name: &str) -> Result<Vec<Option<i64>>> {
     let to = DataType::Timestamp(TimeUnit::Microsecond, None);

@@ -71,6 +71,13 @@ impl DateRange {
     pub fn lookback_start(&self) -> NaiveDate {
         self.start - Duration::days(crate::model::LOOKBACK_DAYS as i64)
     }
+
+    /// The schedule dates holding the first day of every season the range touches:
+    /// from July 1 of its first season (where production looks from too) to its end.
+    pub fn season_starts_window(&self) -> (NaiveDate, NaiveDate) {
+        let july = NaiveDate::from_ymd_opt(season_year(self.start), 7, 1);
+        (july.expect("July 1 exists"), self.end)
+    }
 }
 
 /// Season year of a date: `year if month >= 10 else year - 1`.
@@ -91,12 +98,14 @@ pub struct SeasonCalendar {
     pub starts: BTreeMap<i32, NaiveDate>,
 }
 
-const KNOWN_STARTS: [(i32, u32, u32); 5] = [
+/// Production's fallback table (shared/config/nba_season_dates.py); 2026 is provisional.
+const KNOWN_STARTS: [(i32, u32, u32); 6] = [
     (2021, 10, 19),
     (2022, 10, 18),
     (2023, 10, 24),
     (2024, 10, 22),
     (2025, 10, 21),
+    (2026, 10, 21),
 ];
 
 impl SeasonCalendar {

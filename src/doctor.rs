@@ -4,6 +4,12 @@
 //! the whole list at once), except that nothing can be checked without a valid
 //! configuration. Secrets are never printed: the credential check says which source
 //! was used and whether it produced a token.
+//!
+//! On BigQuery it checks every column the tool reads on the three objects
+//! ([`schema::FEATURE_READS`], [`schema::GAMES_READS`], [`schema::SCHEDULE_READS`]),
+//! then has BigQuery validate every statement a run and the checks send, as dry-run
+//! jobs: a partition filter it refuses, a column it cannot find, a type it cannot
+//! compare all show up here, with the statement.
 
 use object_store::ObjectStoreExt;
 use serde::Serialize;
@@ -119,31 +125,43 @@ async fn bigquery(settings: &Settings) -> Diagnosis {
     );
     d.add("credentials", credentials(&w, settings).await);
     let tables = [
-        ("features table", &w.tables.features),
-        ("games table", &w.tables.games),
-        ("schedule table", &w.tables.schedule),
+        (
+            "features table",
+            &w.tables.features,
+            &schema::FEATURE_READS[..],
+        ),
+        ("games table", &w.tables.games, &schema::GAMES_READS[..]),
+        (
+            "schedule view",
+            &w.tables.schedule,
+            &schema::SCHEDULE_READS[..],
+        ),
     ];
-    for (name, table) in tables {
+    let mut shaped = 0;
+    for (name, table, reads) in tables {
         let result = match w.client.table(table).await {
             Err(e) => Err(e.to_string()),
-            Ok(None) if name == "schedule table" => Ok(format!(
+            Ok(None) if name == "schedule view" => Ok(format!(
                 "{table} not found: the built-in season calendar is used"
             )),
             Ok(None) => Err(format!("{table} not found")),
             Ok(Some(resource)) => {
-                let problems = match name {
-                    "features table" => schema::feature_table_problems(&resource),
-                    "games table" => schema::games_table_problems(&resource),
-                    _ => Vec::new(),
-                };
+                let problems = schema::read_problems(&resource, reads);
                 if problems.is_empty() {
-                    Ok(format!("{table}: columns as expected"))
+                    shaped += 1;
+                    Ok(format!(
+                        "{table}: the {} columns the tool reads are there",
+                        reads.len()
+                    ))
                 } else {
                     Err(format!("{table}: {}", problems.join("; ")))
                 }
             }
         };
         d.add(name, result);
+    }
+    if shaped >= 2 {
+        d.add("statements", statements(&w).await);
     }
     d.add("staging dataset", staging_dataset(&w).await);
     d.add("staging bucket", bucket(&w.staging).await);
@@ -172,6 +190,33 @@ async fn credentials(w: &BigQueryWarehouse, settings: &Settings) -> Result<Strin
     match store.credentials().get_credential().await {
         Ok(_) => Ok(format!("{source}: a token was issued")),
         Err(e) => Err(format!("{source}: no token: {e}")),
+    }
+}
+
+/// Every statement of a run over the last 30 days and of the checks, validated by
+/// BigQuery as dry-run jobs; each refusal is listed.
+async fn statements(w: &BigQueryWarehouse) -> Result<String, String> {
+    use crate::warehouse::bigquery::{export::ExportPlan, preflight};
+    let today = chrono::Utc::now().date_naive();
+    let range = crate::dates::DateRange::new(today - chrono::Days::new(30), today)
+        .map_err(|e| e.to_string())?;
+    let plan = ExportPlan::new(w, range, "doctor-dry-run", false)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut all = preflight::run_statements(w, &plan).map_err(|e| e.to_string())?;
+    all.extend(preflight::check_statements(w, today).map_err(|e| e.to_string())?);
+    let mut refused = Vec::new();
+    for s in &all {
+        if let Err(e) = w.client.dry_run(&s.sql, &s.params, &s.what).await {
+            refused.push(e.to_string());
+        }
+    }
+    match refused.is_empty() {
+        true => Ok(format!(
+            "BigQuery accepts all {} statements (dry runs)",
+            all.len()
+        )),
+        false => Err(refused.join("\n")),
     }
 }
 

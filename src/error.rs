@@ -53,6 +53,15 @@ pub enum Error {
     #[error("{context}: {message}")]
     Remote { context: String, message: String },
 
+    /// A BigQuery job ran and failed; `reason` is BigQuery's (`invalidQuery`, …).
+    #[error("BigQuery job {job} ({what}) failed: {reason}: {message}")]
+    JobFailed {
+        job: String,
+        what: String,
+        reason: String,
+        message: String,
+    },
+
     /// Writing Parquet or Arrow data failed.
     #[error("{context}: {source}")]
     Arrow {

@@ -11,8 +11,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use arrow::array::{AsArray, RecordBatch};
-use arrow::datatypes::{DataType, Date32Type, Int64Type, Schema};
+use arrow::array::RecordBatch;
+use arrow::datatypes::{DataType, Schema};
 use chrono::NaiveDate;
 use datafusion::prelude::{SessionContext, col, lit};
 use datafusion::scalar::ScalarValue;
@@ -23,8 +23,9 @@ use crate::error::{Error, Result};
 use crate::manifest::Snapshot;
 use crate::model::{
     DATA_SOURCE, FEATURES_TABLE, GAME_DATE, GAMES_TABLE, HISTORICAL_COMPLETENESS, PLAYER_LOOKUP,
-    SCHEDULE_TABLE, UPDATED_AT, date_to_days, days_to_date,
+    SCHEDULE_TABLE, UPDATED_AT, date_to_days,
 };
+use crate::queries::{Param, Query};
 use crate::run_dir::RunDir;
 use crate::warehouse::LocalWarehouse;
 
@@ -36,8 +37,17 @@ pub const FEATURE_COLUMNS: [&str; 5] = [
     UPDATED_AT,
     HISTORICAL_COMPLETENESS,
 ];
-/// Columns of player_game_summary the run reads (the first two are required).
-const GAME_COLUMNS: [&str; 4] = [PLAYER_LOOKUP, GAME_DATE, "game_id", "team_abbr"];
+/// Columns of player_game_summary the run reads (the first two are required; the rest,
+/// exported when present, feed gap detection for `--extended`).
+pub const GAME_COLUMNS: [&str; 7] = [
+    PLAYER_LOOKUP,
+    GAME_DATE,
+    "game_id",
+    "team_abbr",
+    "is_active",
+    "is_dnp",
+    "primary_source_used",
+];
 
 /// What an export pinned and wrote.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -99,7 +109,7 @@ pub async fn export(
     let num_game_rows =
         crate::engine::write_parquet(&run.exported_games(), game_schema, &game_batches)? as u64;
 
-    let (season_starts, schedule_version) = season_starts(warehouse).await?;
+    let (season_starts, schedule_version) = season_starts(warehouse, range).await?;
     Ok(ExportMetrics {
         num_feature_rows,
         num_game_rows,
@@ -194,9 +204,11 @@ fn check_feature_types(
     Ok(schema)
 }
 
-/// First regular-season game date per season from the schedule, with its version.
+/// First regular-season game date of each season `range` touches, from the schedule
+/// (`queries/season_starts.sql`), with the schedule's version; none without a schedule.
 async fn season_starts(
     warehouse: &LocalWarehouse,
+    range: DateRange,
 ) -> Result<(BTreeMap<i32, NaiveDate>, Option<u64>)> {
     let path = warehouse.table_path(SCHEDULE_TABLE);
     if !path.join("_delta_log").is_dir() {
@@ -205,27 +217,25 @@ async fn season_starts(
     let table = warehouse.open_table(SCHEDULE_TABLE).await?;
     let ctx = crate::engine::session();
     warehouse.register(&ctx, "schedule", &table).await?;
-    let sql = "SELECT CAST(season_year AS BIGINT) AS season_year, MIN(game_date) AS first_day \
-               FROM schedule WHERE season_type = 'Regular Season' GROUP BY season_year";
-    let location = path.display().to_string();
-    let batches = ctx
-        .sql(sql)
-        .await
-        .map_err(Error::datafusion(format!(
-            "reading season starts from {location}"
-        )))?
-        .collect()
-        .await
-        .map_err(Error::datafusion(format!(
-            "reading season starts from {location}"
-        )))?;
-    let mut starts = BTreeMap::new();
-    for b in &batches {
-        let years = b.column(0).as_primitive::<Int64Type>();
-        let days = b.column(1).as_primitive::<Date32Type>();
-        for i in 0..b.num_rows() {
-            starts.insert(years.value(i) as i32, days_to_date(days.value(i)));
-        }
-    }
-    Ok((starts, Some(table.version().unwrap_or(0))))
+    let rows = Query::SeasonStarts
+        .run(&ctx, &season_start_params(range))
+        .await?;
+    Ok((starts_from_rows(&rows)?, Some(table.version().unwrap_or(0))))
+}
+
+/// `$first`/`$last` of `queries/season_starts.sql` for `range`.
+pub fn season_start_params(range: DateRange) -> Vec<Param> {
+    let (first, last) = range.season_starts_window();
+    vec![Param::date("first", first), Param::date("last", last)]
+}
+
+/// `season_year → first_day` from the rows of `queries/season_starts.sql`.
+pub fn starts_from_rows(rows: &[RecordBatch]) -> Result<BTreeMap<i32, NaiveDate>> {
+    let years = crate::columns::i64s(rows, "season_year")?;
+    let days = crate::columns::dates(rows, "first_day")?;
+    Ok(years
+        .into_iter()
+        .zip(days)
+        .filter_map(|(y, d)| Some((i32::try_from(y?).ok()?, d?)))
+        .collect())
 }

@@ -95,58 +95,176 @@ pub fn completeness_type() -> DataType {
     DataType::Struct(completeness_fields())
 }
 
-/// `ml_feature_store_v2`: one row per player per game day.
+/// NUMERIC(p, s) as Arrow decimals, as BigQuery exports them.
+fn numeric(precision: u8, scale: i8) -> DataType {
+    DataType::Decimal128(precision, scale)
+}
+
+/// A column with a description (Delta keeps it as the field's `comment`; BigQuery as
+/// `OPTIONS(description=…)`).
+fn described(name: &str, kind: DataType, description: &str) -> Field {
+    Field::new(name, kind, true).with_metadata(std::collections::HashMap::from([(
+        "comment".to_string(),
+        description.to_string(),
+    )]))
+}
+
+/// The upstream sources a feature record tracks (four `source_*` columns each).
+pub const FEATURE_SOURCES: [&str; 4] = ["daily_cache", "composite", "shot_zones", "team_defense"];
+/// Features whose per-feature quality and source columns the sample carries.
+pub const TRACKED_FEATURES: usize = 8;
+
+/// `ml_feature_store_v2` in the production shape (`reference/production-schemas.md`): the
+/// keys, the feature arrays, NUMERIC scores, sixteen `source_*` tracking columns,
+/// early-season and circuit-breaker flags, quality columns with descriptions,
+/// JSON-in-STRING columns, the struct, `created_at` and a nullable `updated_at`. Only the
+/// struct and `updated_at` are ever written; the rest must come through unchanged.
 pub fn features_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
+    let mut fields = vec![
         Field::new(PLAYER_LOOKUP, DataType::Utf8, false),
         Field::new("universal_player_id", DataType::Utf8, true),
         Field::new(GAME_DATE, DataType::Date32, false),
         Field::new("game_id", DataType::Utf8, false),
         Field::new("features", list_of(DataType::Float64, true), true),
         Field::new("feature_names", list_of(DataType::Utf8, true), true),
-        Field::new("feature_count", DataType::Int64, true),
-        Field::new("feature_version", DataType::Utf8, true),
-        Field::new("feature_quality_score", DataType::Float64, true),
+        Field::new("feature_count", DataType::Int64, false),
+        Field::new("feature_version", DataType::Utf8, false),
+        Field::new("feature_generation_time_ms", DataType::Int64, true),
+        Field::new("feature_quality_score", numeric(5, 2), true),
         Field::new("opponent_team_abbr", DataType::Utf8, true),
         Field::new("is_home", DataType::Boolean, true),
         Field::new("days_rest", DataType::Int64, true),
         Field::new(DATA_SOURCE, DataType::Utf8, false),
+    ];
+    for source in FEATURE_SOURCES {
+        fields.extend([
+            Field::new(format!("source_{source}_last_updated"), utc_micros(), true),
+            Field::new(format!("source_{source}_rows_found"), DataType::Int64, true),
+            Field::new(
+                format!("source_{source}_completeness_pct"),
+                numeric(5, 2),
+                true,
+            ),
+            Field::new(format!("source_{source}_hash"), DataType::Utf8, true),
+        ]);
+    }
+    fields.extend([
+        Field::new("early_season_flag", DataType::Boolean, true),
+        Field::new("insufficient_data_reason", DataType::Utf8, true),
+        Field::new("expected_games_count", DataType::Int64, true),
+        Field::new("actual_games_count", DataType::Int64, true),
+        Field::new("completeness_percentage", DataType::Float64, true),
+        Field::new("is_production_ready", DataType::Boolean, true),
+        Field::new("data_quality_issues", list_of(DataType::Utf8, true), true),
+        Field::new("reprocess_attempt_count", DataType::Int64, true),
+        Field::new("circuit_breaker_active", DataType::Boolean, true),
+        Field::new("circuit_breaker_until", utc_micros(), true),
+        Field::new("processing_decision_reason", DataType::Utf8, true),
         Field::new("data_hash", DataType::Utf8, true),
         Field::new(HISTORICAL_COMPLETENESS, completeness_type(), true),
         Field::new("created_at", utc_micros(), false),
         Field::new(UPDATED_AT, utc_micros(), true),
-    ]))
+        described(
+            "quality_tier",
+            DataType::Utf8,
+            "Overall tier: gold (>95), silver (85-95), bronze (70-85), poor (50-70), critical (<50).",
+        ),
+        described(
+            "quality_alerts",
+            list_of(DataType::Utf8, true),
+            "Alerts triggered, e.g. all_matchup_features_defaulted.",
+        ),
+        described(
+            "default_feature_indices",
+            list_of(DataType::Int64, true),
+            "Indices of features using default values (empty = all real data).",
+        ),
+        described(
+            "is_training_ready",
+            DataType::Boolean,
+            "TRUE if the record meets the training quality bar.",
+        ),
+        described(
+            "matchup_quality_pct",
+            numeric(5, 2),
+            "Quality % of the matchup features. 0 = all defaults.",
+        ),
+        described(
+            "feature_sources_json",
+            DataType::Utf8,
+            "JSON object: feature index -> source (phase4, phase3, calculated, default).",
+        ),
+        described(
+            "quality_breakdown_json",
+            DataType::Utf8,
+            "JSON object: quality % per feature category.",
+        ),
+    ]);
+    for i in 0..TRACKED_FEATURES {
+        fields.push(described(
+            &format!("feature_{i}_quality"),
+            DataType::Float64,
+            &format!("Quality 0-100 of feature {i}"),
+        ));
+        fields.push(described(
+            &format!("feature_{i}_source"),
+            DataType::Utf8,
+            &format!("Source of feature {i}: phase4, phase3, calculated, default"),
+        ));
+    }
+    Arc::new(Schema::new(fields))
 }
 
-/// `player_game_summary`: one row per player per game on a roster, DNP and inactive included.
+/// `player_game_summary` in the production shape: one row per player per game. Games
+/// read from the gamebook carry DNP and inactive rows (`primary_source_used =
+/// 'nbac_gamebook'`); box-score sources write active players only.
 pub fn games_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
-        Field::new(PLAYER_LOOKUP, DataType::Utf8, true),
-        Field::new(GAME_DATE, DataType::Date32, true),
-        Field::new("game_id", DataType::Utf8, true),
-        Field::new("team_abbr", DataType::Utf8, true),
-        Field::new("opponent_team_abbr", DataType::Utf8, true),
-        Field::new("season_year", DataType::Int64, true),
-        Field::new("is_active", DataType::Boolean, true),
-        Field::new("is_dnp", DataType::Boolean, true),
-        Field::new("player_status", DataType::Utf8, true),
+        Field::new(PLAYER_LOOKUP, DataType::Utf8, false),
+        Field::new("universal_player_id", DataType::Utf8, true),
+        Field::new("game_id", DataType::Utf8, false),
+        Field::new(GAME_DATE, DataType::Date32, false),
+        Field::new("team_abbr", DataType::Utf8, false),
+        Field::new("opponent_team_abbr", DataType::Utf8, false),
+        Field::new("season_year", DataType::Int64, false),
         Field::new("points", DataType::Int64, true),
-        Field::new("minutes_played", DataType::Float64, true),
+        Field::new("minutes_played", numeric(5, 1), true),
+        Field::new("assists", DataType::Int64, true),
+        Field::new("offensive_rebounds", DataType::Int64, true),
+        Field::new("defensive_rebounds", DataType::Int64, true),
+        Field::new("usage_rate", numeric(6, 2), true),
+        Field::new("starter_flag", DataType::Boolean, false),
+        Field::new("win_flag", DataType::Boolean, false),
+        Field::new("is_active", DataType::Boolean, false),
+        Field::new("player_status", DataType::Utf8, true),
+        Field::new("is_dnp", DataType::Boolean, true),
+        Field::new("dnp_reason", DataType::Utf8, true),
+        Field::new("primary_source_used", DataType::Utf8, true),
+        Field::new("data_quality_tier", DataType::Utf8, true),
+        Field::new("data_hash", DataType::Utf8, true),
         Field::new("created_at", utc_micros(), true),
         Field::new("processed_at", utc_micros(), true),
     ]))
 }
 
-/// `nba_schedule`: one row per scheduled game.
+/// `nba_reference.nba_schedule`: exactly the columns of the production view over
+/// `nba_raw.nbac_schedule` (one row per scheduled game; the raw table may hold a game
+/// twice). `game_status` 3 is final; the All-Star game and preseason are flagged.
 pub fn schedule_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("game_id", DataType::Utf8, false),
         Field::new(GAME_DATE, DataType::Date32, false),
         Field::new("season_year", DataType::Int64, false),
-        // "Regular Season", "All-Star", "Play-In", "Playoffs"
-        Field::new("season_type", DataType::Utf8, false),
-        Field::new("home_team_abbr", DataType::Utf8, false),
-        Field::new("away_team_abbr", DataType::Utf8, false),
+        Field::new("home_team_tricode", DataType::Utf8, false),
+        Field::new("away_team_tricode", DataType::Utf8, false),
+        Field::new("home_team_name", DataType::Utf8, false),
+        Field::new("away_team_name", DataType::Utf8, false),
+        Field::new("game_status", DataType::Int64, true),
+        Field::new("is_playoffs", DataType::Boolean, true),
+        Field::new("is_regular_season", DataType::Boolean, true),
+        Field::new("is_all_star", DataType::Boolean, true),
+        Field::new("playoff_round", DataType::Utf8, true),
+        Field::new("game_type", DataType::Utf8, true),
     ]))
 }
 

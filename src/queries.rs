@@ -33,10 +33,11 @@ pub enum Query {
     FeatureKeys,
     AsOfFeatures,
     AsOfGames,
+    SeasonStarts,
 }
 
 impl Query {
-    pub const ALL: [Query; 17] = [
+    pub const ALL: [Query; 18] = [
         Query::DailySummary,
         Query::MissingStructs,
         Query::GamesFoundHistogram,
@@ -54,6 +55,7 @@ impl Query {
         Query::FeatureKeys,
         Query::AsOfFeatures,
         Query::AsOfGames,
+        Query::SeasonStarts,
     ];
 
     /// The file stem under `queries/`.
@@ -76,6 +78,7 @@ impl Query {
             Query::FeatureKeys => "feature_keys",
             Query::AsOfFeatures => "as_of_features",
             Query::AsOfGames => "as_of_games",
+            Query::SeasonStarts => "season_starts",
         }
     }
 
@@ -99,6 +102,7 @@ impl Query {
             Query::FeatureKeys => include_str!("../queries/feature_keys.sql"),
             Query::AsOfFeatures => include_str!("../queries/as_of_features.sql"),
             Query::AsOfGames => include_str!("../queries/as_of_games.sql"),
+            Query::SeasonStarts => include_str!("../queries/season_starts.sql"),
         }
     }
 
@@ -138,6 +142,9 @@ impl Query {
                 include_str!("../queries/bigquery/checks/as_of_features.sql")
             }
             Query::AsOfGames => include_str!("../queries/bigquery/checks/as_of_games.sql"),
+            Query::SeasonStarts => {
+                include_str!("../queries/bigquery/checks/season_starts.sql")
+            }
             Query::DiffTallies | Query::RollbackRows => return None,
         })
     }

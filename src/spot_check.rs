@@ -134,16 +134,28 @@ impl SpotCheck {
     }
 }
 
+/// The newest date with a struct, looked for over the ten years up to a year ahead (a
+/// bound the feature table's partition filter accepts).
 async fn newest_struct_date(source: &Source) -> Result<NaiveDate> {
-    let rows = source.run(Query::NewestStructDate, &[]).await?;
+    let today = chrono::Utc::now().date_naive();
+    let params = [
+        Param::date(
+            "since",
+            today - Days::new(crate::dates::MAX_RANGE_DAYS as u64),
+        ),
+        Param::date("until", today + Days::new(366)),
+    ];
+    let rows = source.run(Query::NewestStructDate, &params).await?;
     dates(&rows, "game_date")?
         .into_iter()
         .flatten()
         .next()
         .ok_or_else(|| {
-            Error::input(
-                "no feature record has a historical_completeness struct yet; run a backfill first",
-            )
+            Error::input(format!(
+                "no feature record from {} to {} has a historical_completeness struct yet; run a backfill first (or pass --date)",
+                params[0].literal(),
+                params[1].literal()
+            ))
         })
 }
 
@@ -237,7 +249,12 @@ pub fn recompute_from_dates(newest_first: &[NaiveDate], date: NaiveDate) -> Hist
         }
     }
     let games_found = found.len() as i64;
-    let games_expected = c365.min(WINDOW_GAMES as i64);
+    // semantics.md step 5: no game in 60 days is 0/0, whatever the year holds.
+    let games_expected = if found.is_empty() {
+        0
+    } else {
+        c365.min(WINDOW_GAMES as i64)
+    };
     HistoricalCompleteness {
         games_found,
         games_expected,
@@ -473,6 +490,15 @@ mod tests {
             h.contributing_game_dates,
             [d("2026-03-19"), d("2026-01-19")]
         );
+    }
+
+    #[test]
+    fn recompute_gives_zero_of_zero_without_a_game_in_60_days() {
+        let date = d("2026-03-20");
+        let rows = [d("2026-01-18"), d("2025-12-01"), d("2025-06-01")];
+        let h = recompute_from_dates(&rows, date);
+        assert_eq!((h.games_found, h.games_expected), (0, 0));
+        assert!(h.is_complete && h.is_bootstrap);
     }
 
     #[test]

@@ -1,10 +1,15 @@
 //! The operators' BigQuery views (`queries/bigquery/*.sql`), filled in with validated
 //! identifiers, ready to pipe into `bq query --use_legacy_sql=false`.
+//!
+//! `v_historical_completeness_daily` and `v_incomplete_features` are production's own
+//! (`nba_predictions`, schemas/bigquery/predictions/04_ml_feature_store_v2.sql), kept
+//! exactly: dashboards read their column names and windows. Views the tool adds have
+//! names of their own (`v_completeness_*`).
 
 use crate::error::Result;
 use crate::identifiers::TableRef;
 
-const TEMPLATES: [(&str, &str); 2] = [
+const TEMPLATES: [(&str, &str); 3] = [
     (
         "v_historical_completeness_daily",
         include_str!("../queries/bigquery/v_historical_completeness_daily.sql"),
@@ -12,6 +17,10 @@ const TEMPLATES: [(&str, &str); 2] = [
     (
         "v_incomplete_features",
         include_str!("../queries/bigquery/v_incomplete_features.sql"),
+    ),
+    (
+        "v_completeness_daily_90d",
+        include_str!("../queries/bigquery/v_completeness_daily_90d.sql"),
     ),
 ];
 
@@ -51,9 +60,75 @@ mod tests {
         assert_eq!(
             sql.matches("FROM `proj-123.nba_predictions.ml_feature_store_v2`")
                 .count(),
-            2
+            3
         );
         assert!(!sql.contains('{'), "a placeholder was left: {sql}");
+    }
+
+    /// The SELECT list's output names and the view's window, from its text.
+    fn shape(name: &str) -> (Vec<String>, String) {
+        let (_, sql) = TEMPLATES.iter().find(|(n, _)| *n == name).unwrap();
+        let select = sql
+            .split("SELECT")
+            .nth(1)
+            .unwrap()
+            .split("FROM")
+            .next()
+            .unwrap();
+        let columns = select
+            .split(",\n")
+            .map(|item| {
+                let item = item.trim();
+                let last = item.rsplit([' ', '.']).next().unwrap();
+                last.to_string()
+            })
+            .collect();
+        let window = sql
+            .split("INTERVAL ")
+            .nth(1)
+            .unwrap()
+            .split(')')
+            .next()
+            .unwrap();
+        (columns, window.to_string())
+    }
+
+    /// production-schemas.md: dashboards read these names, over the last 30 days.
+    #[test]
+    fn the_daily_view_is_productions_exactly() {
+        let (columns, window) = shape("v_historical_completeness_daily");
+        assert_eq!(
+            columns,
+            [
+                "game_date",
+                "total_features",
+                "complete_count",
+                "incomplete_count",
+                "bootstrap_count",
+                "complete_pct",
+                "incomplete_pct",
+                "avg_games_found",
+                "avg_games_expected"
+            ]
+        );
+        assert_eq!(window, "30 DAY");
+        let (columns, window) = shape("v_incomplete_features");
+        assert_eq!(
+            columns,
+            [
+                "game_date",
+                "player_lookup",
+                "games_found",
+                "games_expected",
+                "games_missing",
+                "contributing_game_dates"
+            ]
+        );
+        assert_eq!(window, "30 DAY");
+        // The tool's own views never take production's names.
+        for (name, _) in &TEMPLATES[2..] {
+            assert!(name.starts_with("v_completeness_"), "{name}");
+        }
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! `check gaps`: the upstream gaps themselves, per game and team: the players with no
 //! row (by the rule of [`crate::gaps`]), ranked by how many feature records in the range
 //! have the game in their 60-day window, each with the backfill to run once the rows are
-//! restored upstream.
+//! restored upstream. Absences from games that list only the players who played
+//! (box-score sources) are "cannot tell": counted, and listed under `details.cannot_tell`
+//! in JSON, never flagged.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -33,6 +35,19 @@ pub struct GapsTotals {
     pub missing_rows: u64,
     /// Distinct feature records in the range with a missing game in their window.
     pub records_affected: u64,
+    /// Team games without a DNP or inactive row that players with rows around them
+    /// have no row for: their absence proves nothing.
+    pub cannot_tell_team_games: u64,
+    pub cannot_tell_rows: u64,
+}
+
+/// A team game that lists only the players who played, and who is absent from it.
+#[derive(Debug, Clone, Serialize)]
+struct CannotTell {
+    game_date: NaiveDate,
+    team_abbr: String,
+    game_id: String,
+    players_absent: Vec<String>,
 }
 
 /// One team's game with missing rows.
@@ -98,10 +113,11 @@ impl Check for Gaps {
         let (first, last) = self.row_range();
         let inputs = crate::gaps::load(source, first, last).await?;
         let (from, to) = self.gap_dates();
-        let missing: Vec<MissingGame> = crate::gaps::detect(&inputs.rows, &inputs.teams)
-            .into_iter()
-            .filter(|g| g.game_date >= from && g.game_date < to)
-            .collect();
+        let in_window = |g: &MissingGame| g.game_date >= from && g.game_date < to;
+        let found = crate::gaps::detect(&inputs);
+        let missing: Vec<MissingGame> = found.missing.into_iter().filter(in_window).collect();
+        let unsure: Vec<MissingGame> = found.cannot_tell.into_iter().filter(in_window).collect();
+        let cannot_tell = cannot_tell(&unsure);
         let keys = source
             .run(Query::FeatureKeys, &self.record_params())
             .await?;
@@ -112,8 +128,10 @@ impl Check for Gaps {
             days: lines.iter().map(|l| l.date).collect::<BTreeSet<_>>().len() as u64,
             missing_rows: missing.len() as u64,
             records_affected: affected,
+            cannot_tell_team_games: cannot_tell.len() as u64,
+            cannot_tell_rows: unsure.len() as u64,
         };
-        let notes = vec![format!(
+        let mut notes = vec![format!(
             "{} rows missing in {} team games on {} days; {} feature records in {} – {} have one in their 60-day window. \
              Restore a game's rows upstream, then run its `rerun` command.",
             totals.missing_rows,
@@ -123,13 +141,22 @@ impl Check for Gaps {
             self.range.start,
             self.range.end
         )];
-        Ok(CheckOutput::over_range(
+        if !cannot_tell.is_empty() {
+            notes.push(format!(
+                "cannot tell: {} team games list only the players who played (a box-score source: no gamebook row, no DNP or inactive row), \
+                 so the {} absences from them are not counted as missing (--json lists them under details.cannot_tell)",
+                totals.cannot_tell_team_games, totals.cannot_tell_rows
+            ));
+        }
+        let mut out = CheckOutput::over_range(
             self.name(),
             &self.range,
             &totals,
             notes,
             vec![self.batch(&lines)],
-        ))
+        );
+        out.details = serde_json::json!({ "cannot_tell": cannot_tell });
+        Ok(out)
     }
 }
 
@@ -167,6 +194,26 @@ impl Gaps {
         ];
         RecordBatch::try_new(schema, columns).expect("gap columns match")
     }
+}
+
+/// The "cannot tell" absences grouped by team game, in date order.
+fn cannot_tell(unsure: &[MissingGame]) -> Vec<CannotTell> {
+    let mut by_game: BTreeMap<(NaiveDate, &str, &str), Vec<String>> = BTreeMap::new();
+    for g in unsure {
+        by_game
+            .entry((g.game_date, &g.team_abbr, &g.game_id))
+            .or_default()
+            .push(g.player_lookup.clone());
+    }
+    by_game
+        .into_iter()
+        .map(|((game_date, team, id), players_absent)| CannotTell {
+            game_date,
+            team_abbr: team.to_string(),
+            game_id: id.to_string(),
+            players_absent,
+        })
+        .collect()
 }
 
 /// Each player's feature record dates, ascending.

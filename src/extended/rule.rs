@@ -35,7 +35,7 @@ pub fn extended(
     inputs: &GapInputs,
     calendar: &SeasonCalendar,
 ) -> Vec<ExtendedCompleteness> {
-    let missing = detect(&inputs.rows, &inputs.teams);
+    let missing = detect(inputs).missing;
     let mut players: HashMap<&str, Player> = HashMap::new();
     for (p, d, team) in &inputs.rows {
         players.entry(p).or_default().rows.push((*d, team));
@@ -127,13 +127,12 @@ mod tests {
             let day = d(1, 1) + Days::new(2 * i);
             (day, format!("g{i}"), "LAL".to_string(), "BOS".to_string())
         });
-        GapInputs {
-            rows: rows
-                .into_iter()
+        GapInputs::new(
+            rows.into_iter()
                 .map(|(p, d, t)| (p.to_string(), d, t.to_string()))
                 .collect(),
-            teams: TeamGames::new(games),
-        }
+            TeamGames::new(games),
+        )
     }
 
     fn lal_games(

@@ -1,5 +1,8 @@
 //! The gap rule over plain rows: each player's consecutive rows with one team, and the
-//! team's scheduled games between them.
+//! team's scheduled games between them. A skipped game whose team has rows but none of
+//! a player who did not play (a box-score-sourced game) lists only who played, so the
+//! absence says nothing: "cannot tell", not missing, and it does not count towards the
+//! games that make an absence either.
 
 use std::collections::HashMap;
 
@@ -43,7 +46,12 @@ impl TeamGames {
     }
 
     /// The team's games strictly between `after` and `before`.
-    fn between(&self, team: &str, after: NaiveDate, before: NaiveDate) -> &[(NaiveDate, String)] {
+    pub fn between(
+        &self,
+        team: &str,
+        after: NaiveDate,
+        before: NaiveDate,
+    ) -> &[(NaiveDate, String)] {
         let Some(list) = self.games.get(team) else {
             return &[];
         };
@@ -53,14 +61,22 @@ impl TeamGames {
     }
 }
 
-/// Every missing game in `rows` (`(player, date, team)`, any order), sorted by date,
-/// team, player.
-pub fn detect(rows: &[(String, NaiveDate, String)], teams: &TeamGames) -> Vec<MissingGame> {
+/// What the rule finds, each list sorted by date, team, player.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Detection {
+    /// Games a player should have a row for and has none.
+    pub missing: Vec<MissingGame>,
+    /// Absences from games that list only the players who played: no evidence either way.
+    pub cannot_tell: Vec<MissingGame>,
+}
+
+/// Every missing game of the inputs' rows (any order).
+pub fn detect(inputs: &super::GapInputs) -> Detection {
     let mut by_player: HashMap<&str, Vec<(NaiveDate, &str)>> = HashMap::new();
-    for (player, date, team) in rows {
+    for (player, date, team) in &inputs.rows {
         by_player.entry(player).or_default().push((*date, team));
     }
-    let mut out = Vec::new();
+    let mut out = Detection::default();
     for (player, mut seen) in by_player {
         seen.sort_unstable();
         seen.dedup();
@@ -69,26 +85,35 @@ pub fn detect(rows: &[(String, NaiveDate, String)], teams: &TeamGames) -> Vec<Mi
             if team != next_team {
                 continue;
             }
-            let skipped = teams.between(team, t1, t2);
-            if skipped.len() > MAX_SKIPPED_GAMES {
+            let skipped = inputs.teams.between(team, t1, t2);
+            // Only a game that lists its roster (or is lost whole) says the player
+            // was not there; those decide between a gap and an absence.
+            let (listed, unlisted): (Vec<_>, Vec<_>) = skipped
+                .iter()
+                .partition(|(date, _)| inputs.lists_roster(team, *date));
+            if listed.len() > MAX_SKIPPED_GAMES {
                 continue;
             }
-            out.extend(skipped.iter().map(|(date, id)| MissingGame {
+            let gap = |(date, id): &&(NaiveDate, String)| MissingGame {
                 game_date: *date,
                 team_abbr: team.to_string(),
                 game_id: id.clone(),
                 player_lookup: player.to_string(),
                 next_row: t2,
-            }));
+            };
+            out.missing.extend(listed.iter().map(gap));
+            out.cannot_tell.extend(unlisted.iter().map(gap));
         }
     }
-    out.sort();
+    out.missing.sort();
+    out.cannot_tell.sort();
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gaps::GapInputs;
 
     fn d(day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2025, 1, day).unwrap()
@@ -111,9 +136,16 @@ mod tests {
             .collect()
     }
 
+    /// The rule over rows of gamebook games (every game lists its roster).
+    fn missing(rows: Vec<(String, NaiveDate, String)>) -> Vec<MissingGame> {
+        let found = detect(&GapInputs::new(rows, teams()));
+        assert!(found.cannot_tell.is_empty());
+        found.missing
+    }
+
     #[test]
     fn a_skipped_game_between_two_rows_of_one_team_is_missing() {
-        let found = detect(&rows("ann", "LAL", &[1, 3, 7, 9]), &teams());
+        let found = missing(rows("ann", "LAL", &[1, 3, 7, 9]));
         assert_eq!(
             found,
             [MissingGame {
@@ -128,22 +160,19 @@ mod tests {
 
     #[test]
     fn three_skipped_games_are_gaps_four_are_an_absence() {
-        let three = detect(&rows("ann", "LAL", &[1, 9]), &teams());
+        let three = missing(rows("ann", "LAL", &[1, 9]));
         assert_eq!(three.len(), 3);
-        assert!(detect(&rows("ann", "LAL", &[1, 11]), &teams()).is_empty());
+        assert!(missing(rows("ann", "LAL", &[1, 11])).is_empty());
     }
 
     #[test]
     fn no_gap_across_a_trade_before_the_first_row_or_after_the_last() {
         let mut r = rows("bob", "LAL", &[5, 7]);
         r.extend(rows("bob", "BOS", &[12, 14]));
-        assert!(
-            detect(&r, &teams()).is_empty(),
-            "the trade between 7 and 12"
-        );
+        assert!(missing(r.clone()).is_empty(), "the trade between 7 and 12");
         // Same-team rows around the trade's other side would still count.
         r.extend(rows("bob", "BOS", &[18]));
-        let found = detect(&r, &teams());
+        let found = missing(r);
         assert_eq!(
             found.iter().map(|g| g.game_date).collect::<Vec<_>>(),
             [d(16)]
@@ -154,6 +183,55 @@ mod tests {
     fn two_rows_on_one_date_and_unknown_teams_add_nothing() {
         let mut r = rows("cat", "LAL", &[1, 3, 3]);
         r.extend(rows("cat", "NOP", &[20, 28]));
-        assert!(detect(&r, &teams()).is_empty());
+        assert!(missing(r).is_empty());
+    }
+
+    /// A box-score game lists only who played: an absent bench player there is no
+    /// evidence of a missing row. A game with no rows at all still is.
+    #[test]
+    fn a_game_without_dnp_rows_cannot_tell_and_a_lost_game_is_missing() {
+        // dan plays the 1st, 5th and 9th; he has no row on the 3rd or the 7th. On the
+        // 3rd only eve (who played) has a row; on the 7th eve and a DNP row of fay.
+        let mut r = rows("dan", "LAL", &[1, 5, 9]);
+        r.extend(rows("eve", "LAL", &[1, 3, 5, 7, 9]));
+        r.extend(rows("fay", "LAL", &[7]));
+        let mut flags = vec![false; r.len()];
+        *flags.last_mut().unwrap() = true;
+        let found = detect(&GapInputs::with_flags(r, flags, teams()));
+        let days = |gaps: &[MissingGame]| {
+            gaps.iter()
+                .map(|g| (g.player_lookup.clone(), g.game_date))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(days(&found.missing), [("dan".to_string(), d(7))]);
+        assert_eq!(days(&found.cannot_tell), [("dan".to_string(), d(3))]);
+        // The 11th and 13th have no rows at all: lost games, missing for everyone.
+        let lost = detect(&GapInputs::with_flags(
+            rows("dan", "LAL", &[9, 15]),
+            vec![false; 2],
+            teams(),
+        ));
+        assert_eq!(lost.missing.len(), 2);
+        assert!(lost.cannot_tell.is_empty());
+    }
+
+    /// Four games lie between dan's rows, which would make an absence; two of them
+    /// list only who played, so only two say he was not there: a gap, not an absence.
+    #[test]
+    fn games_that_list_only_who_played_do_not_make_an_absence() {
+        let mut r = rows("dan", "LAL", &[1, 11]);
+        r.extend(rows("eve", "LAL", &[3, 5, 7, 9]));
+        r.extend(rows("fay", "LAL", &[7, 9]));
+        let flags: Vec<bool> = r.iter().map(|(p, _, _)| p == "fay").collect();
+        let found = detect(&GapInputs::with_flags(r, flags, teams()));
+        let days = |gaps: &[MissingGame]| gaps.iter().map(|g| g.game_date).collect::<Vec<_>>();
+        assert_eq!(days(&found.missing), [d(7), d(9)]);
+        assert_eq!(days(&found.cannot_tell), [d(3), d(5)]);
+        // With a DNP row in all four games, it is a four-game absence: nothing flagged.
+        let mut r = rows("dan", "LAL", &[1, 11]);
+        r.extend(rows("fay", "LAL", &[3, 5, 7, 9]));
+        let flags: Vec<bool> = r.iter().map(|(p, _, _)| p == "fay").collect();
+        let found = detect(&GapInputs::with_flags(r, flags, teams()));
+        assert!(found.missing.is_empty() && found.cannot_tell.is_empty());
     }
 }

@@ -8,6 +8,13 @@
 //! the two rows, each is a **missing game**. A longer absence is read as the player being
 //! off the roster feed (a long injury, a G League assignment), not as missing data.
 //!
+//! **Only where the roster is listed.** Only gamebook-sourced games carry DNP and
+//! inactive rows; box-score sources write the players who played. A skipped game whose
+//! team has rows, none from the gamebook and none of a player who did not play, is
+//! therefore "cannot tell": the absent player may simply not have played. Such games are
+//! counted and listed, never flagged, and do not count towards an absence. A skipped
+//! game with no rows at all is lost whatever its source: missing.
+//!
 //! **Limits.** A game before a player's first row with a team, or after their last one,
 //! is never flagged (a call-up, a trade or a release looks exactly like that), so a gap
 //! on a player's first or last game with a team goes unseen. Two-way players shuttling
@@ -20,6 +27,6 @@ mod detect;
 mod inputs;
 mod what_if;
 
-pub use detect::{MAX_SKIPPED_GAMES, MissingGame, TeamGames, detect};
-pub use inputs::{GapInputs, load};
+pub use detect::{Detection, MAX_SKIPPED_GAMES, MissingGame, TeamGames, detect};
+pub use inputs::{GAMEBOOK, GapInputs, load};
 pub use what_if::{WhatIf, what_if};

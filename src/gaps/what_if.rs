@@ -23,7 +23,8 @@ pub struct WhatIf {
 /// The missing games on `date`, and which of `records` (feature keys after `date`) a
 /// backfill of them would change.
 pub fn what_if(inputs: &GapInputs, records: &[(String, NaiveDate)], date: NaiveDate) -> WhatIf {
-    let missing: Vec<MissingGame> = detect(&inputs.rows, &inputs.teams)
+    let missing: Vec<MissingGame> = detect(inputs)
+        .missing
         .into_iter()
         .filter(|g| g.game_date == date)
         .collect();
@@ -95,7 +96,7 @@ mod tests {
         for x in (1..=31).filter(|x| *x != 9) {
             rows.push(("cat".to_string(), d(1, x), "LAL".to_string()));
         }
-        GapInputs { rows, teams }
+        GapInputs::new(rows, teams)
     }
 
     #[test]

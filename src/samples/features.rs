@@ -5,8 +5,11 @@
 //! the feature pipeline read them when they existed); 2. per game day and roster
 //! player, 60 features quantised to one decimal (so Parquet compresses), a quality
 //! score, a data source (placeholders in a season's first 14 days) and a hash;
-//! 3. `historical_completeness` stays NULL except on the newest ~0.4% of records, which
-//! carry what the first, buggy processor wrote (both counts from the 60-day window).
+//! 3. `historical_completeness` stays NULL except on ~0.4% of records, which carry what
+//! the first, buggy processor (v1.5) wrote, both counts from the 60-day window: half on
+//! the newest days (where it is mostly right), half on records the correct rule changes
+//! (a player back from an absence: v1.5 says complete, the 365-day count says not);
+//! 4. `updated_at` is NULL unless the processor re-merged the record, as in production.
 
 use std::rc::Rc;
 
@@ -138,7 +141,8 @@ pub struct FeatureRecord {
     pub hash: String,
     pub completeness: Option<HistoricalCompleteness>,
     pub created_us: i64,
-    pub updated_us: i64,
+    /// None until a later write (the processor inserts with `updated_at = NULL`).
+    pub updated_us: Option<i64>,
 }
 
 /// One earlier game of a player, as the feature pipeline saw it.
@@ -258,11 +262,9 @@ impl Side<'_> {
             ctx.values(rng)
         };
         let created_us = micros(self.date, 15 * 3600 + rng.random_range(0..2400));
-        let updated_us = if rng.random_bool(0.12) {
-            created_us + rng.random_range(3600..5 * 3600) * 1_000_000
-        } else {
-            created_us
-        };
+        let updated_us = rng
+            .random_bool(0.12)
+            .then(|| created_us + rng.random_range(3600..5 * 3600) * 1_000_000);
         FeatureRecord {
             player: p,
             lookup: player.lookup.clone(),
@@ -539,27 +541,47 @@ impl ValueCtx<'_> {
     }
 }
 
-/// Fills the newest ~0.4% of records (newest game days first; the oldest of those days
-/// only in part) the way the first processor version did: found = expected =
-/// min(c60, 10) from the 60-day window alone, always complete.
+/// Fills ~0.4% of records the way the first processor version did (found = expected =
+/// min(c60, 10) from the 60-day window alone, always complete): half of them on the
+/// newest game days (newest first; the oldest of those days only in part), half picked
+/// among the records where that differs from the correct struct.
 fn prefill(records: &mut [FeatureRecord], league: &League, kept: &[GameRow], rng: &mut ChaCha8Rng) {
-    let mut target = ((records.len() as f64) * PREFILLED_SHARE).round() as usize;
+    let target = ((records.len() as f64) * PREFILLED_SHARE).round() as usize;
     let mut dates = vec![Vec::new(); league.players.len()];
     for r in kept {
         dates[r.player].push(r.date);
     }
+    let mut chosen = Vec::new();
+    let mut newest = target / 2;
     let mut end = records.len();
-    while target > 0 && end > 0 {
+    while newest > 0 && end > 0 {
         let day = records[end - 1].date;
         let begin = records[..end].partition_point(|r| r.date < day);
-        for i in pick(begin..end, target, rng) {
-            let p = records[i].player;
-            records[i].completeness = Some(buggy_completeness(&dates[p], day));
-            records[i].updated_us = records[i].created_us + rng.random_range(600..7200) * 1_000_000;
-        }
-        target = target.saturating_sub(end - begin);
+        chosen.extend(pick(begin..end, newest, rng));
+        newest = newest.saturating_sub(end - begin);
         end = begin;
     }
+    let wrong: Vec<usize> = (0..end)
+        .filter(|&i| v15_is_wrong(&dates[records[i].player], records[i].date))
+        .collect();
+    let picked = pick(0..wrong.len(), target - chosen.len(), rng);
+    chosen.extend(picked.into_iter().map(|k| wrong[k]));
+    for i in chosen {
+        let r = &mut records[i];
+        r.completeness = Some(buggy_completeness(&dates[r.player], r.date));
+        r.updated_us = Some(r.created_us + rng.random_range(600..7200) * 1_000_000);
+    }
+}
+
+/// Whether v1.5's struct differs from the correct one: fewer than ten games in 60 days
+/// but more in the year (the correct `games_expected` is larger).
+fn v15_is_wrong(dates: &[NaiveDate], day: NaiveDate) -> bool {
+    let count = |days: i64| {
+        let from = day - Duration::days(days);
+        dates.iter().filter(|d| **d >= from && **d < day).count()
+    };
+    let c60 = count(i64::from(WINDOW_DAYS));
+    c60 > 0 && c60 < WINDOW_GAMES && count(365) > c60
 }
 
 /// All of `range` if it fits in `n`, else `n` random members of it.

@@ -7,12 +7,16 @@
 //! overtime); points follow minutes and the player's scoring rate. Rows land in the
 //! warehouse the morning after the game, a few days late for ~3% of games, and weeks
 //! late for the games of one "late backfilled" day.
+//!
+//! As in production, ~12% of games come from a box-score source (`bdl_boxscores`,
+//! `nbac_bdl_combined`) that lists only the players who played: those games have no
+//! DNP, out or inactive rows. The rest come from the gamebook (`nbac_gamebook`).
 
 use std::rc::Rc;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, StringArray,
+    ArrayRef, BooleanArray, Date32Array, Decimal128Array, Int64Array, StringArray,
     TimestampMicrosecondArray,
 };
 use arrow::record_batch::RecordBatch;
@@ -23,7 +27,8 @@ use rand_chacha::ChaCha8Rng;
 
 use super::league::{InjuryKind, League};
 use super::schedule::{Schedule, SeasonType, team_abbr};
-use super::{chunks, micros, normal, rng_for};
+use super::{chunks, fnv1a, micros, normal, rng_for};
+use crate::gaps::GAMEBOOK;
 use crate::model::{date_to_days, games_schema};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,10 +54,14 @@ impl Status {
     }
 }
 
+/// Box-score sources: active players only.
+const BOX_SCORES: [&str; 2] = ["bdl_boxscores", "nbac_bdl_combined"];
+
 #[derive(Debug, Clone)]
 pub struct GameRow {
     pub player: usize,
     pub lookup: Rc<str>,
+    pub universal_id: Rc<str>,
     /// Index into `Schedule::games`.
     pub game: usize,
     pub date: NaiveDate,
@@ -61,6 +70,12 @@ pub struct GameRow {
     pub status: Status,
     pub points: Option<i64>,
     pub minutes: Option<f64>,
+    /// Assists, offensive and defensive rebounds (None unless played).
+    pub boxscore: Option<[i64; 3]>,
+    pub starter: bool,
+    pub won: bool,
+    /// `primary_source_used` of the whole game.
+    pub source: &'static str,
     pub created_us: i64,
     pub processed_us: i64,
 }
@@ -72,22 +87,34 @@ const MINUTES_BY_RANK: [f64; 13] = [
 /// Only 13 players may dress; the rest of the available roster is inactive.
 const ACTIVE_SPOTS: usize = 13;
 
+/// The days the sample's upstream faults hit: their games' rows are late, or come from
+/// the gamebook (the lost day's games, so their rows can be restored exactly).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FaultDays {
+    pub late: Option<NaiveDate>,
+    pub gamebook: Option<NaiveDate>,
+}
+
 /// Generates every row of one league, in schedule order.
 pub fn play(
     league: &League,
     sched: &Schedule,
     seed: u64,
     number: u32,
-    late_day: Option<NaiveDate>,
+    days: FaultDays,
 ) -> Vec<GameRow> {
     let mut rng = rng_for(seed, "games", number);
+    // The source and result of a game are the same in every league.
+    let mut shared = rng_for(seed, "game-sources", 0);
     let mut rows = Vec::new();
     for (gi, game) in sched.games.iter().enumerate() {
         let Some(sides) = game.sides() else { continue };
-        let arrival = arrival_us(game.date, late_day == Some(game.date), &mut rng);
+        let source = game_source(&mut shared, days.gamebook == Some(game.date));
+        let home_won = shared.random_bool(0.58);
+        let arrival = arrival_us(game.date, days.late == Some(game.date), &mut rng);
         let playoffs = game.kind == SeasonType::Playoffs;
         let total = if rng.random_bool(0.06) { 265.0 } else { 240.0 };
-        for (team, opponent, _) in sides {
+        for (team, opponent, is_home) in sides {
             let ctx = SideCtx {
                 league,
                 game: gi,
@@ -97,11 +124,29 @@ pub fn play(
                 playoffs,
                 total,
                 arrival,
+                won: is_home == home_won,
+                source,
             };
-            rows.extend(ctx.rows(&mut rng));
+            let side = ctx.rows(&mut rng);
+            // Box scores list only the players who played.
+            rows.extend(
+                side.into_iter()
+                    .filter(|r| source == GAMEBOOK || r.status == Status::Played),
+            );
         }
     }
     rows
+}
+
+fn game_source(rng: &mut ChaCha8Rng, gamebook: bool) -> &'static str {
+    let x: f64 = rng.random();
+    if gamebook || x < 0.88 {
+        GAMEBOOK
+    } else if x < 0.97 {
+        BOX_SCORES[0]
+    } else {
+        BOX_SCORES[1]
+    }
 }
 
 /// When a game's rows were first written: 08:00–11:00 UTC the next morning, 2–5 days
@@ -127,6 +172,8 @@ struct SideCtx<'a> {
     playoffs: bool,
     total: f64,
     arrival: i64,
+    won: bool,
+    source: &'static str,
 }
 
 impl SideCtx<'_> {
@@ -152,10 +199,15 @@ impl SideCtx<'_> {
             .map(|(r, s)| planned_minutes(r, *s, rng))
             .collect();
         let scale = self.total / planned.iter().sum::<f64>().max(1.0);
-        for (((p, _), status), plan) in available.iter().zip(&statuses).zip(&planned) {
+        for (rank, (((p, _), status), plan)) in
+            available.iter().zip(&statuses).zip(&planned).enumerate()
+        {
             let minutes = (plan * scale).min(46.0);
             let row = match status {
-                Status::Played => self.played(*p, minutes, rng),
+                Status::Played => GameRow {
+                    starter: rank < 5,
+                    ..self.played(*p, minutes, rng)
+                },
                 s => self.row(*p, *s, None, rng),
             };
             out.push(row);
@@ -194,6 +246,15 @@ impl SideCtx<'_> {
         let minutes = (minutes * 10.0).round() / 10.0;
         let mut row = self.row(p, Status::Played, Some(points), rng);
         row.minutes = Some(minutes.max(0.1));
+        let per = |rate: f64, rng: &mut ChaCha8Rng| {
+            let mean = minutes * rate;
+            (mean + mean.sqrt() * normal(rng)).round().max(0.0) as i64
+        };
+        row.boxscore = Some([
+            per(0.06 + 0.08 * player.quality, rng),
+            per(0.03, rng),
+            per(0.12, rng),
+        ]);
         row
     }
 
@@ -208,6 +269,7 @@ impl SideCtx<'_> {
         GameRow {
             player: p,
             lookup: self.league.players[p].lookup.clone(),
+            universal_id: self.league.players[p].universal_id.clone(),
             game: self.game,
             date: self.date,
             team: self.team,
@@ -215,6 +277,10 @@ impl SideCtx<'_> {
             status,
             points,
             minutes,
+            boxscore: None,
+            starter: false,
+            won: self.won,
+            source: self.source,
             created_us,
             processed_us: created_us + rng.random_range(5..600) * 1_000_000,
         }
@@ -229,8 +295,8 @@ fn planned_minutes(rank: usize, status: Status, rng: &mut ChaCha8Rng) -> f64 {
     (base * (1.0 + 0.12 * normal(rng))).max(1.0)
 }
 
-/// Removes `count` random rows of players who played on a date in `[start, end]` (not
-/// the missing day) and returns them.
+/// Removes `count` random rows of players who played in a gamebook game on a date in
+/// `[start, end]` (not the missing day) and returns them.
 pub fn drop_random_rows(
     rows: &mut Vec<GameRow>,
     range: (NaiveDate, NaiveDate),
@@ -242,6 +308,7 @@ pub fn drop_random_rows(
         .filter(|&i| {
             let r = &rows[i];
             r.status == Status::Played
+                && r.source == GAMEBOOK
                 && r.date >= range.0
                 && r.date <= range.1
                 && Some(r.date) != missing_day
@@ -268,43 +335,92 @@ pub fn to_batches(rows: &[GameRow], sched: &Schedule) -> Vec<RecordBatch> {
 }
 
 fn game_batch(rows: &[GameRow], sched: &Schedule) -> RecordBatch {
-    let ts = |f: fn(&GameRow) -> i64| {
+    let ts = |f: fn(&GameRow) -> i64| -> ArrayRef {
         Arc::new(
             TimestampMicrosecondArray::from_iter_values(rows.iter().map(f)).with_timezone("UTC"),
         )
     };
+    let text = |f: &dyn Fn(&GameRow) -> Option<String>| -> ArrayRef {
+        Arc::new(StringArray::from_iter(rows.iter().map(f)))
+    };
+    let int = |f: &dyn Fn(&GameRow) -> Option<i64>| -> ArrayRef {
+        Arc::new(Int64Array::from_iter(rows.iter().map(f)))
+    };
+    let flag = |f: &dyn Fn(&GameRow) -> Option<bool>| -> ArrayRef {
+        Arc::new(BooleanArray::from_iter(rows.iter().map(f)))
+    };
+    let decimal = |values: Vec<Option<i128>>, precision: u8, scale: i8| -> ArrayRef {
+        Arc::new(
+            Decimal128Array::from(values)
+                .with_precision_and_scale(precision, scale)
+                .expect("valid decimal type"),
+        )
+    };
+    let boxed = |k: usize| move |r: &GameRow| r.boxscore.map(|b| b[k]);
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| &*r.lookup),
-        )),
+        text(&|r| Some(r.lookup.to_string())),
+        text(&|r| Some(r.universal_id.to_string())),
+        text(&|r| Some(sched.games[r.game].id.clone())),
         Arc::new(Date32Array::from_iter_values(
             rows.iter().map(|r| date_to_days(r.date)),
         )),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| sched.games[r.game].id.as_str()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| team_abbr(r.team)),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| team_abbr(r.opponent)),
-        )),
-        Arc::new(Int64Array::from_iter_values(
-            rows.iter().map(|r| i64::from(sched.games[r.game].season)),
-        )),
-        Arc::new(BooleanArray::from_iter(
-            rows.iter().map(|r| Some(r.status.is_active())),
-        )),
-        Arc::new(BooleanArray::from_iter(
-            rows.iter().map(|r| Some(r.status == Status::Dnp)),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| r.status.label()),
-        )),
-        Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.points))),
-        Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.minutes))),
+        text(&|r| Some(team_abbr(r.team).into())),
+        text(&|r| Some(team_abbr(r.opponent).into())),
+        int(&|r| Some(i64::from(sched.games[r.game].season))),
+        int(&|r| r.points),
+        decimal(
+            rows.iter()
+                .map(|r| r.minutes.map(|m| (m * 10.0).round() as i128))
+                .collect(),
+            5,
+            1,
+        ),
+        int(&boxed(0)),
+        int(&boxed(1)),
+        int(&boxed(2)),
+        decimal(
+            rows.iter()
+                .map(|r| {
+                    r.minutes
+                        .map(|m| (usage_rate(r, m) * 100.0).round() as i128)
+                })
+                .collect(),
+            6,
+            2,
+        ),
+        flag(&|r| Some(r.starter)),
+        flag(&|r| Some(r.won)),
+        flag(&|r| Some(r.status.is_active())),
+        text(&|r| Some(r.status.label().into())),
+        flag(&|r| Some(r.status == Status::Dnp)),
+        text(&|r| (r.status == Status::Dnp).then(|| "Coach's Decision".into())),
+        text(&|r| Some(r.source.into())),
+        text(&|r| {
+            Some(
+                if r.source == GAMEBOOK {
+                    "high"
+                } else {
+                    "medium"
+                }
+                .into(),
+            )
+        }),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| {
+            let key = format!("{}|{}|{:?}", r.lookup, sched.games[r.game].id, r.points);
+            format!("{:016x}", fnv1a(key.bytes()))
+        }))),
         ts(|r| r.created_us),
         ts(|r| r.processed_us),
     ];
     RecordBatch::try_new(games_schema(), columns).expect("game columns match the schema")
+}
+
+/// A plausible usage rate for a row with `minutes` on the floor.
+fn usage_rate(r: &GameRow, minutes: f64) -> f64 {
+    let points = r.points.unwrap_or(0) as f64;
+    if minutes <= 0.0 {
+        0.0
+    } else {
+        (points / minutes * 48.0 * 0.55).min(60.0)
+    }
 }

@@ -1,12 +1,17 @@
 //! Deterministic generator of a realistic NBA-like sample warehouse.
 //!
 //! Steps: 1. one schedule shared by every league (30 real teams, 82-game seasons from
-//! the season holding `start − 365 days` through `end`, All-Star break, Play-In,
-//! Playoffs); 2. the injected upstream faults, shared too: one whole regular-season day
-//! missing from player_game_summary and one day whose rows arrived weeks late; 3. per
-//! league (`scale` of them, independent people over the same games): rosters and
-//! their changes, player_game_summary rows, ~20 dropped single rows, and the feature
-//! records of `[start, end]`, the newest ~0.4% with the first processor's buggy struct.
+//! the season holding `start − 365 days` through `end`, preseason, All-Star break,
+//! Play-In, Playoffs); 2. the injected upstream faults, shared too: one whole
+//! regular-season day missing from player_game_summary and one day whose rows arrived
+//! weeks late; 3. per league (`scale` of them, independent people over the same games):
+//! rosters and their changes, player_game_summary rows (box-score-sourced games without
+//! DNP rows), ~20 dropped single rows, and the feature records of `[start, end]`, ~0.4%
+//! with the first processor's buggy struct.
+//!
+//! The tables have the production shapes of `reference/production-schemas.md`: the
+//! schedule view's columns, player_game_summary's key, status and source columns, and
+//! the feature table's NUMERIC, JSON-in-STRING, array and described columns.
 //!
 //! Same options, same batches: every random choice comes from a ChaCha8 stream seeded
 //! from (seed, purpose, league).
@@ -185,7 +190,11 @@ impl Tables {
     fn add_league(&mut self, opts: &SampleOptions, number: u32, sched: &Schedule, faults: &Faults) {
         let range = (opts.start, opts.end);
         let league = league::build(opts.seed, number, sched);
-        let all = games::play(&league, sched, opts.seed, number, faults.late_day);
+        let days = games::FaultDays {
+            late: faults.late_day,
+            gamebook: faults.missing_day,
+        };
+        let all = games::play(&league, sched, opts.seed, number, days);
         let (mut kept, missed): (Vec<GameRow>, Vec<GameRow>) = all
             .iter()
             .cloned()

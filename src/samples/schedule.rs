@@ -5,18 +5,25 @@
 //! Steps per season: 1. the 1230 matchups from the NBA formula (division 4 games,
 //! conference 3 or 4, other conference 2; 41 home games each); 2. a greedy day-by-day
 //! placement that favours the teams with the most games left, so every team finishes on
-//! time; 3. standings from team strengths; 4. Play-In and best-of-7 series.
+//! time; 3. standings from team strengths; 4. Play-In and best-of-7 series; 5. a
+//! preseason in the two weeks before opening night.
+//!
+//! The table has the columns of production's `nba_reference.nba_schedule` view: NBA.com
+//! game ids (`0022400123`; player_game_summary uses `20241022_NYK_BOS` instead), tricodes
+//! and names, `game_status` (3 final, 1 scheduled: the rest of the season after the end
+//! date), the `is_*` flags and `game_type`. Like the raw table behind the view, it holds
+//! about 1% of games twice: a stale "scheduled" row beside the final one.
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Date32Array, Int64Array, StringArray};
+use arrow::array::{ArrayRef, BooleanArray, Date32Array, Int64Array, StringArray};
 use arrow::record_batch::RecordBatch;
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use rand::Rng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-use super::{chunks, normal, rng_for};
+use super::{chunks, fnv1a, normal, rng_for};
 use crate::model::{date_to_days, schedule_schema};
 
 /// Real divisions; index `d * 5 + i` is a team's id. Divisions 0..3 are the East.
@@ -27,6 +34,39 @@ pub const DIVISIONS: [[&str; 5]; 6] = [
     ["DEN", "MIN", "OKC", "POR", "UTA"],
     ["GSW", "LAC", "LAL", "PHX", "SAC"],
     ["DAL", "HOU", "MEM", "NOP", "SAS"],
+];
+/// Team names, in the order of [`DIVISIONS`].
+const TEAM_NAMES: [&str; 30] = [
+    "Celtics",
+    "Nets",
+    "Knicks",
+    "76ers",
+    "Raptors",
+    "Bulls",
+    "Cavaliers",
+    "Pistons",
+    "Pacers",
+    "Bucks",
+    "Hawks",
+    "Hornets",
+    "Heat",
+    "Magic",
+    "Wizards",
+    "Nuggets",
+    "Timberwolves",
+    "Thunder",
+    "Trail Blazers",
+    "Jazz",
+    "Warriors",
+    "Clippers",
+    "Lakers",
+    "Suns",
+    "Kings",
+    "Mavericks",
+    "Rockets",
+    "Grizzlies",
+    "Pelicans",
+    "Spurs",
 ];
 pub const NUM_TEAMS: usize = 30;
 /// Pseudo-teams of the All-Star game (never in player_game_summary).
@@ -42,6 +82,7 @@ fn conference(team: usize) -> usize {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeasonType {
+    Preseason,
     Regular,
     AllStar,
     PlayIn,
@@ -49,12 +90,14 @@ pub enum SeasonType {
 }
 
 impl SeasonType {
-    pub fn label(self) -> &'static str {
+    /// The type digit of an NBA.com game id (`00` + digit + season + sequence).
+    fn id_digit(self) -> u32 {
         match self {
-            SeasonType::Regular => "Regular Season",
-            SeasonType::AllStar => "All-Star",
-            SeasonType::PlayIn => "Play-In",
-            SeasonType::Playoffs => "Playoffs",
+            SeasonType::Preseason => 1,
+            SeasonType::Regular => 2,
+            SeasonType::AllStar => 3,
+            SeasonType::Playoffs => 4,
+            SeasonType::PlayIn => 5,
         }
     }
 }
@@ -62,12 +105,15 @@ impl SeasonType {
 /// One scheduled game. `home`/`away` are team ids; the All-Star game has none.
 #[derive(Debug, Clone)]
 pub struct Game {
+    /// player_game_summary's game id, `YYYYMMDD_AWAY_HOME`.
     pub id: String,
     pub date: NaiveDate,
     pub season: i32,
     pub kind: SeasonType,
     pub home: Option<usize>,
     pub away: Option<usize>,
+    /// `play_in`, `first_round`, … for postseason games.
+    pub round: Option<&'static str>,
 }
 
 impl Game {
@@ -85,6 +131,7 @@ impl Game {
             kind,
             home: Some(home),
             away: Some(away),
+            round: (kind == SeasonType::PlayIn).then_some("play_in"),
         }
     }
 
@@ -134,7 +181,13 @@ impl Season {
 #[derive(Debug, Clone)]
 pub struct Schedule {
     pub seasons: Vec<Season>,
+    /// The games played by `end` (player_game_summary has rows for all but the All-Star
+    /// game and the preseason's, which are in `preseason`).
     pub games: Vec<Game>,
+    /// Preseason games played by `end`: in the schedule, never in player_game_summary.
+    pub preseason: Vec<Game>,
+    /// Regular-season games after `end`: scheduled, not played.
+    pub upcoming: Vec<Game>,
     /// Per team, the dates it plays (all season types), ascending.
     pub team_dates: Vec<Vec<NaiveDate>>,
 }
@@ -191,20 +244,57 @@ pub fn season_of(d: NaiveDate) -> i32 {
 pub fn build(seed: u64, first_season: i32, end: NaiveDate) -> Schedule {
     let mut seasons = Vec::new();
     let mut games = Vec::new();
+    let mut preseason = Vec::new();
     for year in first_season..=season_of(end) {
         let season = Season::new(year);
         let mut rng = rng_for(seed, "schedule", year as u32);
         games.extend(season_games(&season, &mut rng));
+        preseason.extend(preseason_games(
+            &season,
+            &mut rng_for(seed, "preseason", year as u32),
+        ));
         seasons.push(season);
     }
+    let by_key = |a: &Game, b: &Game| (a.date, &a.id).cmp(&(b.date, &b.id));
+    let mut upcoming: Vec<Game> = games
+        .iter()
+        .filter(|g| g.date > end && g.kind == SeasonType::Regular)
+        .cloned()
+        .collect();
+    upcoming.sort_by(by_key);
     games.retain(|g| g.date <= end);
-    games.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
+    games.sort_by(by_key);
+    preseason.retain(|g| g.date <= end);
+    preseason.sort_by(by_key);
     let team_dates = team_dates(&games);
     Schedule {
         seasons,
         games,
+        preseason,
+        upcoming,
         team_dates,
     }
+}
+
+/// Five games a day on the twelve days before the last three before opening night:
+/// about four a team.
+fn preseason_games(season: &Season, rng: &mut ChaCha8Rng) -> Vec<Game> {
+    let mut out = Vec::new();
+    for back in 4..16 {
+        let date = season.start - Duration::days(back);
+        let mut teams: Vec<usize> = (0..NUM_TEAMS).collect();
+        teams.shuffle(rng);
+        for pair in teams.chunks(2).take(5) {
+            out.push(Game::new(
+                date,
+                season.year,
+                SeasonType::Preseason,
+                pair[0],
+                pair[1],
+            ));
+        }
+    }
+    out
 }
 
 fn team_dates(games: &[Game]) -> Vec<Vec<NaiveDate>> {
@@ -237,6 +327,7 @@ fn all_star_game(season: &Season) -> Game {
         kind: SeasonType::AllStar,
         home: None,
         away: None,
+        round: None,
     }
 }
 
@@ -595,6 +686,11 @@ fn playoffs(
     while brackets[0].len() > 1 {
         let mut last = start;
         let first_round = brackets[0].len() == 8;
+        let round = match brackets[0].len() {
+            8 => "first_round",
+            4 => "conf_semifinals",
+            _ => "conf_finals",
+        };
         for (conf, bracket) in brackets.iter_mut().enumerate() {
             let mut next = Vec::new();
             let day = start + Duration::days(if first_round { conf as i64 } else { 0 });
@@ -606,7 +702,10 @@ fn playoffs(
                 };
                 let (g, w) = ctx.series((top.1, low.1), day, &[2], rng);
                 last = last.max(g.last().expect("a series has games").date);
-                games.extend(g);
+                games.extend(g.into_iter().map(|g| Game {
+                    round: Some(round),
+                    ..g
+                }));
                 next.push(if w == top.1 { top } else { low });
             }
             *bracket = next;
@@ -621,36 +720,98 @@ fn playoffs(
     };
     let finals_start = start + Duration::days(2);
     let (g, _) = ctx.series(pair, finals_start, &[3, 3, 2], rng);
-    games.extend(g);
+    games.extend(g.into_iter().map(|g| Game {
+        round: Some("finals"),
+        ..g
+    }));
     games
 }
 
-/// The schedule as `nba_schedule` batches.
-pub fn to_batches(sched: &Schedule) -> Vec<RecordBatch> {
-    chunks(&sched.games).map(schedule_batch).collect()
+/// One row of the schedule view.
+struct ScheduleRow<'a> {
+    game: &'a Game,
+    nba_id: String,
+    status: i64,
 }
 
-fn schedule_batch(games: &[Game]) -> RecordBatch {
-    let team = |t: Option<usize>, fallback: &'static str| t.map_or(fallback, team_abbr);
+/// The schedule as `nba_schedule` batches: played games final (status 3), the stale
+/// duplicates and the rest of the season scheduled (status 1), by date and id.
+pub fn to_batches(sched: &Schedule) -> Vec<RecordBatch> {
+    let mut sequence: std::collections::HashMap<(i32, u32), u32> = Default::default();
+    let mut nba_id = |g: &Game| {
+        let n = sequence.entry((g.season, g.kind.id_digit())).or_default();
+        *n += 1;
+        format!("00{}{:02}{:05}", g.kind.id_digit(), g.season % 100, n)
+    };
+    let mut played: Vec<&Game> = sched.games.iter().chain(&sched.preseason).collect();
+    played.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
+    let mut rows = Vec::new();
+    for game in played {
+        let nba_id = nba_id(game);
+        // About 1% of games also keep the row scraped before tip-off.
+        if fnv1a(game.id.bytes()) % 100 == 0 {
+            rows.push(ScheduleRow {
+                game,
+                nba_id: nba_id.clone(),
+                status: 1,
+            });
+        }
+        rows.push(ScheduleRow {
+            game,
+            nba_id,
+            status: 3,
+        });
+    }
+    for game in &sched.upcoming {
+        let nba_id = nba_id(game);
+        rows.push(ScheduleRow {
+            game,
+            nba_id,
+            status: 1,
+        });
+    }
+    chunks(&rows).map(schedule_batch).collect()
+}
+
+fn schedule_batch(rows: &[ScheduleRow]) -> RecordBatch {
+    let tricode = |t: Option<usize>, fallback: &'static str| t.map_or(fallback, team_abbr);
+    let name = |t: Option<usize>, fallback: &'static str| t.map_or(fallback, |t| TEAM_NAMES[t]);
+    let flag = |f: fn(SeasonType) -> bool| -> ArrayRef {
+        Arc::new(BooleanArray::from_iter(
+            rows.iter().map(|r| Some(f(r.game.kind))),
+        ))
+    };
+    let text = |f: &dyn Fn(&ScheduleRow) -> Option<String>| -> ArrayRef {
+        Arc::new(StringArray::from_iter(rows.iter().map(f)))
+    };
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(
-            games.iter().map(|g| g.id.as_str()),
-        )),
+        text(&|r| Some(r.nba_id.clone())),
         Arc::new(Date32Array::from_iter_values(
-            games.iter().map(|g| date_to_days(g.date)),
+            rows.iter().map(|r| date_to_days(r.game.date)),
         )),
         Arc::new(Int64Array::from_iter_values(
-            games.iter().map(|g| i64::from(g.season)),
+            rows.iter().map(|r| i64::from(r.game.season)),
         )),
-        Arc::new(StringArray::from_iter_values(
-            games.iter().map(|g| g.kind.label()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            games.iter().map(|g| team(g.home, ALL_STAR_TEAMS.0)),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            games.iter().map(|g| team(g.away, ALL_STAR_TEAMS.1)),
-        )),
+        text(&|r| Some(tricode(r.game.home, ALL_STAR_TEAMS.0).into())),
+        text(&|r| Some(tricode(r.game.away, ALL_STAR_TEAMS.1).into())),
+        text(&|r| Some(name(r.game.home, "Team East").into())),
+        text(&|r| Some(name(r.game.away, "Team West").into())),
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.status))),
+        flag(|k| matches!(k, SeasonType::PlayIn | SeasonType::Playoffs)),
+        flag(|k| k == SeasonType::Regular),
+        flag(|k| k == SeasonType::AllStar),
+        text(&|r| r.game.round.map(str::to_string)),
+        text(&|r| Some(game_type(r.game).into())),
     ];
     RecordBatch::try_new(schedule_schema(), columns).expect("schedule columns match the schema")
+}
+
+/// The view's `game_type`: the round for postseason games, else the season type.
+fn game_type(g: &Game) -> &'static str {
+    match g.kind {
+        SeasonType::PlayIn | SeasonType::Playoffs => g.round.unwrap_or("playoffs"),
+        SeasonType::AllStar => "all_star",
+        SeasonType::Regular => "regular",
+        SeasonType::Preseason => "preseason",
+    }
 }

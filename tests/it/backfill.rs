@@ -173,11 +173,14 @@ fn season_calendar(wh: &Path) -> SeasonCalendar {
         None,
         "game_date",
     );
-    let types = strings(&schedule, "season_type");
+    // Production's rule, by hand: the first final (status 3) regular-season game.
+    let batches = std::slice::from_ref(&schedule);
+    let regular = completeness::columns::bools(batches, "is_regular_season").unwrap();
+    let status = completeness::columns::i64s(batches, "game_status").unwrap();
     let days = dates(&schedule, "game_date");
     let mut starts = std::collections::BTreeMap::new();
-    for (t, day) in types.iter().zip(days) {
-        if t.as_deref() == Some("Regular Season") {
+    for ((regular, status), day) in regular.iter().zip(status).zip(days) {
+        if *regular == Some(true) && status == Some(3) {
             let day = day.unwrap();
             starts
                 .entry(completeness::dates::season_year(day))

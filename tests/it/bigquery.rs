@@ -98,8 +98,22 @@ impl Fixture {
         self.seed_from(&support::sample_warehouse(), features, games_from)
     }
 
-    /// Seed the three tables from the local warehouse `wh`.
+    /// Build the three objects in production's shapes (`tests/emulators/
+    /// production_ddl.sql`: the partitioned feature table and player_game_summary, the
+    /// schedule as a view over a partitioned base table) and seed them from the local
+    /// warehouse `wh`: features in `features`, games from `games_from` on, the whole
+    /// schedule. Columns production has and the sample lacks stay NULL.
     fn seed_from(&self, wh: &Path, features: (&str, &str), games_from: &str) {
+        let w = self.warehouse();
+        let local = support::read_table(
+            &wh.join("nba_predictions/ml_feature_store_v2"),
+            None,
+            "game_date",
+        );
+        let extended = local
+            .column_by_name(completeness::extended::EXTENDED_COLUMN)
+            .is_some();
+        self.create_production_objects(&w, extended);
         let tables = [
             (
                 "nba_predictions/ml_feature_store_v2",
@@ -113,16 +127,50 @@ impl Fixture {
             ),
             (
                 "nba_reference/nba_schedule",
-                format!("{}.nba_schedule", self.dataset("reference")),
+                format!("{}.nbac_schedule", self.dataset("raw")),
                 "true".to_string(),
             ),
         ];
-        let w = self.warehouse();
         for (local, table, filter) in tables {
             let batch = read_local(&wh.join(local), &filter);
             let scratch = self.dir.path().join("seed.parquet");
-            support::runtime().block_on(load_table(&w, &table, &batch, &scratch));
+            support::runtime().block_on(insert_rows(&w, &table, &batch, &scratch));
         }
+    }
+
+    /// The production DDL, one statement per job, with this fixture's datasets (and the
+    /// extended column, as `ALTER TABLE` would add it: the emulator does not show a
+    /// column added that way in the table's schema).
+    fn create_production_objects(&self, w: &BigQueryWarehouse, extended: bool) {
+        let mut ddl = include_str!("../emulators/production_ddl.sql").to_string();
+        if extended {
+            let kind = completeness::warehouse::bigquery::schema::ddl_type(
+                &completeness::extended::extended_type(),
+            )
+            .unwrap();
+            ddl = ddl.replace(
+                "  processor_run_id STRING\n)",
+                &format!("  processor_run_id STRING,\n  historical_completeness_ext {kind}\n)"),
+            );
+        }
+        let ddl = ddl
+            .replace("{project}", "test-project")
+            .replace("{predictions}", &self.dataset("predictions"))
+            .replace("{analytics}", &self.dataset("analytics"))
+            .replace("{raw}", &self.dataset("raw"))
+            .replace("{reference}", &self.dataset("reference"));
+        support::runtime().block_on(async {
+            for suffix in ["predictions", "analytics", "raw", "reference", "seed"] {
+                w.client
+                    .ensure_dataset(&self.dataset(suffix))
+                    .await
+                    .unwrap();
+            }
+            for (i, statement) in ddl.split("\n;\n").enumerate() {
+                let id = format!("ddl_{}_{i}_{:x}", self.name, rand::random::<u32>());
+                w.client.query(&id, statement, &[], "DDL").await.unwrap();
+            }
+        });
     }
 
     /// The feature table as it is in the emulator, sorted by key.
@@ -131,7 +179,7 @@ impl Fixture {
         let uri = format!("gs://completeness-exports/{}/readback/{tag}", self.name);
         let sql = format!(
             "EXPORT DATA OPTIONS(uri='{uri}/*.parquet', format='PARQUET', overwrite=true) AS \
-             SELECT * FROM {}",
+             SELECT * FROM {} WHERE game_date BETWEEN '1900-01-01' AND '2100-12-31'",
             w.sql_name(&w.tables.features)
         );
         support::runtime().block_on(async {
@@ -195,10 +243,25 @@ fn read_local(table: &Path, filter: &str) -> RecordBatch {
     })
 }
 
-/// Create `table` with the batch's schema and load the batch (through the staging bucket).
-async fn load_table(w: &BigQueryWarehouse, table: &str, batch: &RecordBatch, scratch: &Path) {
+/// Insert the batch's rows into the existing `table` (production's DDL): load them into
+/// a plain table of the batch's own schema (through the staging bucket), then `INSERT
+/// … SELECT` the columns the batch has. The schedule's computed `game_type` is the
+/// view's.
+async fn insert_rows(w: &BigQueryWarehouse, table: &str, batch: &RecordBatch, scratch: &Path) {
     use completeness::identifiers::TableRef;
+    use completeness::warehouse::bigquery::schema::fields_of;
     let batch = plain_strings(batch);
+    let target = TableRef::parse(table, 2, "table").unwrap();
+    let plain = TableRef::parse(
+        &format!(
+            "{}_seed.{}",
+            target.parts[0].rsplit_once('_').unwrap().0,
+            target.parts[1]
+        ),
+        2,
+        "table",
+    )
+    .unwrap();
     completeness::engine::write_parquet(scratch, batch.schema(), std::slice::from_ref(&batch))
         .unwrap();
     let object = w.staging.child("seed").child(&format!("{table}.parquet"));
@@ -208,18 +271,32 @@ async fn load_table(w: &BigQueryWarehouse, table: &str, batch: &RecordBatch, scr
         .put(&object.prefix, bytes.into())
         .await
         .unwrap();
-    let table = TableRef::parse(table, 2, "table").unwrap();
-    w.client.ensure_dataset(&table.parts[0]).await.unwrap();
-    w.client.delete_table(&table).await.unwrap();
-    let fields = completeness::warehouse::bigquery::schema::fields_of(&batch.schema()).unwrap();
+    w.client.delete_table(&plain).await.unwrap();
+    let fields = fields_of(&batch.schema()).unwrap();
     w.client
-        .create_table(&table, fields.clone(), None)
+        .create_table(&plain, fields.clone(), None)
         .await
         .unwrap();
     let config =
-        completeness::warehouse::bigquery::merge::load_config(w, &table, &object.url(), fields);
-    let id = format!("seed_{}_{}", table.parts[0], table.parts[1]);
+        completeness::warehouse::bigquery::merge::load_config(w, &plain, &object.url(), fields);
+    let id = format!("seed_{}_{}", plain.parts[0], plain.parts[1]);
     w.client.run_job(&id, config, "seeding").await.unwrap();
+
+    let columns: Vec<String> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .filter(|c| c != "game_type")
+        .collect();
+    let list = columns.join(", ");
+    let insert = format!(
+        "INSERT INTO {} ({list}) SELECT {list} FROM {}",
+        w.sql_name(&target),
+        w.sql_name(&plain)
+    );
+    let id = format!("seed_insert_{}_{}", target.parts[0], target.parts[1]);
+    w.client.query(&id, &insert, &[], "seeding").await.unwrap();
 }
 
 /// Utf8View columns (DataFusion's default) as Utf8, so the Parquet is plain.
@@ -328,10 +405,12 @@ fn backfill_on_bigquery_equals_the_local_backfill_and_rolls_back() {
         seeded.num_rows()
     );
 
-    // doctor: everything in place.
+    // doctor: everything in place, every statement accepted by BigQuery's validator.
     let out = fx.cli().arg("doctor").assert().success();
     let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(text.contains("all checks passed"), "{text}");
+    assert!(text.contains("OK   statements"), "{text}");
+    assert!(text.contains("OK   schedule view"), "{text}");
 
     // The local backfill of the same range is the expected result.
     let local = tempfile::tempdir().unwrap();
@@ -540,6 +619,7 @@ fn backfill_on_bigquery_equals_the_local_backfill_and_rolls_back() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("already rolled back"));
+    fx.assert_statements_bounded();
 }
 
 fn local_runs_report(runs: &Path) -> Value {
@@ -684,6 +764,7 @@ fn checks_on_bigquery_answer_as_the_local_checks() {
     );
     assert!(sql.contains("DATE '2025-02-01' IN UNNEST("), "{sql}");
     assert!(!sql.contains('@') && !sql.contains('{'), "{sql}");
+    fx.assert_statements_bounded();
 }
 
 /// `backfill --extended` on BigQuery fills the extended column exactly as locally, in
@@ -960,4 +1041,295 @@ async fn make_s3_bucket(endpoint: &str, bucket: &str) {
         .await
         .unwrap();
     assert!(response.status().is_success(), "{:?}", response.status());
+}
+
+/// The fault proxy (`tests/emulators/bq_fault_proxy.py`) in front of the emulator:
+/// the first `times` query jobs whose SQL contains `pattern` fail with `message`.
+struct FaultProxy {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl FaultProxy {
+    fn start(upstream: &str, pattern: &str, times: u32, message: &str) -> FaultProxy {
+        use std::io::{BufRead, BufReader};
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/emulators/bq_fault_proxy.py");
+        let mut child = std::process::Command::new("python3")
+            .arg(script)
+            .args([
+                "--upstream",
+                upstream,
+                "--match",
+                pattern,
+                "--message",
+                message,
+            ])
+            .args(["--times", &times.to_string()])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 runs the fault proxy");
+        let mut port = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut port)
+            .unwrap();
+        FaultProxy {
+            child,
+            endpoint: format!("http://127.0.0.1:{}", port.trim()),
+        }
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Fixture {
+    /// Point the config's BigQuery endpoint at `endpoint`.
+    fn use_endpoint(&self, endpoint: &str) {
+        let text = config_text(&self.em, &self.name, "").replace(&self.em.bigquery, endpoint);
+        std::fs::write(&self.config, text).unwrap();
+    }
+
+    /// Every statement the tool sent for this fixture's tables (its jobs, dry runs
+    /// included, listed by the emulator) bounds `game_date` on each of the three objects.
+    fn assert_statements_bounded(&self) {
+        let w = self.warehouse();
+        let url = format!(
+            "{}/bigquery/v2/projects/test-project/jobs?allUsers=true&projection=full&maxResults=100000",
+            self.em.bigquery
+        );
+        let list: Value = support::runtime().block_on(async {
+            let text = reqwest::get(&url).await.unwrap().text().await.unwrap();
+            serde_json::from_str(&text).unwrap()
+        });
+        let tables = [
+            w.sql_name(&w.tables.features),
+            w.sql_name(&w.tables.games),
+            w.sql_name(&w.tables.schedule),
+        ];
+        let tables: Vec<&str> = tables.iter().map(String::as_str).collect();
+        let mut seen = 0;
+        for job in list["jobs"].as_array().unwrap() {
+            let id = job["jobReference"]["jobId"].as_str().unwrap_or("");
+            let sql = job["configuration"]["query"]["query"]
+                .as_str()
+                .unwrap_or("");
+            if !id.starts_with("completeness_") || !tables.iter().any(|t| sql.contains(t)) {
+                continue;
+            }
+            seen += 1;
+            let missing = crate::partition_filter::unbounded(sql, &tables);
+            assert!(
+                missing.is_empty(),
+                "job {id} reads {missing:?} without a game_date bound:\n{sql}"
+            );
+        }
+        assert!(seen > 0, "no statements of the tool found");
+    }
+}
+
+const SERIALIZE: &str = "Could not serialize access to table test-project:retry_predictions.ml_feature_store_v2 due to concurrent update";
+
+/// The daily processor MERGEs into the same table: BigQuery fails one of two concurrent
+/// DML jobs. The tool retries its MERGE under a new job id and the run succeeds.
+#[test]
+fn a_merge_meeting_a_concurrent_update_is_retried_under_a_new_job_id() {
+    let Some(em) = emulators() else { return };
+    let fx = Fixture::new(em, "retry");
+    fx.seed(("2025-01-10", "2025-01-14"), "2024-01-01");
+    let proxy = FaultProxy::start(&fx.em.bigquery, "MERGE ", 2, SERIALIZE);
+    fx.use_endpoint(&proxy.endpoint);
+    let out = fx
+        .cli()
+        .args([
+            "--json",
+            "backfill",
+            "--start",
+            "2025-01-12",
+            "--end",
+            "2025-01-14",
+        ])
+        .assert()
+        .success();
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let run = report["run_id"].as_str().unwrap();
+    let manifest = fx.manifest(run);
+    let jobs: Vec<&str> = manifest["bigquery"]["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j.as_str().unwrap())
+        .collect();
+    let merge = format!("completeness_{}_merge_3", run.replace('-', "_"));
+    assert!(
+        jobs.contains(&merge.as_str()),
+        "the third attempt ran: {jobs:?}"
+    );
+    let written = manifest["merge"]["rows_written"].as_u64().unwrap();
+    assert!(written > 0 && written == manifest["rows"]["changes"].as_u64().unwrap());
+    assert_eq!(manifest["merge"]["conflicts"], 0);
+    drop(proxy);
+    fx.use_endpoint(&fx.em.bigquery.clone());
+    fx.assert_statements_bounded();
+}
+
+/// Rows in the streaming buffer block MERGE for up to ~90 minutes: the run stops with
+/// exit 3, says what it is and how to resume, and the resumed run completes.
+#[test]
+fn a_merge_blocked_by_the_streaming_buffer_stops_resumably() {
+    let Some(em) = emulators() else { return };
+    let fx = Fixture::new(em, "buffer");
+    fx.seed(("2025-01-10", "2025-01-14"), "2024-01-01");
+    let buffer = "UPDATE or DELETE statement over table test-project.buffer_predictions.ml_feature_store_v2 would affect rows in the streaming buffer, which is not supported";
+    let proxy = FaultProxy::start(&fx.em.bigquery, "MERGE ", 1, buffer);
+    fx.use_endpoint(&proxy.endpoint);
+    let out = fx
+        .cli()
+        .args(["backfill", "--start", "2025-01-12", "--end", "2025-01-14"])
+        .assert()
+        .code(3);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(stderr.contains("streaming buffer"), "{stderr}");
+    assert!(stderr.contains("about 90 minutes"), "{stderr}");
+    let [run] = run_ids(&fx.runs()).try_into().expect("one run");
+    assert!(
+        stderr.contains(&format!("completeness backfill --resume {run}")),
+        "{stderr}"
+    );
+    assert!(fx.manifest(&run)["merge"].is_null(), "nothing merged");
+
+    // Later: the buffer is flushed; the resumed run merges (a new MERGE job id).
+    fx.cli()
+        .args(["backfill", "--resume", &run])
+        .assert()
+        .success();
+    let manifest = fx.manifest(&run);
+    let written = manifest["merge"]["rows_written"].as_u64().unwrap();
+    assert!(written > 0 && written == manifest["rows"]["changes"].as_u64().unwrap());
+    let jobs = manifest["bigquery"]["jobs"].to_string();
+    assert!(
+        jobs.contains(&format!("completeness_{}_merge_2", run.replace('-', "_"))),
+        "{jobs}"
+    );
+}
+
+/// A schedule view of the wrong shape (the columns our samples had before production's
+/// were known) stops a run in its pre-flight, before any export, naming the statement
+/// and BigQuery's message; `doctor` names the missing columns.
+#[test]
+fn a_statement_bigquery_refuses_stops_the_run_before_any_export() {
+    let Some(em) = emulators() else { return };
+    let fx = Fixture::new(em, "preflight");
+    fx.seed(("2025-01-10", "2025-01-12"), "2025-01-01");
+    let w = fx.warehouse();
+    fx.sql(
+        "preflight_old_view",
+        &format!(
+            "CREATE OR REPLACE VIEW {} AS SELECT game_id, game_date, season_year, \
+             'Regular Season' AS season_type, home_team_tricode AS home_team_abbr, \
+             away_team_tricode AS away_team_abbr FROM `test-project.preflight_raw.nbac_schedule`",
+            w.sql_name(&w.tables.schedule)
+        ),
+        &[],
+    );
+    let out = fx
+        .cli()
+        .args([
+            "backfill",
+            "--start",
+            "2025-01-10",
+            "--end",
+            "2025-01-12",
+            "--dry-run",
+        ])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("BigQuery refuses queries/bigquery/checks/season_starts.sql"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("game_status"),
+        "BigQuery's message names the column: {stderr}"
+    );
+    assert!(
+        !fx.runs().exists() || run_ids(&fx.runs()).is_empty(),
+        "no run directory"
+    );
+    let exported = fx.em.gcs_root.join("completeness-exports/preflight");
+    assert!(
+        !exported.exists(),
+        "nothing exported: {}",
+        exported.display()
+    );
+
+    let out = fx.cli().arg("doctor").assert().code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(text.contains("FAIL schedule view"), "{text}");
+    assert!(
+        text.contains("missing column `home_team_tricode` (STRING)"),
+        "{text}"
+    );
+}
+
+/// `completeness views` installs production's own daily view, column for column, and it
+/// answers on the production-shaped table.
+#[test]
+fn the_installed_views_keep_productions_columns() {
+    let Some(em) = emulators() else { return };
+    let fx = Fixture::new(em, "views");
+    fx.seed(("2025-01-10", "2025-01-12"), "2025-01-01");
+    let out = fx
+        .cli()
+        .args([
+            "views",
+            "--dataset",
+            "views_predictions",
+            "--features-table",
+            "test-project.views_predictions.ml_feature_store_v2",
+        ])
+        .assert()
+        .success();
+    let ddl = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    for (i, statement) in ddl
+        .split(";\n")
+        .filter(|s| s.contains("CREATE"))
+        .enumerate()
+    {
+        fx.sql(&format!("views_ddl_{i}"), statement, &[]);
+    }
+    let job = fx.sql(
+        "views_query",
+        "SELECT * FROM `test-project.views_predictions.v_historical_completeness_daily`",
+        &[],
+    );
+    let rows = support::runtime()
+        .block_on(fx.warehouse().client.rows(&job))
+        .unwrap();
+    let names: Vec<&str> = rows
+        .fields
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "game_date",
+            "total_features",
+            "complete_count",
+            "incomplete_count",
+            "bootstrap_count",
+            "complete_pct",
+            "incomplete_pct",
+            "avg_games_found",
+            "avg_games_expected"
+        ]
+    );
 }

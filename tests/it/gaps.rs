@@ -16,6 +16,40 @@ fn sample() -> &'static SampleData {
 
 type Key = (String, NaiveDate);
 
+/// The sample's inputs as the tool reads them: the schedule through
+/// `queries/team_games.sql` (final regular-season and postseason games).
+fn inputs_of(data: &SampleData) -> GapInputs {
+    support::runtime().block_on(async {
+        let ctx = datafusion::prelude::SessionContext::new();
+        for (i, b) in data.schedule.iter().enumerate() {
+            let name = format!("part{i}");
+            ctx.register_batch(&name, b.clone()).unwrap();
+        }
+        let union: Vec<String> = (0..data.schedule.len())
+            .map(|i| format!("SELECT * FROM part{i}"))
+            .collect();
+        ctx.sql(&format!(
+            "CREATE VIEW schedule AS {}",
+            union.join(" UNION ALL ")
+        ))
+        .await
+        .unwrap();
+        let params = [
+            completeness::queries::Param::date("first", d("1900-01-01")),
+            completeness::queries::Param::date("last", d("2100-12-31")),
+        ];
+        let teams = completeness::queries::Query::TeamGames
+            .run(&ctx, &params)
+            .await
+            .unwrap();
+        GapInputs::from_batches(&data.games, &teams).unwrap()
+    })
+}
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
 fn keys(rows: &[(String, NaiveDate, String)]) -> BTreeSet<Key> {
     rows.iter().map(|(p, d, _)| (p.clone(), *d)).collect()
 }
@@ -23,8 +57,10 @@ fn keys(rows: &[(String, NaiveDate, String)]) -> BTreeSet<Key> {
 #[test]
 fn every_injected_gap_is_found_and_none_is_invented() {
     let data = sample();
-    let inputs = GapInputs::from_batches(&data.games, &data.schedule).unwrap();
-    let found: BTreeSet<Key> = detect(&inputs.rows, &inputs.teams)
+    let inputs = inputs_of(data);
+    let detection = detect(&inputs);
+    let found: BTreeSet<Key> = detection
+        .missing
         .into_iter()
         .map(|g| (g.player_lookup, g.game_date))
         .collect();
@@ -44,10 +80,55 @@ fn every_injected_gap_is_found_and_none_is_invented() {
         "{} gaps invented: {invented:?}",
         invented.len()
     );
+    // Box-score games list only who played: their absent bench players are "cannot
+    // tell" (the rule before production's sources were known flagged them all).
+    let box_score = box_score_team_days(data);
+    assert!(
+        detection.cannot_tell.len() > 100,
+        "{}",
+        detection.cannot_tell.len()
+    );
+    for g in &detection.cannot_tell {
+        assert!(
+            box_score.contains(&(g.team_abbr.clone(), g.game_date)),
+            "{g:?} is not in a box-score game"
+        );
+        assert!(!truth.contains(&(g.player_lookup.clone(), g.game_date)));
+    }
 }
 
-/// Other seeds have a rare player whose gap sits on their first game back with the
-/// team (a documented limit), but nothing is ever invented.
+type Row = (NaiveDate, String);
+
+/// `player`'s nearest rows (date, team) before and after `date`.
+fn neighbours(inputs: &GapInputs, player: &str, date: NaiveDate) -> (Option<Row>, Option<Row>) {
+    let mut rows: Vec<Row> = inputs
+        .rows
+        .iter()
+        .filter(|(p, _, _)| p == player)
+        .map(|(_, d, t)| (*d, t.clone()))
+        .collect();
+    rows.sort();
+    let before = rows.iter().rev().find(|(d, _)| *d < date).cloned();
+    let after = rows.iter().find(|(d, _)| *d > date).cloned();
+    (before, after)
+}
+
+/// `(team, date)` of the games whose rows came from a box-score source.
+fn box_score_team_days(data: &SampleData) -> BTreeSet<(String, NaiveDate)> {
+    let teams = completeness::columns::strings(&data.games, "team_abbr").unwrap();
+    let dates = completeness::columns::dates(&data.games, "game_date").unwrap();
+    let sources = completeness::columns::strings(&data.games, "primary_source_used").unwrap();
+    teams
+        .into_iter()
+        .zip(dates)
+        .zip(sources)
+        .filter(|(_, s)| s.as_deref() != Some("nbac_gamebook"))
+        .map(|((t, d), _)| (t.unwrap(), d.unwrap()))
+        .collect()
+}
+
+/// Other seeds have a rare player whose gap sits on their first or last game with a
+/// team (a documented limit, checked for each), but nothing is ever invented.
 #[test]
 fn other_seeds_invent_nothing_and_miss_almost_nothing() {
     for seed in [1, 2, 3] {
@@ -55,8 +136,9 @@ fn other_seeds_invent_nothing_and_miss_almost_nothing() {
             seed,
             ..SampleOptions::default()
         });
-        let inputs = GapInputs::from_batches(&data.games, &data.schedule).unwrap();
-        let found: BTreeSet<Key> = detect(&inputs.rows, &inputs.teams)
+        let inputs = inputs_of(&data);
+        let found: BTreeSet<Key> = detect(&inputs)
+            .missing
             .into_iter()
             .map(|g| (g.player_lookup, g.game_date))
             .collect();
@@ -64,12 +146,31 @@ fn other_seeds_invent_nothing_and_miss_almost_nothing() {
         truth.extend(keys(&data.injected.missing_day_rows));
         let invented: Vec<&Key> = found.difference(&truth).collect();
         assert!(invented.is_empty(), "seed {seed}: invented {invented:?}");
-        let missed = truth.difference(&found).count();
+        let missed: Vec<&Key> = truth.difference(&found).collect();
         assert!(
-            missed * 100 <= truth.len(),
-            "seed {seed}: {missed} of {} missed",
+            missed.len() * 50 <= truth.len(),
+            "seed {seed}: {} of {} missed: {missed:?}",
+            missed.len(),
             truth.len()
         );
+        // Each one missed is a documented limit: the player's first or last game with a
+        // team (their rows around it are for two teams, or there is none), or their
+        // first game back after an absence (more than three roster-listing games).
+        for (player, date) in missed {
+            let limit = match neighbours(&inputs, player, *date) {
+                (Some((t1, team)), Some((t2, next))) if team == next => {
+                    let listed = inputs
+                        .teams
+                        .between(&team, t1, t2)
+                        .iter()
+                        .filter(|(d, _)| inputs.lists_roster(&team, *d))
+                        .count();
+                    listed > completeness::gaps::MAX_SKIPPED_GAMES
+                }
+                _ => true,
+            };
+            assert!(limit, "seed {seed}: {player} {date} missed, not at a limit");
+        }
     }
 }
 
@@ -116,11 +217,13 @@ fn check_gaps_lists_the_injected_gap_day_first() {
     );
     let players = first["players"].as_str().unwrap().split(',').count();
     assert_eq!(first["players_missing"], players);
-    // A single dropped row is listed with its game.
+    // A single dropped row is listed with its game (player_game_summary's id names the
+    // teams: `YYYYMMDD_AWAY_HOME`; the line has the schedule's id and one team).
     let (player, date, game) = &data.injected.missing_rows[0];
+    let teams: Vec<&str> = game.split('_').skip(1).collect();
     assert!(
         rows.iter().any(|r| r["game_date"] == date.to_string()
-            && r["game_id"] == game.as_str()
+            && teams.contains(&r["team_abbr"].as_str().unwrap())
             && r["players"]
                 .as_str()
                 .unwrap()
@@ -219,23 +322,30 @@ fn structs_by_key(table: &std::path::Path) -> std::collections::BTreeMap<Key, St
         .collect()
 }
 
-/// Append rows with only the keys (and the game id) to player_game_summary.
+/// Append rows with the keys and the game id to player_game_summary; the other
+/// required columns get placeholder values, the optional ones NULL.
 fn append_game_rows(wh: &std::path::Path, rows: &[(String, NaiveDate, String)]) {
-    use arrow::array::{Array, Date32Array, StringArray, new_null_array};
+    use arrow::array::{Array, BooleanArray, Date32Array, Int64Array, StringArray, new_null_array};
+    use arrow::datatypes::DataType;
     use std::sync::Arc;
     let schema = completeness::model::games_schema();
+    let n = rows.len();
     let columns = schema
         .fields()
         .iter()
-        .map(|f| match f.name().as_str() {
-            "player_lookup" => {
+        .map(|f| match (f.name().as_str(), f.data_type()) {
+            ("player_lookup", _) => {
                 Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.0))) as Arc<dyn Array>
             }
-            "game_date" => Arc::new(Date32Array::from_iter_values(
+            ("game_date", _) => Arc::new(Date32Array::from_iter_values(
                 rows.iter().map(|r| completeness::model::date_to_days(r.1)),
             )),
-            "game_id" => Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.2))),
-            _ => new_null_array(f.data_type(), rows.len()),
+            ("game_id", _) => Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.2))),
+            (_, _) if f.is_nullable() => new_null_array(f.data_type(), n),
+            (_, DataType::Utf8) => Arc::new(StringArray::from_iter_values(vec!["UNK"; n])),
+            (_, DataType::Int64) => Arc::new(Int64Array::from_iter_values(vec![2024; n])),
+            (_, DataType::Boolean) => Arc::new(BooleanArray::from(vec![true; n])),
+            (name, other) => panic!("no placeholder for required column {name} ({other})"),
         })
         .collect();
     let batch = arrow::array::RecordBatch::try_new(schema, columns).unwrap();

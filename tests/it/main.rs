@@ -13,5 +13,6 @@ mod gaps;
 mod operator;
 mod oracle;
 mod parity;
+mod partition_filter;
 mod queries_slt;
 mod support;

@@ -1,4 +1,6 @@
--- BigQuery dialect of ../../newest_struct_date.sql: the newest game_date with a struct.
+-- BigQuery dialect of ../../newest_struct_date.sql: the newest game_date in
+-- [since, until] with a struct.
 SELECT MAX(game_date) AS game_date
 FROM {features}
-WHERE historical_completeness IS NOT NULL
+WHERE game_date BETWEEN @since AND @until
+  AND historical_completeness IS NOT NULL

@@ -42,7 +42,7 @@ pub fn render(w: &BigQueryWarehouse, q: Query, params: &[Param]) -> Result<Strin
 /// Run the query as one job and return its rows.
 pub async fn run(w: &BigQueryWarehouse, q: Query, params: &[Param]) -> Result<Vec<RecordBatch>> {
     let text = sql(w, q)?;
-    let params = params.iter().map(job_param).collect::<Result<Vec<_>>>()?;
+    let params = job_params(params)?;
     let id = format!(
         "completeness_check_{}_{:016x}",
         q.name(),
@@ -51,6 +51,11 @@ pub async fn run(w: &BigQueryWarehouse, q: Query, params: &[Param]) -> Result<Ve
     let what = format!("queries/bigquery/checks/{}.sql", q.name());
     let job = w.client.query(&id, &text, &params, &what).await?;
     Ok(vec![w.client.rows(&job).await?.to_batch()?])
+}
+
+/// The parameters as BigQuery job parameters.
+pub fn job_params(params: &[Param]) -> Result<Vec<JobParam>> {
+    params.iter().map(job_param).collect()
 }
 
 fn job_param(p: &Param) -> Result<JobParam> {

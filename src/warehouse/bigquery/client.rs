@@ -5,8 +5,14 @@
 //! `cloud-platform`, which covers BigQuery), so GCS and BigQuery share one chain.
 //! Transient failures (429, 5xx, rate limits, connection errors) are retried with
 //! exponential backoff; permanent ones fail at once, naming the job and the reason.
-//! Jobs get client-chosen ids, which makes a retried insert idempotent and lets a
-//! resumed run find the job it submitted before a crash.
+//!
+//! A run's jobs get client-chosen ids that carry an attempt number (`…_merge`,
+//! `…_merge_2`, …): the first id holding a successful job is the answer, a failed one is
+//! skipped. So a resumed run finds the job it submitted before a crash, and resubmits
+//! one that failed instead of finding the failure forever. DML that BigQuery refuses
+//! because another statement changed the table at the same time ("Could not serialize
+//! access … due to concurrent update": the daily processor MERGEs into the same table)
+//! is retried under the next attempt id with exponential backoff and jitter.
 
 use std::time::Duration;
 
@@ -21,6 +27,12 @@ use crate::identifiers::TableRef;
 pub const DEFAULT_ENDPOINT: &str = "https://bigquery.googleapis.com";
 /// Attempts of one HTTP call before giving up on a transient failure.
 const ATTEMPTS: u32 = 6;
+/// Attempts of one job that failed transiently or on a concurrent update.
+pub const JOB_ATTEMPTS: u32 = 7;
+/// Attempt ids looked through for a job of a run (resumes included).
+const MAX_ATTEMPT_IDS: u32 = 100;
+/// The longest wait between two attempts of a job.
+const MAX_JOB_BACKOFF: Duration = Duration::from_secs(32);
 
 /// Where tokens come from.
 #[derive(Clone)]
@@ -73,6 +85,10 @@ impl Job {
     /// When the job started (server clock, ms since the epoch).
     pub fn start_time_ms(&self) -> Option<i64> {
         self.stat(&["startTime"])
+    }
+
+    fn is_done(&self) -> bool {
+        self.resource["status"]["state"].as_str() == Some("DONE")
     }
 
     /// The error of a finished job, if it failed.
@@ -211,18 +227,17 @@ impl Client {
         }
     }
 
-    /// One REST call with retries. `Ok(None)` for 404; `what` names it in errors.
-    async fn call(
+    /// One REST call with retries of transient failures; the final status and body.
+    async fn call_raw(
         &self,
         method: Method,
         url: &str,
         body: Option<&Value>,
-        what: &str,
-    ) -> Result<Option<(StatusCode, Value)>> {
+    ) -> std::result::Result<(StatusCode, Value), String> {
         let mut delay = self.backoff;
         for attempt in 1..=ATTEMPTS {
             let mut request = self.http.request(method.clone(), url);
-            if let Some(token) = self.token().await? {
+            if let Some(token) = self.token().await.map_err(|e| e.to_string())? {
                 request = request.bearer_auth(token);
             }
             if let Some(body) = body {
@@ -245,28 +260,39 @@ impl Client {
             };
             if transient && attempt < ATTEMPTS {
                 tracing::warn!(
-                    "{what}: transient failure (attempt {attempt}), retrying in {delay:?}"
+                    "{url}: transient failure (attempt {attempt}), retrying in {delay:?}"
                 );
                 tokio::time::sleep(delay).await;
                 delay *= 2;
                 continue;
             }
-            return match outcome {
-                Ok((StatusCode::NOT_FOUND, _)) => Ok(None),
-                Ok((status, value)) if status.is_success() || status == StatusCode::CONFLICT => {
-                    Ok(Some((status, value)))
-                }
-                Ok((status, value)) => Err(Error::Remote {
-                    context: format!("BigQuery {what}"),
-                    message: format!("HTTP {status}: {}", error_message(&value)),
-                }),
-                Err(e) => Err(Error::Remote {
-                    context: format!("BigQuery {what}"),
-                    message: e.to_string(),
-                }),
-            };
+            return outcome.map_err(|e| e.to_string());
         }
         unreachable!("the last attempt returns")
+    }
+
+    /// One REST call with retries. `Ok(None)` for 404; `what` names it in errors.
+    async fn call(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+        what: &str,
+    ) -> Result<Option<(StatusCode, Value)>> {
+        match self.call_raw(method, url, body).await {
+            Ok((StatusCode::NOT_FOUND, _)) => Ok(None),
+            Ok((status, value)) if status.is_success() || status == StatusCode::CONFLICT => {
+                Ok(Some((status, value)))
+            }
+            Ok((status, value)) => Err(Error::Remote {
+                context: format!("BigQuery {what}"),
+                message: format!("HTTP {status}: {}", error_message(&value)),
+            }),
+            Err(message) => Err(Error::Remote {
+                context: format!("BigQuery {what}"),
+                message,
+            }),
+        }
     }
 
     /// The job `id`, if it exists.
@@ -300,7 +326,7 @@ impl Client {
                 &format!("job {id} ({what})"),
             )
             .await?;
-        let mut job = match inserted {
+        let job = match inserted {
             Some((status, resource)) if status != StatusCode::CONFLICT => Job {
                 id: id.to_string(),
                 resource,
@@ -310,33 +336,169 @@ impl Client {
                 message: "submitted, then not found".into(),
             })?,
         };
-        let mut wait = Duration::from_millis(50);
-        while job.resource["status"]["state"].as_str() != Some("DONE") {
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(Duration::from_secs(2));
-            job = self.job(id).await?.ok_or_else(|| Error::Remote {
-                context: format!("BigQuery job {id} ({what})"),
-                message: "disappeared while running".into(),
-            })?;
-        }
+        let job = self.wait(job, what).await?;
         match job.error() {
-            Some((reason, message)) => Err(Error::Remote {
-                context: format!("BigQuery job {id} ({what}) failed"),
-                message: format!("{reason}: {message}"),
+            Some((reason, message)) => Err(Error::JobFailed {
+                job: id.to_string(),
+                what: what.to_string(),
+                reason,
+                message,
             }),
             None => Ok(job),
         }
     }
 
+    /// Poll `job` until BigQuery says it is done.
+    async fn wait(&self, mut job: Job, what: &str) -> Result<Job> {
+        let mut wait = Duration::from_millis(50);
+        while !job.is_done() {
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(2));
+            job = self.job(&job.id).await?.ok_or_else(|| Error::Remote {
+                context: format!("BigQuery job {} ({what})", job.id),
+                message: "disappeared while running".into(),
+            })?;
+        }
+        Ok(job)
+    }
+
+    /// The successful job of attempt series `base`, if one exists (a job still running
+    /// is waited for). Failed attempts are passed over.
+    pub async fn find_done(&self, base: &str, what: &str) -> Result<Option<Job>> {
+        Ok(match self.first_open_attempt(base, what).await? {
+            Attempt::Done(job) => Some(job),
+            Attempt::Free(_) => None,
+        })
+    }
+
+    /// The successful job of series `base`, or the first attempt id nobody used yet.
+    async fn first_open_attempt(&self, base: &str, what: &str) -> Result<Attempt> {
+        for n in 1..=MAX_ATTEMPT_IDS {
+            let id = attempt_id(base, n);
+            let Some(job) = self.job(&id).await? else {
+                return Ok(Attempt::Free(id));
+            };
+            let job = self.wait(job, what).await?;
+            if job.error().is_none() {
+                return Ok(Attempt::Done(job));
+            }
+        }
+        Err(Error::Remote {
+            context: format!("BigQuery jobs {base}… ({what})"),
+            message: format!("{MAX_ATTEMPT_IDS} attempts failed; see them in the BigQuery console"),
+        })
+    }
+
+    /// Submit the configuration as a new attempt of series `base`, whatever earlier
+    /// attempts did (a load whose table has since expired must run again).
+    pub async fn run_fresh(&self, base: &str, configuration: Value, what: &str) -> Result<Job> {
+        for n in 1..=MAX_ATTEMPT_IDS {
+            let id = attempt_id(base, n);
+            if self.job(&id).await?.is_none() {
+                return self.run_job(&id, configuration, what).await;
+            }
+        }
+        Err(Error::Remote {
+            context: format!("BigQuery jobs {base}… ({what})"),
+            message: format!("all {MAX_ATTEMPT_IDS} attempt ids are used"),
+        })
+    }
+
+    /// Run the job of series `base` once: an earlier successful attempt is the answer,
+    /// else the configuration is submitted under the first unused attempt id.
+    pub async fn run_once(&self, base: &str, configuration: Value, what: &str) -> Result<Job> {
+        match self.first_open_attempt(base, what).await? {
+            Attempt::Done(job) => Ok(job),
+            Attempt::Free(id) => self.run_job(&id, configuration, what).await,
+        }
+    }
+
+    /// [`Client::run_once`], retrying a job that failed transiently or on a concurrent
+    /// update, up to [`JOB_ATTEMPTS`] times with exponential backoff (from the client's
+    /// backoff, at most 32 s) and jitter; each retry is a new job id.
+    pub async fn run_retrying(&self, base: &str, configuration: Value, what: &str) -> Result<Job> {
+        let mut delay = self.backoff;
+        let mut attempt = 1;
+        loop {
+            match self.run_once(base, configuration.clone(), what).await {
+                Err(e) if retryable(&e) && attempt < JOB_ATTEMPTS => {
+                    let pause = jittered(delay);
+                    tracing::warn!(
+                        "{e}; retrying in {pause:?} (attempt {attempt} of {JOB_ATTEMPTS})"
+                    );
+                    tokio::time::sleep(pause).await;
+                    delay = (delay * 2).min(MAX_JOB_BACKOFF);
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Validate `sql` with a dry-run job: no data read, nothing written, no cost. A
+    /// statement BigQuery refuses is an input error naming `what` and BigQuery's message.
+    pub async fn dry_run(&self, sql: &str, params: &[Param], what: &str) -> Result<()> {
+        let id = format!("completeness_dryrun_{:016x}", rand::random::<u64>());
+        let body = json!({
+            "jobReference": {"projectId": self.project, "jobId": id, "location": self.location},
+            "configuration": {"dryRun": true, "query": query_config(sql, params)},
+        });
+        let refused = |message: String| {
+            Error::input(format!(
+                "BigQuery refuses {what}: {message}\n  the statement:\n{}",
+                indent(sql)
+            ))
+        };
+        let answer = self
+            .call_raw(Method::POST, &self.url("jobs"), Some(&body))
+            .await
+            .map_err(|e| Error::Remote {
+                context: format!("BigQuery dry run of {what}"),
+                message: e.to_string(),
+            })?;
+        match answer {
+            (status, value) if status.is_success() => match (Job {
+                id,
+                resource: value,
+            })
+            .error()
+            {
+                Some((reason, message)) => Err(refused(format!("{reason}: {message}"))),
+                None => Ok(()),
+            },
+            (status, value) if status.is_client_error() => {
+                Err(refused(format!("HTTP {status}: {}", error_message(&value))))
+            }
+            (status, value) => Err(Error::Remote {
+                context: format!("BigQuery dry run of {what}"),
+                message: format!("HTTP {status}: {}", error_message(&value)),
+            }),
+        }
+    }
+
     /// Run `sql` as query job `id` with named parameters.
     pub async fn query(&self, id: &str, sql: &str, params: &[Param], what: &str) -> Result<Job> {
-        let configuration = json!({"query": {
-            "query": sql,
-            "useLegacySql": false,
-            "parameterMode": "NAMED",
-            "queryParameters": params.iter().map(Param::to_json).collect::<Vec<_>>(),
-        }});
+        let configuration = json!({"query": query_config(sql, params)});
         self.run_job(id, configuration, what).await
+    }
+
+    /// Run `sql` as the query job of attempt series `base` ([`Client::run_once`]).
+    pub async fn query_once(
+        &self,
+        base: &str,
+        sql: &str,
+        params: &[Param],
+        what: &str,
+    ) -> Result<Job> {
+        let configuration = json!({"query": query_config(sql, params)});
+        self.run_once(base, configuration, what).await
+    }
+
+    /// Run DML `sql` as series `base`, retried on concurrent updates
+    /// ([`Client::run_retrying`]).
+    pub async fn dml(&self, base: &str, sql: &str, params: &[Param], what: &str) -> Result<Job> {
+        let configuration = json!({"query": query_config(sql, params)});
+        self.run_retrying(base, configuration, what).await
     }
 
     /// The result rows of a finished query job, every page.
@@ -456,6 +618,73 @@ impl Client {
     }
 }
 
+/// A job series' answer so far: a successful attempt, or the next id to use.
+enum Attempt {
+    Done(Job),
+    Free(String),
+}
+
+/// Job id of attempt `n` of series `base`: `base`, `base_2`, `base_3`, …
+pub fn attempt_id(base: &str, n: u32) -> String {
+    match n {
+        1 => base.to_string(),
+        n => format!("{base}_{n}"),
+    }
+}
+
+fn query_config(sql: &str, params: &[Param]) -> Value {
+    json!({
+        "query": sql,
+        "useLegacySql": false,
+        "parameterMode": "NAMED",
+        "queryParameters": params.iter().map(Param::to_json).collect::<Vec<_>>(),
+    })
+}
+
+fn indent(sql: &str) -> String {
+    sql.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Messages of a failed job that another attempt may not meet: BigQuery's own
+/// transient errors, and DML refused because another statement changed the table at
+/// the same moment (production retries those too: shared/utils/bigquery_retry.py).
+const RETRYABLE: [&str; 7] = [
+    "backendError",
+    "rateLimitExceeded",
+    "internalError",
+    "Could not serialize access",
+    "due to concurrent update",
+    "concurrent DML statements",
+    "exceeded quota for total number of dml jobs",
+];
+
+/// Whether a job failure is worth another attempt.
+pub fn retryable(e: &Error) -> bool {
+    match e {
+        Error::JobFailed {
+            reason, message, ..
+        } => {
+            let text = format!("{reason}: {message}");
+            RETRYABLE.iter().any(|r| text.contains(r))
+        }
+        _ => false,
+    }
+}
+
+/// Whether BigQuery refused DML because rows are in the streaming buffer.
+pub fn is_streaming_buffer(e: &Error) -> bool {
+    matches!(e, Error::JobFailed { message, .. } if message.contains("streaming buffer"))
+}
+
+/// `delay` plus up to half of it again, at random: two clients retrying after the same
+/// conflict do not collide again.
+fn jittered(delay: Duration) -> Duration {
+    delay + delay.mul_f64(rand::random::<f64>() / 2.0)
+}
+
 /// Rate limits and server errors pass; bad requests and denied access do not.
 fn is_transient(status: StatusCode, body: &Value) -> bool {
     let reason = body["error"]["errors"][0]["reason"].as_str().unwrap_or("");
@@ -492,6 +721,37 @@ mod tests {
         let denied = json!({"error": {"errors": [{"reason": "accessDenied"}]}});
         assert!(!is_transient(StatusCode::FORBIDDEN, &denied));
         assert!(!is_transient(StatusCode::BAD_REQUEST, &Value::Null));
+    }
+
+    fn failed(reason: &str, message: &str) -> Error {
+        Error::JobFailed {
+            job: "j".into(),
+            what: "MERGE".into(),
+            reason: reason.into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn concurrent_updates_and_backend_errors_are_retried_others_not() {
+        let serialize = "Could not serialize access to table p:d.t due to concurrent update";
+        assert!(retryable(&failed("invalidQuery", serialize)));
+        assert!(retryable(&failed("backendError", "")));
+        assert!(!retryable(&failed("invalidQuery", "Unrecognized name: x")));
+        let buffer = "UPDATE or DELETE statement over table p.d.t would affect rows in the streaming buffer, which is not supported";
+        assert!(!retryable(&failed("invalidQuery", buffer)));
+        assert!(is_streaming_buffer(&failed("invalidQuery", buffer)));
+        assert!(!retryable(&Error::input("Could not serialize access")));
+    }
+
+    #[test]
+    fn attempt_ids_number_from_two_and_jitter_stays_within_half() {
+        assert_eq!(attempt_id("c_run_merge", 1), "c_run_merge");
+        assert_eq!(attempt_id("c_run_merge", 3), "c_run_merge_3");
+        for _ in 0..50 {
+            let d = jittered(Duration::from_millis(100));
+            assert!(d >= Duration::from_millis(100) && d <= Duration::from_millis(150));
+        }
     }
 
     #[test]

@@ -12,94 +12,149 @@ use chrono::NaiveDate;
 
 use crate::dates::DateRange;
 use crate::error::{Error, Result};
-use crate::export::{ExportMetrics, FEATURE_COLUMNS};
+use crate::export::{ExportMetrics, FEATURE_COLUMNS, GAME_COLUMNS};
 use crate::extended::EXTENDED_COLUMN;
 use crate::identifiers::TableRef;
 use crate::manifest::BigQueryRun;
-use crate::model::{GAME_DATE, PLAYER_LOOKUP};
+use crate::model::GAME_DATE;
+use crate::queries::Query;
 use crate::storage::Location;
 
 use super::client::Param;
 use super::{BigQueryWarehouse, job_safe, schema};
 
-/// Columns of player_game_summary exported when present (the first two are required).
-const GAME_COLUMNS: [&str; 4] = [PLAYER_LOOKUP, GAME_DATE, "game_id", "team_abbr"];
+/// What a run will send, worked out from the tables before any job runs.
+pub struct ExportPlan {
+    pub range: DateRange,
+    pub run_id: String,
+    /// Columns of the feature table exported (the extended column in an extended run).
+    pub feature_columns: Vec<&'static str>,
+    /// Columns of player_game_summary exported (those of [`GAME_COLUMNS`] it has).
+    pub game_columns: Vec<&'static str>,
+    /// Whether the schedule view exists (else the built-in season calendar is used).
+    pub schedule: bool,
+    pub extended: bool,
+}
 
-/// Export `range` for run `run_id` (with the extended column for an `extended` run);
-/// `record` gets the URIs and job ids as they happen.
+impl ExportPlan {
+    /// Check the tables the run reads and plan its statements; a missing table or
+    /// column is an input error (exit 2) before anything runs.
+    pub async fn new(
+        w: &BigQueryWarehouse,
+        range: DateRange,
+        run_id: &str,
+        extended: bool,
+    ) -> Result<ExportPlan> {
+        let features = w.client.table(&w.tables.features).await?;
+        let features =
+            features.ok_or_else(|| not_found(w, "features_table", &w.tables.features))?;
+        refuse(
+            schema::feature_table_problems(&features),
+            "features_table",
+            &w.tables.features,
+        )?;
+        let games = w.client.table(&w.tables.games).await?;
+        let games = games.ok_or_else(|| not_found(w, "games_table", &w.tables.games))?;
+        refuse(
+            schema::games_table_problems(&games),
+            "games_table",
+            &w.tables.games,
+        )?;
+        let mut feature_columns = FEATURE_COLUMNS.to_vec();
+        if extended {
+            feature_columns.extend(schema::present_columns(&features, &[EXTENDED_COLUMN]));
+        }
+        Ok(ExportPlan {
+            range,
+            run_id: run_id.to_string(),
+            feature_columns,
+            game_columns: schema::present_columns(&games, &GAME_COLUMNS),
+            schedule: w.client.table(&w.tables.schedule).await?.is_some(),
+            extended,
+        })
+    }
+
+    /// `<export_uri>/<run_id>/features` and `…/games`.
+    pub fn uris(&self, w: &BigQueryWarehouse) -> (String, String) {
+        let run = w.exports.child(&self.run_id);
+        (run.child("features").url(), run.child("games").url())
+    }
+
+    /// The export of the feature records in range.
+    pub fn features_sql(&self, w: &BigQueryWarehouse) -> (String, [Param; 2]) {
+        let sql = export_sql(
+            &self.uris(w).0,
+            &self.feature_columns,
+            &w.sql_name(&w.tables.features),
+        );
+        let params = [
+            Param::date("start", self.range.start),
+            Param::date("end", self.range.end),
+        ];
+        (sql, params)
+    }
+
+    /// The export of player_game_summary, as of `snapshot_ms` (the start of the feature
+    /// export: one snapshot for both).
+    pub fn games_sql(
+        &self,
+        w: &BigQueryWarehouse,
+        snapshot_ms: Option<i64>,
+    ) -> (String, [Param; 2]) {
+        let table = match snapshot_ms {
+            Some(ms) => format!(
+                "{} FOR SYSTEM_TIME AS OF TIMESTAMP_MILLIS({ms})",
+                w.sql_name(&w.tables.games)
+            ),
+            None => w.sql_name(&w.tables.games),
+        };
+        let sql = export_sql(&self.uris(w).1, &self.game_columns, &table);
+        let params = [
+            Param::date("start", self.range.lookback_start()),
+            Param::date("end", self.range.end),
+        ];
+        (sql, params)
+    }
+}
+
+/// Export the plan's range; `record` gets the URIs and job ids as they happen. Every
+/// statement the run will send is validated by BigQuery first (a dry run each), so a
+/// run on tables of the wrong shape stops in seconds, before any export.
 pub async fn export(
     w: &BigQueryWarehouse,
-    range: DateRange,
-    run_id: &str,
-    extended: bool,
+    plan: &ExportPlan,
     record: &mut BigQueryRun,
 ) -> Result<ExportMetrics> {
-    let features = w.client.table(&w.tables.features).await?;
-    let features = features.ok_or_else(|| not_found(w, "features_table", &w.tables.features))?;
-    refuse(
-        schema::feature_table_problems(&features),
-        "features_table",
-        &w.tables.features,
-    )?;
-    let games = w.client.table(&w.tables.games).await?;
-    let games = games.ok_or_else(|| not_found(w, "games_table", &w.tables.games))?;
-    refuse(
-        schema::games_table_problems(&games),
-        "games_table",
-        &w.tables.games,
-    )?;
-
-    let run = w.exports.child(run_id);
-    record.features_uri = run.child("features").url();
-    record.games_uri = run.child("games").url();
+    super::preflight::check(w, &super::preflight::run_statements(w, plan)?).await?;
+    let run_id = plan.run_id.as_str();
+    (record.features_uri, record.games_uri) = plan.uris(w);
     let id = format!("completeness_{}_export_features", job_safe(run_id));
-    record.jobs.push(id.clone());
-    let mut columns = FEATURE_COLUMNS.to_vec();
-    if extended {
-        columns.extend(schema::present_columns(&features, &[EXTENDED_COLUMN]));
-    }
-    let sql = export_sql(
-        &record.features_uri,
-        &columns,
-        &w.sql_name(&w.tables.features),
-    );
-    let params = [
-        Param::date("start", range.start),
-        Param::date("end", range.end),
-    ];
+    let (sql, params) = plan.features_sql(w);
     let job = w
         .client
-        .query(&id, &sql, &params, "export of the feature records")
+        .query_once(&id, &sql, &params, "export of the feature records")
         .await?;
+    record.jobs.push(job.id.clone());
     record.snapshot_time_ms = job.start_time_ms();
 
     let id = format!("completeness_{}_export_games", job_safe(run_id));
-    record.jobs.push(id.clone());
-    let columns = schema::present_columns(&games, &GAME_COLUMNS);
-    // The games as of the moment the feature export started: one snapshot for both.
-    let games_table = match record.snapshot_time_ms {
-        Some(ms) => format!(
-            "{} FOR SYSTEM_TIME AS OF TIMESTAMP_MILLIS({ms})",
-            w.sql_name(&w.tables.games)
-        ),
-        None => w.sql_name(&w.tables.games),
-    };
-    let sql = export_sql(&record.games_uri, &columns, &games_table);
-    let params = [
-        Param::date("start", range.lookback_start()),
-        Param::date("end", range.end),
-    ];
-    w.client
-        .query(&id, &sql, &params, "export of player_game_summary")
+    let (sql, params) = plan.games_sql(w, record.snapshot_time_ms);
+    let job = w
+        .client
+        .query_once(&id, &sql, &params, "export of player_game_summary")
         .await?;
+    record.jobs.push(job.id.clone());
 
-    let (season_starts, schedule_missing) = season_starts(w, run_id).await?;
+    let season_starts = match plan.schedule {
+        true => season_starts(w, plan.range, run_id).await?,
+        false => BTreeMap::new(),
+    };
     Ok(ExportMetrics {
         num_feature_rows: exported_rows(w, &record.features_uri, "exported features").await?,
         num_game_rows: exported_rows(w, &record.games_uri, "exported games").await?,
         snapshot: Default::default(),
         season_starts,
-        schedule_missing,
+        schedule_missing: !plan.schedule,
     })
 }
 
@@ -120,33 +175,22 @@ async fn exported_rows(w: &BigQueryWarehouse, uri: &str, what: &str) -> Result<u
     }
 }
 
-/// First regular-season day per season from the schedule table (none if it is missing).
+/// First regular-season day of each season the range touches, from the schedule view
+/// (`queries/bigquery/checks/season_starts.sql`).
 async fn season_starts(
     w: &BigQueryWarehouse,
+    range: DateRange,
     run_id: &str,
-) -> Result<(BTreeMap<i32, NaiveDate>, bool)> {
-    if w.client.table(&w.tables.schedule).await?.is_none() {
-        return Ok((BTreeMap::new(), true));
-    }
-    let sql = format!(
-        "SELECT CAST(season_year AS INT64) AS season_year, MIN(game_date) AS first_day\n\
-         FROM {} WHERE season_type = 'Regular Season' GROUP BY season_year",
-        w.sql_name(&w.tables.schedule)
-    );
+) -> Result<BTreeMap<i32, NaiveDate>> {
+    let sql = super::checks::sql(w, Query::SeasonStarts)?;
+    let params = super::checks::job_params(&crate::export::season_start_params(range))?;
     let id = format!("completeness_{}_season_starts", job_safe(run_id));
     let job = w
         .client
-        .query(&id, &sql, &[], "reading season starts")
+        .query_once(&id, &sql, &params, "reading season starts")
         .await?;
     let rows = [w.client.rows(&job).await?.to_batch()?];
-    let years = crate::columns::i64s(&rows, "season_year")?;
-    let days = crate::columns::dates(&rows, "first_day")?;
-    let starts = years
-        .into_iter()
-        .zip(days)
-        .filter_map(|(y, d)| Some((i32::try_from(y?).ok()?, d?)))
-        .collect();
-    Ok((starts, false))
+    crate::export::starts_from_rows(&rows)
 }
 
 fn not_found(w: &BigQueryWarehouse, what: &str, table: &TableRef) -> Error {

@@ -3,13 +3,17 @@
 //! 1. `changes.parquet` (key, new struct, the `updated_at` seen at export) is uploaded
 //!    to `<staging_uri>/<run_id>/changes.parquet`.
 //! 2. One load job (explicit schema, WRITE_TRUNCATE, list inference) fills a staging
-//!    table that expires by itself if the run dies before dropping it.
+//!    table that expires by itself if the run dies before dropping it; a resumed run
+//!    whose staging table expired creates and loads it again.
 //! 3. One `MERGE` updates `historical_completeness` and `updated_at` only, on rows
 //!    whose `updated_at` is still the exported one (a row rewritten since is a
-//!    conflict, left alone), within the run's dates (partition pruning).
+//!    conflict, left alone), within the run's dates (partition pruning). A MERGE that
+//!    meets another writer's concurrent DML is retried; one refused because rows are in
+//!    the streaming buffer stops the run, resumable, saying when to retry.
 //! 4. The staging table and file are removed.
 //!
-//! Job ids derive from the run id: a resumed run finds a MERGE that already ran.
+//! Job ids derive from the run id plus an attempt number: a resumed run finds a MERGE
+//! that already ran, and resubmits one that failed.
 
 use chrono::{DateTime, Utc};
 use object_store::ObjectStoreExt;
@@ -25,8 +29,6 @@ use crate::storage::store_error;
 use super::client::{Job, Param};
 use super::{BigQueryWarehouse, job_safe, schema};
 
-/// MERGE attempts (a new job id each) on a transient job failure.
-const MERGE_ATTEMPTS: usize = 3;
 const MAX_CONFLICT_KEYS: i64 = 100;
 
 /// Apply the changes in `changes_file` (rows: `num_changes`) to the feature table.
@@ -47,6 +49,44 @@ pub async fn merge(
         return Ok(metrics);
     }
     let staging = w.staging_table(run_id);
+    let extended = writes_extended(changes_file)?;
+    stage(
+        w,
+        changes_file,
+        num_changes,
+        run_id,
+        (now, extended),
+        record,
+    )
+    .await?;
+    let job = run_merge(w, &staging, range, (run_id, extended), now, record).await?;
+    apply_job_stats(&job, &mut metrics, record);
+    metrics.conflict_keys = conflict_keys(w, &staging, range, run_id, now).await?;
+
+    w.client.delete_table(&staging).await?;
+    // The file is only an input of the load; a failure to delete it is not worth a failed run.
+    let object = w.staging.child(run_id).child("changes.parquet");
+    let _ = object.store.delete(&object.prefix).await;
+    Ok(metrics)
+}
+
+/// The changes in the run's staging table: uploaded and loaded, unless a load of this
+/// run already filled a table that still exists.
+async fn stage(
+    w: &BigQueryWarehouse,
+    changes_file: &std::path::Path,
+    num_changes: u64,
+    run_id: &str,
+    (now, extended): (DateTime<Utc>, bool),
+    record: &mut BigQueryRun,
+) -> Result<()> {
+    let staging = w.staging_table(run_id);
+    let load_base = format!("completeness_{}_load", job_safe(run_id));
+    let what = "load of the changed rows";
+    let present = w.client.table(&staging).await?.is_some();
+    if present && w.client.find_done(&load_base, what).await?.is_some() {
+        return Ok(());
+    }
     let object = w.staging.child(run_id).child("changes.parquet");
     let bytes = std::fs::read(changes_file).map_err(Error::io("reading changes", changes_file))?;
     object
@@ -54,39 +94,22 @@ pub async fn merge(
         .put(&object.prefix, bytes.into())
         .await
         .map_err(store_error(format!("uploading {}", object.url())))?;
-
     w.client.ensure_dataset(&w.config.staging_dataset).await?;
-    let extended = writes_extended(changes_file)?;
     let fields = schema::fields_of(&crate::diff::changes_schema_for(extended))?;
     let expires = now.timestamp_millis() + w.config.staging_expiration_hours * 3_600_000;
     w.client
         .create_table(&staging, fields.clone(), Some(expires))
         .await?;
-    let load_id = format!("completeness_{}_load", job_safe(run_id));
-    record.jobs.push(load_id.clone());
-    let load = w
-        .client
-        .run_job(
-            &load_id,
-            load_config(w, &staging, &object.url(), fields),
-            "load of the changed rows",
-        )
-        .await?;
-    if let Some(loaded) = load.output_rows().filter(|n| *n as u64 != num_changes) {
-        return Err(Error::Remote {
-            context: format!("BigQuery job {load_id} (load of the changed rows)"),
+    let config = load_config(w, &staging, &object.url(), fields);
+    let load = w.client.run_fresh(&load_base, config, what).await?;
+    record.jobs.push(load.id.clone());
+    match load.output_rows() {
+        Some(loaded) if loaded as u64 != num_changes => Err(Error::Remote {
+            context: format!("BigQuery job {} ({what})", load.id),
             message: format!("loaded {loaded} rows, expected {num_changes}; nothing was merged"),
-        });
+        }),
+        _ => Ok(()),
     }
-
-    let job = run_merge(w, &staging, range, (run_id, extended), now, record).await?;
-    apply_job_stats(&job, &mut metrics, record);
-    metrics.conflict_keys = conflict_keys(w, &staging, range, run_id, now).await?;
-
-    w.client.delete_table(&staging).await?;
-    // The file is only an input of the load; a failure to delete it is not worth a failed run.
-    let _ = object.store.delete(&object.prefix).await;
-    Ok(metrics)
 }
 
 /// A load job replacing `table`'s rows with the Parquet at `uri` (explicit schema).
@@ -151,59 +174,46 @@ async fn run_merge(
     now: DateTime<Utc>,
     record: &mut BigQueryRun,
 ) -> Result<Job> {
-    let sql = merge_sql(
-        &w.sql_name(&w.tables.features),
-        &w.sql_name(staging),
-        extended,
-    );
-    let params = [
+    let target = w.sql_name(&w.tables.features);
+    let sql = merge_sql(&target, &w.sql_name(staging), extended);
+    let params = merge_params(range, now);
+    let what = "MERGE into the feature table";
+    match w.client.dml(&merge_base(run_id), &sql, &params, what).await {
+        Ok(job) => {
+            record.jobs.push(job.id.clone());
+            Ok(job)
+        }
+        Err(e) if super::client::is_streaming_buffer(&e) => Err(Error::Remote {
+            context: format!("BigQuery refused the MERGE into {}", w.tables.features),
+            message: format!(
+                "rows of the run's dates are still in the table's streaming buffer (a writer \
+                 used insertAll in the last ~90 minutes), and BigQuery allows no UPDATE or MERGE \
+                 on them until it flushes. Nothing was changed; the staging table is kept for \
+                 {} h. Retry in about 90 minutes: completeness backfill --resume {run_id}\n  ({e})",
+                w.config.staging_expiration_hours
+            ),
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// `@start`, `@end` and `@updated_at` of the MERGE.
+pub fn merge_params(range: DateRange, now: DateTime<Utc>) -> [Param; 3] {
+    [
         Param::date("start", range.start),
         Param::date("end", range.end),
         Param::timestamp("updated_at", now),
-    ];
-    let mut last = None;
-    for attempt in 1..=MERGE_ATTEMPTS {
-        let id = merge_job_id(run_id, attempt);
-        record.jobs.push(id.clone());
-        match w
-            .client
-            .query(&id, &sql, &params, "MERGE into the feature table")
-            .await
-        {
-            Ok(job) => return Ok(job),
-            Err(e) if is_transient_job_error(&e) => last = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last.expect("at least one attempt"))
+    ]
 }
 
-fn merge_job_id(run_id: &str, attempt: usize) -> String {
-    match attempt {
-        1 => format!("completeness_{}_merge", job_safe(run_id)),
-        n => format!("completeness_{}_merge_{n}", job_safe(run_id)),
-    }
+/// The attempt series of a run's MERGE (`…_merge`, `…_merge_2`, …).
+fn merge_base(run_id: &str) -> String {
+    format!("completeness_{}_merge", job_safe(run_id))
 }
 
-fn is_transient_job_error(e: &Error) -> bool {
-    let text = e.to_string();
-    ["backendError", "rateLimitExceeded", "internalError"]
-        .iter()
-        .any(|r| text.contains(r))
-}
-
-/// A MERGE of this run that already succeeded (found by its job id), if any.
+/// A MERGE of this run that already succeeded (found by its job ids), if any.
 pub async fn find_merge(w: &BigQueryWarehouse, run_id: &str) -> Result<Option<Job>> {
-    for attempt in 1..=MERGE_ATTEMPTS {
-        let Some(job) = w.client.job(&merge_job_id(run_id, attempt)).await? else {
-            return Ok(None);
-        };
-        let state = &job.resource["status"];
-        if state["state"] == "DONE" && !state["errorResult"].is_object() {
-            return Ok(Some(job));
-        }
-    }
-    Ok(None)
+    w.client.find_done(&merge_base(run_id), "MERGE").await
 }
 
 /// Rows written, the pre-merge time and the `updated_at` written, from a MERGE job.
@@ -227,6 +237,20 @@ fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// Staged rows the MERGE left alone (rewritten or deleted since the export): the
+/// feature rows are read within the run's dates, a bound BigQuery accepts as a
+/// partition filter.
+pub fn conflicts_sql(staging: &str, target: &str) -> String {
+    format!(
+        "SELECT s.player_lookup, s.game_date FROM {staging} AS s\n\
+         LEFT JOIN (SELECT player_lookup, game_date, updated_at FROM {target}\n\
+         WHERE game_date BETWEEN @start AND @end) AS t\n\
+         ON t.player_lookup = s.player_lookup AND t.game_date = s.game_date\n\
+         WHERE t.updated_at IS NULL OR t.updated_at != @updated_at\n\
+         ORDER BY s.game_date, s.player_lookup LIMIT @limit"
+    )
+}
+
 /// Keys of staged rows the MERGE left alone (rewritten or deleted since the export).
 async fn conflict_keys(
     w: &BigQueryWarehouse,
@@ -235,26 +259,18 @@ async fn conflict_keys(
     run_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<(String, chrono::NaiveDate)>> {
-    let sql = format!(
-        "SELECT s.player_lookup, s.game_date FROM {} AS s\n\
-         LEFT JOIN {} AS t\n\
-         ON t.player_lookup = s.player_lookup AND t.game_date = s.game_date\n\
-         AND t.game_date BETWEEN @start AND @end\n\
-         WHERE t.updated_at IS NULL OR t.updated_at != @updated_at\n\
-         ORDER BY s.game_date, s.player_lookup LIMIT @limit",
-        w.sql_name(staging),
-        w.sql_name(&w.tables.features)
-    );
+    let sql = conflicts_sql(&w.sql_name(staging), &w.sql_name(&w.tables.features));
+    let [start, end, updated_at] = merge_params(range, now);
     let params = [
-        Param::date("start", range.start),
-        Param::date("end", range.end),
-        Param::timestamp("updated_at", now),
+        start,
+        end,
+        updated_at,
         Param::int("limit", MAX_CONFLICT_KEYS),
     ];
-    let id = format!("completeness_{}_conflicts", job_safe(run_id));
+    let base = format!("completeness_{}_conflicts", job_safe(run_id));
     let job = w
         .client
-        .query(&id, &sql, &params, "listing conflicts")
+        .query_once(&base, &sql, &params, "listing conflicts")
         .await?;
     let rows = [w.client.rows(&job).await?.to_batch()?];
     let players = crate::columns::strings(&rows, "player_lookup")?;

@@ -132,19 +132,16 @@ pub async fn rollback(
         Param::date("end", range.end),
         Param::timestamp("run_updated_at", updated_at),
     ];
-    let job_id = format!(
+    let base = format!(
         "completeness_{}_rollback_{}",
         job_safe(run_id),
         now.timestamp_millis()
     );
-    let job = w
-        .client
-        .query(&job_id, &sql, &params, "rollback MERGE")
-        .await?;
+    let job = w.client.dml(&base, &sql, &params, "rollback MERGE").await?;
     Ok(BigQueryRollback {
         run_id: run_id.to_string(),
         rows_restored: job.dml_affected_rows().unwrap_or(0).max(0) as u64,
-        job_id: Some(job_id),
+        job_id: Some(job.id),
         ..Default::default()
     })
 }

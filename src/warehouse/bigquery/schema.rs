@@ -5,7 +5,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::model::{GAME_DATE, HISTORICAL_COMPLETENESS, PLAYER_LOOKUP, UPDATED_AT};
+use crate::model::{DATA_SOURCE, GAME_DATE, HISTORICAL_COMPLETENESS, PLAYER_LOOKUP, UPDATED_AT};
 
 /// The BigQuery fields (`tables.insert` JSON) of an Arrow schema.
 pub fn fields_of(schema: &Schema) -> Result<Value> {
@@ -46,6 +46,23 @@ fn field_of(field: &Field) -> Result<Value> {
     Ok(out)
 }
 
+/// The type of a column in BigQuery's DDL: `STRUCT<a INT64, b ARRAY<DATE>>`.
+pub fn ddl_type(t: &DataType) -> Result<String> {
+    Ok(match t {
+        DataType::List(item) | DataType::LargeList(item) => {
+            format!("ARRAY<{}>", ddl_type(item.data_type())?)
+        }
+        DataType::Struct(children) => {
+            let fields = children
+                .iter()
+                .map(|c| Ok(format!("{} {}", c.name(), ddl_type(c.data_type())?)))
+                .collect::<Result<Vec<_>>>()?;
+            format!("STRUCT<{}>", fields.join(", "))
+        }
+        other => scalar_type(other, "")?.to_string(),
+    })
+}
+
 fn scalar_type(t: &DataType, name: &str) -> Result<&'static str> {
     Ok(match t {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "STRING",
@@ -53,6 +70,7 @@ fn scalar_type(t: &DataType, name: &str) -> Result<&'static str> {
         DataType::Float32 | DataType::Float64 => "FLOAT64",
         DataType::Boolean => "BOOL",
         DataType::Date32 => "DATE",
+        DataType::Decimal128(p, _) if *p <= 38 => "NUMERIC",
         DataType::Timestamp(_, Some(_)) => "TIMESTAMP",
         DataType::Timestamp(_, None) => "DATETIME",
         other => {
@@ -90,22 +108,65 @@ const STRUCT_FIELDS: [(&str, &str, bool); 5] = [
     ("contributing_game_dates", "DATE", true),
 ];
 
-/// Problems with the feature table's schema (empty when it is right).
+/// Every column the tool reads from the feature table (a run, the checks, as-of).
+pub const FEATURE_READS: [(&str, &str); 6] = [
+    (PLAYER_LOOKUP, "STRING"),
+    (GAME_DATE, "DATE"),
+    (DATA_SOURCE, "STRING"),
+    (UPDATED_AT, "TIMESTAMP"),
+    ("created_at", "TIMESTAMP"),
+    (HISTORICAL_COMPLETENESS, "RECORD"),
+];
+/// Every column the tool reads from player_game_summary (the run, gap detection, the
+/// spot check, as-of).
+pub const GAMES_READS: [(&str, &str); 9] = [
+    (PLAYER_LOOKUP, "STRING"),
+    (GAME_DATE, "DATE"),
+    ("game_id", "STRING"),
+    ("team_abbr", "STRING"),
+    ("is_active", "BOOL"),
+    ("is_dnp", "BOOL"),
+    ("primary_source_used", "STRING"),
+    ("created_at", "TIMESTAMP"),
+    ("processed_at", "TIMESTAMP"),
+];
+/// Every column the tool reads from the schedule view (season starts, team games).
+pub const SCHEDULE_READS: [(&str, &str); 9] = [
+    ("game_id", "STRING"),
+    (GAME_DATE, "DATE"),
+    ("season_year", "INT64"),
+    ("home_team_tricode", "STRING"),
+    ("away_team_tricode", "STRING"),
+    ("game_status", "INT64"),
+    ("is_regular_season", "BOOL"),
+    ("is_playoffs", "BOOL"),
+    ("is_all_star", "BOOL"),
+];
+
+/// Problems with the feature table's schema for a run (empty when it is right).
 pub fn feature_table_problems(table: &Value) -> Vec<String> {
     let fields = &table["schema"]["fields"];
-    let mut problems = required(
-        fields,
-        &[
-            (PLAYER_LOOKUP, "STRING"),
-            (GAME_DATE, "DATE"),
-            (UPDATED_AT, "TIMESTAMP"),
-            (HISTORICAL_COMPLETENESS, "RECORD"),
-        ],
-    );
-    if let Some(record) = find(fields, HISTORICAL_COMPLETENESS) {
-        problems.extend(struct_problems(&record["fields"]));
+    let mut problems = required(fields, &FEATURE_READS[..4]);
+    problems.extend(required(fields, &FEATURE_READS[5..]));
+    problems.extend(struct_column_problems(fields));
+    problems
+}
+
+/// Problems with any column the tool reads from `table` (what `doctor` reports).
+pub fn read_problems(table: &Value, reads: &[(&str, &str)]) -> Vec<String> {
+    let fields = &table["schema"]["fields"];
+    let mut problems = required(fields, reads);
+    if reads.iter().any(|(c, _)| *c == HISTORICAL_COMPLETENESS) {
+        problems.extend(struct_column_problems(fields));
     }
     problems
+}
+
+fn struct_column_problems(fields: &Value) -> Vec<String> {
+    match find(fields, HISTORICAL_COMPLETENESS) {
+        Some(record) => struct_problems(&record["fields"]),
+        None => Vec::new(),
+    }
 }
 
 fn struct_problems(fields: &Value) -> Vec<String> {
@@ -175,8 +236,34 @@ mod tests {
     fn the_model_schemas_pass_their_own_checks() {
         let features = table_of(&crate::model::features_schema());
         assert_eq!(feature_table_problems(&features), Vec::<String>::new());
+        assert_eq!(
+            read_problems(&features, &FEATURE_READS),
+            Vec::<String>::new()
+        );
         let games = table_of(&crate::model::games_schema());
         assert_eq!(games_table_problems(&games), Vec::<String>::new());
+        assert_eq!(read_problems(&games, &GAMES_READS), Vec::<String>::new());
+        let schedule = table_of(&crate::model::schedule_schema());
+        assert_eq!(
+            read_problems(&schedule, &SCHEDULE_READS),
+            Vec::<String>::new()
+        );
+    }
+
+    /// The schedule as our samples had it before production's view was known.
+    #[test]
+    fn the_old_schedule_shape_is_named_column_by_column() {
+        let table = json!({"schema": {"fields": [
+            {"name": "game_id", "type": "STRING"},
+            {"name": "game_date", "type": "DATE"},
+            {"name": "season_year", "type": "INTEGER"},
+            {"name": "season_type", "type": "STRING"},
+            {"name": "home_team_abbr", "type": "STRING"},
+            {"name": "away_team_abbr", "type": "STRING"},
+        ]}});
+        let problems = read_problems(&table, &SCHEDULE_READS);
+        assert_eq!(problems.len(), 6, "{problems:?}");
+        assert_eq!(problems[0], "missing column `home_team_tricode` (STRING)");
     }
 
     #[test]

@@ -1,0 +1,18 @@
+-- BigQuery view (completeness's own): production's daily summary over 90 days instead
+-- of 30, with the same columns, for the season-long trend `report daily` draws.
+CREATE OR REPLACE VIEW `{dataset}.v_completeness_daily_90d` AS
+SELECT
+    game_date,
+    COUNT(*) as total_features,
+    COUNTIF(historical_completeness.is_complete) as complete_count,
+    COUNTIF(NOT historical_completeness.is_complete AND NOT historical_completeness.is_bootstrap) as incomplete_count,
+    COUNTIF(historical_completeness.is_bootstrap) as bootstrap_count,
+    ROUND(COUNTIF(historical_completeness.is_complete) / COUNT(*) * 100, 1) as complete_pct,
+    ROUND(COUNTIF(NOT historical_completeness.is_complete AND NOT historical_completeness.is_bootstrap) / COUNT(*) * 100, 1) as incomplete_pct,
+    AVG(historical_completeness.games_found) as avg_games_found,
+    AVG(historical_completeness.games_expected) as avg_games_expected
+FROM `{features_table}`
+WHERE game_date >= DATE_SUB(CURRENT_DATE(), INTERVAL 90 DAY)
+  AND historical_completeness IS NOT NULL
+GROUP BY game_date
+ORDER BY game_date DESC
