@@ -4,8 +4,10 @@
 //! phases already done are not repeated, so a run interrupted at any point can be
 //! resumed and ends as an uninterrupted run would. A dry run stops after the diff;
 //! `merge --run` applies such a run later. The merge phase, when it was started but not
-//! recorded as done, first looks for a Delta commit carrying the run id: if there is
-//! one, the merge happened and is not repeated.
+//! recorded as done, first asks the table whether the run committed (its application
+//! transaction on Delta, its MERGE job on BigQuery): if so, the merge happened and is not
+//! repeated. Before merging, the games the run was computed from are compared with the
+//! table's ([`crate::staleness`]): a stale plan is refused unless allowed.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -51,7 +53,9 @@ pub struct BackfillBuilder {
     start: Start,
     report_dir: Option<PathBuf>,
     stop_after: StopAfter,
-    now: DateTime<Utc>,
+    /// A fixed clock (tests); `None` reads the wall clock when it is needed.
+    clock: Option<DateTime<Utc>>,
+    allow_stale: bool,
     progress: Progress,
     on_run: Arc<dyn Fn(&str) + Send + Sync>,
 }
@@ -111,7 +115,8 @@ impl BackfillBuilder {
             start,
             report_dir: None,
             stop_after: StopAfter::Merge,
-            now: Utc::now(),
+            clock: None,
+            allow_stale: false,
             progress: Arc::new(|_, _| {}),
             on_run: Arc::new(|_| {}),
         }
@@ -177,10 +182,22 @@ impl BackfillBuilder {
         self
     }
 
-    /// The clock: run ids, phase times and the `updated_at` written (default: now).
+    /// A fixed clock for run ids and the `updated_at` written (default: the wall clock,
+    /// read when the run starts and when it merges).
     pub fn with_now(mut self, now: DateTime<Utc>) -> Self {
-        self.now = now;
+        self.clock = Some(now);
         self
+    }
+
+    /// Merge even if the games the run was computed from changed since its export
+    /// (default: refuse, exit 2).
+    pub fn with_allow_stale(mut self, yes: bool) -> Self {
+        self.allow_stale = yes;
+        self
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.unwrap_or_else(Utc::now)
     }
 
     pub async fn execute(self) -> Result<BackfillOutcome> {
@@ -240,10 +257,11 @@ impl BackfillBuilder {
                 include_bootstrap,
                 extended,
             } => {
-                let dir = RunDir::create(&self.run_root, self.now)?;
+                let now = self.now();
+                let dir = RunDir::create(&self.run_root, now)?;
                 let manifest = Manifest {
                     run_id: dir.id.clone(),
-                    created_at: self.now,
+                    created_at: now,
                     tool_version: env!("CARGO_PKG_VERSION").to_string(),
                     warehouse: self.warehouse.describe(),
                     range: *range,
@@ -536,6 +554,35 @@ impl Phases<'_> {
         }
     }
 
+    /// Refuse to merge a plan whose games changed since its export (unless allowed).
+    async fn refuse_stale(&self, m: &Manifest) -> Result<()> {
+        if self.builder.allow_stale {
+            return Ok(());
+        }
+        if let (Warehouse::Local(w), Some(pinned)) = (&self.builder.warehouse, &m.snapshot) {
+            let games = w.open_table(crate::model::GAMES_TABLE).await?;
+            if games.version() == Some(pinned.games_version) {
+                return Ok(()); // nothing was committed to the games since the export
+            }
+        }
+        let ctx = crate::engine::session();
+        let exported = crate::engine::read_parquet_at(
+            &ctx,
+            &self.exported(m)?.1,
+            &[PLAYER_LOOKUP, GAME_DATE],
+            "exported games",
+        )
+        .await?;
+        let then = crate::staleness::exported_counts(&exported, m.range)?;
+        let source = crate::check::Source::open(self.builder.warehouse.clone()).await?;
+        let now = crate::staleness::current_counts(&source, m.range).await?;
+        let changes = crate::staleness::compare(&then, &now);
+        match changes.is_empty() {
+            true => Ok(()),
+            false => Err(crate::staleness::refusal(&m.run_id, m.range, &changes)),
+        }
+    }
+
     async fn merge_bigquery(&mut self, w: &BigQueryWarehouse, m: &mut Manifest) -> Result<()> {
         use crate::warehouse::bigquery::merge as bq;
         let num_changes = m.rows.get("changes").copied().unwrap_or(0);
@@ -560,6 +607,7 @@ impl Phases<'_> {
             );
             return Ok(());
         }
+        self.refuse_stale(m).await?;
         let clock = self.begin(m, Phase::Merge)?;
         failpoint::hit("merge:started").await;
         let x = bq::merge(
@@ -568,7 +616,7 @@ impl Phases<'_> {
             num_changes,
             m.range,
             &m.run_id,
-            self.builder.now,
+            self.builder.now(),
             &mut record,
         )
         .await;
@@ -594,33 +642,33 @@ impl Phases<'_> {
     }
 
     async fn merge_local(&mut self, warehouse: &LocalWarehouse, m: &mut Manifest) -> Result<()> {
+        use crate::warehouse::delta::log;
         let table = warehouse.open_table(FEATURES_TABLE).await?;
-        let history = crate::warehouse::local::history(&table).await?;
-        if let Some(undo) = history
-            .iter()
-            .find(|c| c.rollback_of.as_deref() == Some(&m.run_id))
-        {
+        if log::has_transaction(&table, &log::rollback_app_id(&m.run_id)).await? {
             return Err(Error::input(format!(
-                "run {} was rolled back in version {}; start a new run instead of resuming it",
-                m.run_id, undo.version
+                "run {} was rolled back; start a new run instead of resuming it",
+                m.run_id
             )));
         }
-        if let Some(commit) = history
-            .into_iter()
-            .find(|c| c.run_id.as_deref() == Some(&m.run_id))
-        {
-            let version = commit.version;
+        if log::has_transaction(&table, &log::merge_app_id(&m.run_id)).await? {
+            // Its commit file may be gone (log cleanup); the manifest then keeps what it had.
+            let commit = log::history(&table)?
+                .into_iter()
+                .find(|c| c.run_id.as_deref() == Some(&m.run_id));
             let record = m.merge.get_or_insert_with(MergeRecord::default);
-            record.table_version = Some(version);
-            record.rows_written = commit.rows_updated.unwrap_or(record.rows_written);
+            if let Some(c) = &commit {
+                record.table_version = Some(c.version);
+                record.rows_written = c.rows_updated.unwrap_or(record.rows_written);
+            }
             m.mark(Phase::Merge, PhaseStatus::Done, Utc::now(), None);
             m.save(&self.dir.manifest())?;
-            (self.builder.progress)(
-                Phase::Merge,
-                &format!("merge: already committed as version {version}"),
-            );
+            let at = commit.map_or("earlier".to_string(), |c| {
+                format!("as version {}", c.version)
+            });
+            (self.builder.progress)(Phase::Merge, &format!("merge: already committed {at}"));
             return Ok(());
         }
+        self.refuse_stale(m).await?;
         let clock = self.begin(m, Phase::Merge)?;
         failpoint::hit("merge:started").await;
         let ctx = crate::engine::session();
@@ -637,9 +685,16 @@ impl Phases<'_> {
         )
         .await?;
         let changes = normalise_changes(changes, schema)?;
-        let x =
-            crate::merge::merge(warehouse, changes, m.range, &m.run_id, self.builder.now).await?;
-        failpoint::hit("merge:after-commit").await;
+        let staging = self.dir.path.join("staged");
+        if staging.exists() {
+            // What an interrupted attempt staged: never committed, rewritten below.
+            std::fs::remove_dir_all(&staging)
+                .map_err(Error::io("clearing staged files", &staging))?;
+        }
+        let now = self.builder.now();
+        let x = crate::merge::merge(warehouse, changes, &m.run_id, now, &staging).await;
+        let _ = std::fs::remove_dir_all(&staging);
+        let x = x?;
         m.merge = Some(MergeRecord {
             read_version: Some(x.read_version),
             table_version: x.table_version,

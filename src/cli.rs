@@ -368,6 +368,10 @@ pub struct MergeArgs {
     /// The run whose changes to apply
     #[arg(long, value_name = "RUN_ID")]
     pub run: String,
+    /// Apply the run even if player_game_summary changed since its export (by default
+    /// such a plan is refused: its structs would be stale)
+    #[arg(long)]
+    pub allow_stale: bool,
 }
 
 #[derive(Debug, Args)]
@@ -395,6 +399,10 @@ pub struct BackfillArgs {
     /// Continue an interrupted run from its first unfinished phase
     #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["start", "end", "dry_run", "include_bootstrap"])]
     pub resume: Option<String>,
+    /// With --resume: merge even if player_game_summary changed since the run's export
+    /// (by default the stale plan is refused)
+    #[arg(long, requires = "resume")]
+    pub allow_stale: bool,
     /// Rebuild each struct from only the player_game_summary rows written before the
     /// record's created_at, and report how many differ from today's and why (the rows
     /// that arrived late). Always a dry run: nothing is written.

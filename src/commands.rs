@@ -291,6 +291,7 @@ async fn diff(args: DiffArgs, settings: &Settings, out: &Output) -> Result<u8> {
 async fn merge(args: MergeArgs, settings: &Settings, out: &Output) -> Result<u8> {
     let builder = BackfillBuilder::resume(any_warehouse(settings)?, &settings.run_dir, &args.run)
         .with_apply(true)
+        .with_allow_stale(args.allow_stale)
         .with_progress(out.progress());
     run_interruptible(builder, out).await
 }
@@ -316,6 +317,7 @@ async fn backfill(args: BackfillArgs, settings: &Settings, out: &Output) -> Resu
     };
     let builder = builder
         .with_report_dir(args.report)
+        .with_allow_stale(args.allow_stale)
         .with_progress(out.progress());
     run_interruptible(builder, out).await
 }

@@ -1,5 +1,6 @@
-//! The rows one Delta commit rewrote, compared straight from its files: the heart of the
-//! merge invariants ([`crate::merge_invariants`]).
+//! The rows of rewritten data files compared with those of the files they replace,
+//! straight from the files: the heart of the write invariants checked before every
+//! commit ([`crate::warehouse::delta::rewrite`]).
 //!
 //! Data files are immutable, so a commit changes no row outside the files it removes.
 //! The rows of the files it adds must then be exactly the rows of the files it removed,
@@ -20,11 +21,21 @@ use crate::error::{Error, Result};
 
 /// A data file of the table, with the partition it belongs to.
 #[derive(Debug, Clone)]
-struct DataFile {
-    path: PathBuf,
+pub struct DataFile {
+    pub path: PathBuf,
     /// `column=value` pairs, sorted: files of one partition share it.
-    partition: String,
-    deletion_vector: bool,
+    pub partition: String,
+    pub deletion_vector: bool,
+}
+
+/// The sorted `column=value` text of a file's partition values.
+pub fn partition_key(values: impl IntoIterator<Item = (String, Option<String>)>) -> String {
+    let mut partition: Vec<String> = values
+        .into_iter()
+        .map(|(k, v)| format!("{k}={}", v.unwrap_or_else(|| "NULL".into())))
+        .collect();
+    partition.sort();
+    partition.join("/")
 }
 
 /// How the rows a commit removed and added compare.
@@ -53,22 +64,32 @@ pub fn compare(before: &DeltaTable, after: &DeltaTable, ignored: &[&str]) -> Res
         .iter()
         .filter(|f| !old_paths.contains(&*f.path))
         .collect();
+    let columns = compared_columns(after, ignored)?;
+    compare_files(&removed, &added, &columns)
+}
+
+/// Compare the rows of the `added` files with those of the `removed` ones, partition by
+/// partition, over `columns`.
+pub fn compare_files(
+    removed: &[&DataFile],
+    added: &[&DataFile],
+    columns: &[Field],
+) -> Result<Comparison> {
     let deletion_vectors = removed
         .iter()
-        .chain(&added)
+        .chain(added)
         .filter(|f| f.deletion_vector)
         .count();
-    let columns = compared_columns(after, ignored)?;
     let mut partitions: BTreeMap<&str, (Vec<&DataFile>, Vec<&DataFile>)> = BTreeMap::new();
-    for f in &removed {
+    for f in removed {
         partitions.entry(&f.partition).or_default().0.push(f);
     }
-    for f in &added {
+    for f in added {
         partitions.entry(&f.partition).or_default().1.push(f);
     }
     let per_partition = partitions
         .into_par_iter()
-        .map(|(_, (removed, added))| compare_partition(&removed, &added, &columns))
+        .map(|(_, (removed, added))| compare_partition(&removed, &added, columns))
         .collect::<Result<Vec<_>>>()?;
     let mut total = Comparison {
         deletion_vectors,
@@ -93,24 +114,16 @@ fn files(table: &DeltaTable) -> Result<Vec<DataFile>> {
     Ok(snapshot
         .log_data()
         .iter()
-        .map(|f| {
-            let mut partition: Vec<String> = f
-                .partition_values_map()
-                .into_iter()
-                .map(|(k, v)| format!("{k}={}", v.unwrap_or_else(|| "NULL".into())))
-                .collect();
-            partition.sort();
-            DataFile {
-                path: local_path(&root, &f.path()),
-                partition: partition.join("/"),
-                deletion_vector: f.deletion_vector_descriptor().is_some(),
-            }
+        .map(|f| DataFile {
+            path: local_path(&root, &f.path()),
+            partition: partition_key(f.partition_values_map()),
+            deletion_vector: f.deletion_vector_descriptor().is_some(),
         })
         .collect())
 }
 
 /// A file's path from the log: relative to the table, or an absolute `file://` URL.
-fn local_path(root: &Path, path: &str) -> PathBuf {
+pub fn local_path(root: &Path, path: &str) -> PathBuf {
     match url::Url::parse(path)
         .ok()
         .and_then(|u| u.to_file_path().ok())
@@ -125,13 +138,21 @@ fn compared_columns(after: &DeltaTable, ignored: &[&str]) -> Result<Vec<Field>> 
     let context = format!("reading the schema of {}", after.table_url());
     let snapshot = after.snapshot().map_err(Error::delta(context))?;
     let partitions = snapshot.metadata().partition_columns();
-    let schema: SchemaRef = snapshot.snapshot().arrow_schema();
-    Ok(schema
+    Ok(data_columns(
+        &snapshot.snapshot().arrow_schema(),
+        partitions,
+        ignored,
+    ))
+}
+
+/// The columns of `schema` stored in data files (not `partitions`), without `ignored`.
+pub fn data_columns(schema: &SchemaRef, partitions: &[String], ignored: &[&str]) -> Vec<Field> {
+    schema
         .fields()
         .iter()
         .filter(|f| !partitions.contains(f.name()) && !ignored.contains(&f.name().as_str()))
         .map(|f| f.as_ref().clone())
-        .collect())
+        .collect()
 }
 
 /// One partition: the removed and added rows, sorted, compared as multisets.
@@ -199,7 +220,8 @@ fn read(path: &Path, columns: &[Field]) -> Result<Vec<Vec<ArrayRef>>> {
         .collect()
 }
 
-fn column(batch: &RecordBatch, field: &Field, path: &Path) -> Result<ArrayRef> {
+/// `field` of a batch read from `path`, cast to its type; NULL where the file lacks it.
+pub fn column(batch: &RecordBatch, field: &Field, path: &Path) -> Result<ArrayRef> {
     match batch.column_by_name(field.name()) {
         None => Ok(new_null_array(field.data_type(), batch.num_rows())),
         Some(a) if a.data_type() == field.data_type() => Ok(a.clone()),

@@ -20,7 +20,7 @@ pub enum Error {
     #[error("{path}: not a readable Parquet file: {reason}")]
     CorruptParquet { path: String, reason: String },
 
-    /// A check of the tool's own output failed (a bug): what was written was undone.
+    /// A check of the tool's own output failed (a bug), before anything was committed.
     #[error("{0}")]
     Invariant(String),
 

@@ -8,7 +8,7 @@
 //! The names are listed in [`NAMES`]; TESTING.md describes the crash matrix.
 
 /// Every failpoint, in the order a run reaches them.
-pub const NAMES: [&str; 11] = [
+pub const NAMES: [&str; 12] = [
     "export:started",
     "export:written",
     "export:done",
@@ -18,7 +18,8 @@ pub const NAMES: [&str; 11] = [
     "diff:written",
     "diff:done",
     "merge:started",
-    "merge:before-commit",
+    "merge:files-written",
+    "merge:verified",
     "merge:after-commit",
 ];
 

@@ -1,41 +1,37 @@
-//! `merge`: write the changed rows back in one Delta commit.
+//! `merge`: write the changed rows back in one verified Delta commit.
 //!
 //! 1. Read `changes.parquet` (key, new struct, the `updated_at` seen at export).
-//! 2. Look the keys up in the latest table version: a row whose `updated_at` differs
-//!    from the exported one (or that is gone) was rewritten by someone else after the
-//!    export; it is a conflict and is left alone.
-//! 3. One Delta MERGE of the remaining rows, matched on the key within the run's date
-//!    range (which prunes partitions), updating `historical_completeness` and
-//!    `updated_at` only (and `historical_completeness_ext` in an extended run, after a
-//!    schema change adding it if the table has none), and only where `updated_at` is
-//!    still the exported one: a write that lands between step 2 and the commit is not
-//!    overwritten either.
-//! 4. The commit info carries the run id, so a resumed run can tell it already merged.
+//! 2. Rewrite the data files of the run's changed game dates
+//!    ([`crate::warehouse::delta::rewrite`]): a change applies where every row of its key
+//!    still carries the exported `updated_at` (a row rewritten or duplicated by someone
+//!    else since the export is a conflict, left alone); `historical_completeness` and
+//!    `updated_at` (set to the time of the merge) are replaced, and
+//!    `historical_completeness_ext` in an extended run (after a schema change adding it
+//!    if the table has none); nothing else.
+//! 3. The new files are verified against the files they replace before anything enters
+//!    the table, then committed as one transaction carrying the run id in its commit
+//!    info and as an application transaction, by which a resumed run knows it merged.
 //!
 //! Nothing to write means no commit.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::array::{ArrayRef, RecordBatch, TimestampMicrosecondArray};
+use arrow::datatypes::{Field, Schema};
 use chrono::{DateTime, NaiveDate, Utc};
-use datafusion::prelude::{SessionContext, lit};
-use datafusion::scalar::ScalarValue;
-use deltalake::kernel::transaction::CommitProperties;
 use serde::Serialize;
 
-use crate::dates::DateRange;
 use crate::diff::EXPORTED_UPDATED_AT;
 use crate::error::{Error, Result};
 use crate::extended::EXTENDED_COLUMN;
-use crate::model::{
-    FEATURES_TABLE, GAME_DATE, HISTORICAL_COMPLETENESS, PLAYER_LOOKUP, UPDATED_AT, days_to_date,
-};
+use crate::model::{FEATURES_TABLE, UPDATED_AT};
 use crate::warehouse::LocalWarehouse;
+use crate::warehouse::delta::log::merge_app_id;
+use crate::warehouse::delta::rewrite::{GUARD, Tag, Updates, rewrite};
 
-/// Commit-info key holding the run id.
-pub const RUN_ID_KEY: &str = "completeness_run_id";
-const MAX_CONFLICT_KEYS: usize = 100;
+pub use crate::warehouse::delta::log::RUN_ID_KEY;
 
 /// What a merge did.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -53,30 +49,18 @@ pub struct MergeMetrics {
     /// The version committed; `None` when nothing was written.
     pub table_version: Option<u64>,
     pub merge_time_ms: u64,
-    /// Milliseconds per step: `conflict_check`, `source`, `delta_merge`,
-    /// `invariant_check`.
+    /// Milliseconds per step of a local merge: `read`, `write`, `verify`, `commit`.
     pub steps_ms: BTreeMap<String, u64>,
 }
 
-/// Times consecutive steps.
-struct Lap(std::time::Instant);
-
-impl Lap {
-    /// Record the time since the last step as `step`.
-    fn record(&mut self, metrics: &mut MergeMetrics, step: &str) {
-        let ms = self.0.elapsed().as_millis() as u64;
-        metrics.steps_ms.insert(step.to_string(), ms);
-        self.0 = std::time::Instant::now();
-    }
-}
-
-/// Merge `changes` into the feature table of `warehouse`.
+/// Merge `changes` into the feature table of `warehouse` as run `run_id`, stamping
+/// `updated_at` with `now`; the new files are staged under `staging` first.
 pub async fn merge(
     warehouse: &LocalWarehouse,
     changes: Vec<RecordBatch>,
-    range: DateRange,
     run_id: &str,
     now: DateTime<Utc>,
+    staging: &Path,
 ) -> Result<MergeMetrics> {
     let clock = std::time::Instant::now();
     let extended = changes
@@ -86,186 +70,58 @@ pub async fn merge(
     if extended {
         table = crate::extended::add_column(table).await?;
     }
-    let mut metrics = MergeMetrics {
-        num_changes: changes.iter().map(|b| b.num_rows() as u64).sum(),
-        read_version: table.version().unwrap_or(0),
-        ..Default::default()
+    let updates = Updates {
+        batch: updates(changes, now)?,
+        guarded: true,
     };
-    if metrics.num_changes == 0 {
-        return Ok(metrics);
-    }
-    let ctx = crate::engine::session();
-    warehouse.register(&ctx, "target", &table).await?;
-    let changes_df = ctx
-        .read_batches(changes)
-        .map_err(Error::datafusion("reading changes"))?;
-    ctx.register_table("changes", changes_df.into_view())
-        .map_err(Error::datafusion("reading changes"))?;
+    let tag = Tag {
+        key: RUN_ID_KEY,
+        run_id: run_id.to_string(),
+        app_id: merge_app_id(run_id),
+    };
+    let x = rewrite(&table, &updates, &tag, staging).await?;
+    Ok(MergeMetrics {
+        num_changes: x.num_updates,
+        num_rows_written: x.num_rows_written,
+        num_conflicts: x.num_conflicts,
+        conflict_keys: x.conflict_keys,
+        read_version: x.read_version,
+        table_version: x.table_version,
+        merge_time_ms: clock.elapsed().as_millis() as u64,
+        steps_ms: x.steps_ms,
+    })
+}
 
-    let mut lap = Lap(std::time::Instant::now());
-    let conflicts = find_conflicts(&ctx, range).await?;
-    lap.record(&mut metrics, "conflict_check");
-    metrics.num_conflicts = conflicts.len() as u64;
-    metrics.conflict_keys = conflicts.iter().take(MAX_CONFLICT_KEYS).cloned().collect();
-    let expected = metrics.num_changes - metrics.num_conflicts;
-    if expected == 0 {
-        return Ok(metrics);
-    }
-    let source = clean_source(&ctx, range, now).await?;
-    lap.record(&mut metrics, "source");
-    let predicate = format!(
-        "target.{PLAYER_LOOKUP} = source.{PLAYER_LOOKUP} AND target.{GAME_DATE} = source.{GAME_DATE} \
-         AND target.{GAME_DATE} >= '{}' AND target.{GAME_DATE} <= '{}'",
-        range.start, range.end
+/// The changes as rewrite updates: the new `updated_at` is `now`, the guard the
+/// exported one.
+fn updates(changes: Vec<RecordBatch>, now: DateTime<Utc>) -> Result<RecordBatch> {
+    let Some(first) = changes.first() else {
+        let schema = crate::diff::changes_schema();
+        return with_stamps(RecordBatch::new_empty(schema), now);
+    };
+    let batch = arrow::compute::concat_batches(&first.schema(), &changes)
+        .map_err(Error::arrow("reading changes"))?;
+    with_stamps(batch, now)
+}
+
+fn with_stamps(batch: RecordBatch, now: DateTime<Utc>) -> Result<RecordBatch> {
+    let stamp: ArrayRef = Arc::new(
+        TimestampMicrosecondArray::from(vec![now.timestamp_micros(); batch.num_rows()])
+            .with_timezone("UTC"),
     );
-    let commit = CommitProperties::default().with_metadata([(
-        RUN_ID_KEY.to_string(),
-        serde_json::Value::String(run_id.to_string()),
-    )]);
-    let merge_builder = table
-        .merge(source, predicate)
-        .with_source_alias("source")
-        .with_target_alias("target")
-        .with_writer_properties(crate::engine::table_writer_properties())
-        .with_commit_properties(commit)
-        .when_matched_update(|u| {
-            let u = u
-                .predicate(format!(
-                    "target.{UPDATED_AT} IS NOT DISTINCT FROM source.{EXPORTED_UPDATED_AT}"
-                ))
-                .update(
-                    HISTORICAL_COMPLETENESS,
-                    format!("source.{HISTORICAL_COMPLETENESS}"),
-                )
-                .update(UPDATED_AT, "source.new_updated_at");
-            let u = if extended {
-                u.update(EXTENDED_COLUMN, format!("source.{EXTENDED_COLUMN}"))
-            } else {
-                u
-            };
-            if crate::failpoint::injected("merge:touch-data-hash") {
-                u.update("data_hash", "'0000000000000000'")
-            } else {
-                u
-            }
-        })
-        .map_err(Error::delta("planning the merge"))?;
-    crate::failpoint::hit("merge:before-commit").await;
-    let (table, delta_metrics) = merge_builder.await.map_err(|e| commit_error(e, run_id))?;
-    lap.record(&mut metrics, "delta_merge");
-    if delta_metrics.num_target_rows_inserted != 0 || delta_metrics.num_target_rows_deleted != 0 {
-        return Err(Error::input(format!(
-            "merge invariant violated: {} rows inserted, {} deleted (expected none)",
-            delta_metrics.num_target_rows_inserted, delta_metrics.num_target_rows_deleted
-        )));
-    }
-    metrics.num_rows_written = delta_metrics.num_target_rows_updated as u64;
-    metrics.table_version = table.version();
-    if let Some(version) = metrics.table_version {
-        let check = crate::merge_invariants::Expected {
-            version,
-            rows_to_write: expected,
-            rows_written: metrics.num_rows_written,
+    let mut fields: Vec<Field> = Vec::new();
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        let name = if field.name() == EXPORTED_UPDATED_AT {
+            GUARD
+        } else {
+            field.name().as_str()
         };
-        let problem = crate::merge_invariants::verify(warehouse, &check).await?;
-        lap.record(&mut metrics, "invariant_check");
-        if let Some(problem) = problem {
-            return Err(crate::merge_invariants::undo(warehouse, run_id, version, &problem).await);
-        }
+        fields.push(field.as_ref().clone().with_name(name));
+        columns.push(column.clone());
     }
-    // Rows rewritten between the conflict check and the commit.
-    metrics.num_conflicts += expected - metrics.num_rows_written;
-    metrics.merge_time_ms = clock.elapsed().as_millis() as u64;
-    Ok(metrics)
-}
-
-/// A lost commit race gets a message that says what happened and what to do.
-fn commit_error(e: deltalake::DeltaTableError, run_id: &str) -> Error {
-    use deltalake::kernel::transaction::TransactionError as T;
-    let lost_race = matches!(
-        &e,
-        deltalake::DeltaTableError::Transaction {
-            source: T::CommitConflict(_) | T::VersionAlreadyExists(_) | T::MaxCommitAttempts(_)
-        }
-    );
-    let context = if lost_race {
-        format!(
-            "another writer committed to the feature table during this run's MERGE (a concurrent \
-             transaction conflict); nothing of run {run_id} was committed. Run \
-             `completeness backfill --resume {run_id}`: it rechecks every row and leaves the \
-             other writer's rows alone"
-        )
-    } else {
-        "merging into the feature table".to_string()
-    };
-    Error::delta(context)(e)
-}
-
-/// Keys of changes whose target row is gone or has another `updated_at` than exported.
-async fn find_conflicts(
-    ctx: &SessionContext,
-    range: DateRange,
-) -> Result<Vec<(String, NaiveDate)>> {
-    let sql = format!(
-        "SELECT c.{PLAYER_LOOKUP}, c.{GAME_DATE} FROM changes c \
-         LEFT JOIN (SELECT {PLAYER_LOOKUP}, {GAME_DATE}, {UPDATED_AT} FROM target \
-                    WHERE {GAME_DATE} BETWEEN DATE '{}' AND DATE '{}') t \
-           ON t.{PLAYER_LOOKUP} = c.{PLAYER_LOOKUP} AND t.{GAME_DATE} = c.{GAME_DATE} \
-         WHERE t.{PLAYER_LOOKUP} IS NULL OR t.{UPDATED_AT} IS DISTINCT FROM c.{EXPORTED_UPDATED_AT} \
-         ORDER BY c.{GAME_DATE}, c.{PLAYER_LOOKUP}",
-        range.start, range.end
-    );
-    let batches = ctx
-        .sql(&sql)
-        .await
-        .map_err(Error::datafusion("checking for concurrent writes"))?
-        .collect()
-        .await
-        .map_err(Error::datafusion("checking for concurrent writes"))?;
-    let mut keys = Vec::new();
-    for b in &batches {
-        let players = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)
-            .map_err(Error::arrow("reading conflict keys"))?;
-        let players = players.as_string::<i32>();
-        let dates = b.column(1).as_primitive::<arrow::datatypes::Date32Type>();
-        for i in 0..b.num_rows() {
-            if !players.is_null(i) {
-                keys.push((players.value(i).to_string(), days_to_date(dates.value(i))));
-            }
-        }
-    }
-    Ok(keys)
-}
-
-/// The merge source: changes without conflicts, with the new `updated_at`.
-async fn clean_source(
-    ctx: &SessionContext,
-    range: DateRange,
-    now: DateTime<Utc>,
-) -> Result<datafusion::prelude::DataFrame> {
-    let sql = format!(
-        "SELECT c.* FROM changes c \
-         JOIN (SELECT {PLAYER_LOOKUP}, {GAME_DATE}, {UPDATED_AT} FROM target \
-               WHERE {GAME_DATE} BETWEEN DATE '{}' AND DATE '{}') t \
-           ON t.{PLAYER_LOOKUP} = c.{PLAYER_LOOKUP} AND t.{GAME_DATE} = c.{GAME_DATE} \
-         WHERE t.{UPDATED_AT} IS NOT DISTINCT FROM c.{EXPORTED_UPDATED_AT}",
-        range.start, range.end
-    );
-    let micros = now.timestamp_micros();
-    let stamp = lit(ScalarValue::TimestampMicrosecond(
-        Some(micros),
-        Some(Arc::from("UTC")),
-    ));
-    let df = ctx
-        .sql(&sql)
-        .await
-        .map_err(Error::datafusion("building the merge source"))?;
-    let batches = df
-        .with_column("new_updated_at", stamp)
-        .map_err(Error::datafusion("building the merge source"))?
-        .collect()
-        .await
-        .map_err(Error::datafusion("building the merge source"))?;
-    ctx.read_batches(batches)
-        .map_err(Error::datafusion("building the merge source"))
+    fields.push(Field::new(UPDATED_AT, stamp.data_type().clone(), true));
+    columns.push(stamp);
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+        .map_err(Error::arrow("building the merge's updates"))
 }

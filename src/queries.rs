@@ -34,10 +34,11 @@ pub enum Query {
     AsOfFeatures,
     AsOfGames,
     SeasonStarts,
+    GamesPerDate,
 }
 
 impl Query {
-    pub const ALL: [Query; 18] = [
+    pub const ALL: [Query; 19] = [
         Query::DailySummary,
         Query::MissingStructs,
         Query::GamesFoundHistogram,
@@ -56,6 +57,7 @@ impl Query {
         Query::AsOfFeatures,
         Query::AsOfGames,
         Query::SeasonStarts,
+        Query::GamesPerDate,
     ];
 
     /// The file stem under `queries/`.
@@ -79,6 +81,7 @@ impl Query {
             Query::AsOfFeatures => "as_of_features",
             Query::AsOfGames => "as_of_games",
             Query::SeasonStarts => "season_starts",
+            Query::GamesPerDate => "games_per_date",
         }
     }
 
@@ -103,6 +106,7 @@ impl Query {
             Query::AsOfFeatures => include_str!("../queries/as_of_features.sql"),
             Query::AsOfGames => include_str!("../queries/as_of_games.sql"),
             Query::SeasonStarts => include_str!("../queries/season_starts.sql"),
+            Query::GamesPerDate => include_str!("../queries/games_per_date.sql"),
         }
     }
 
@@ -144,6 +148,9 @@ impl Query {
             Query::AsOfGames => include_str!("../queries/bigquery/checks/as_of_games.sql"),
             Query::SeasonStarts => {
                 include_str!("../queries/bigquery/checks/season_starts.sql")
+            }
+            Query::GamesPerDate => {
+                include_str!("../queries/bigquery/checks/games_per_date.sql")
             }
             Query::DiffTallies | Query::RollbackRows => return None,
         })

@@ -1,18 +1,20 @@
 //! `rollback RUN_ID`: undo a run's commit on a local warehouse, as a new commit.
 //!
-//! The run's commit is found in the table history by the run id in its commit info.
-//! The rows it changed are those whose struct or `updated_at` differ between the version
-//! before the commit and the commit itself (`queries/rollback_rows.sql`); they get their
-//! old struct and `updated_at` back through one MERGE. Rows that someone rewrote after
-//! the run are refused (listed, nothing written) unless `--force`: a rollback must not
-//! lose a newer write by accident. Other later commits are kept as they are, which a
-//! whole-table restore to the old version would not do.
+//! The run's commit is found in the table's log (numbered by its own file names) by the
+//! run id in its commit info. The rows it changed are those whose struct or
+//! `updated_at` differ between the version before the commit and the commit itself
+//! (`queries/rollback_rows.sql`); they get their old struct and `updated_at` back
+//! through one verified rewrite ([`crate::warehouse::delta::rewrite`]), guarded by the
+//! run's `updated_at`. Rows that someone rewrote after the run are refused (listed,
+//! nothing written) unless `--force`: a rollback must not lose a newer write by
+//! accident. Other later commits are kept as they are, which a whole-table restore to
+//! the old version would not do. The rollback is recorded as an application
+//! transaction, so a second one is refused even after log cleanup.
 
 use std::path::Path;
 
 use chrono::NaiveDate;
 use datafusion::prelude::{SessionContext, col, lit};
-use deltalake::kernel::transaction::CommitProperties;
 use serde::Serialize;
 
 use crate::columns::{dates, strings};
@@ -23,10 +25,10 @@ use crate::model::{FEATURES_TABLE, GAME_DATE, HISTORICAL_COMPLETENESS, PLAYER_LO
 use crate::queries::Query;
 use crate::run_dir::RunDir;
 use crate::warehouse::LocalWarehouse;
-use crate::warehouse::local::{Commit, history};
+use crate::warehouse::delta::log::{self, Commit, history};
+use crate::warehouse::delta::rewrite::{GUARD, Tag, Updates, rewrite};
 
-/// Commit-info key naming the run a rollback undid.
-pub const ROLLBACK_OF_KEY: &str = "completeness_rollback_of";
+pub use crate::warehouse::delta::log::ROLLBACK_OF_KEY;
 const MAX_KEYS: usize = 100;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -68,9 +70,11 @@ pub async fn rollback(
 ) -> Result<RollbackReport> {
     crate::run_dir::validate_id(run_id)?;
     let table = warehouse.open_table(FEATURES_TABLE).await?;
-    let commits = history(&table).await?;
+    let commits = history(&table)?;
+    if log::has_transaction(&table, &log::rollback_app_id(run_id)).await? {
+        return Err(already_rolled_back(&commits, run_id));
+    }
     let run_commit = find_commit(&commits, run_root, run_id)?;
-    refuse_if_rolled_back(&commits, run_id, run_commit.version)?;
     if run_commit.version == 0 {
         return Err(Error::input(format!(
             "run {run_id} created the table (version 0); there is no earlier version to restore"
@@ -109,8 +113,9 @@ pub async fn rollback(
     let how = Apply {
         force: options.force,
         extended,
+        staging: run_root.join(format!(".rollback-{run_id}-staged")),
     };
-    apply(warehouse, table, &ctx, rows, &mut report, how).await?;
+    apply(table, &ctx, rows, &mut report, how).await?;
     Ok(report)
 }
 
@@ -152,6 +157,8 @@ async fn with_extended(
 struct Apply {
     force: bool,
     extended: bool,
+    /// Where the rewritten files wait for their verification (outside the warehouse).
+    staging: std::path::PathBuf,
 }
 
 /// The run's commit, or a clear reason why there is none.
@@ -176,17 +183,12 @@ fn find_commit(commits: &[Commit], run_root: &Path, run_id: &str) -> Result<Comm
     }))
 }
 
-fn refuse_if_rolled_back(commits: &[Commit], run_id: &str, run_version: u64) -> Result<()> {
-    match commits
+fn already_rolled_back(commits: &[Commit], run_id: &str) -> Error {
+    let at = commits
         .iter()
-        .find(|c| c.rollback_of.as_deref() == Some(run_id) && c.version > run_version)
-    {
-        Some(c) => Err(Error::input(format!(
-            "run {run_id} (version {run_version}) was already rolled back in version {}",
-            c.version
-        ))),
-        None => Ok(()),
-    }
+        .find(|c| c.rollback_of.as_deref() == Some(run_id))
+        .map_or(String::new(), |c| format!(" in version {}", c.version));
+    Error::input(format!("run {run_id} was already rolled back{at}"))
 }
 
 /// Fill in the row counts and the keys rewritten since the run.
@@ -196,6 +198,9 @@ async fn count_rows(
     report: &mut RollbackReport,
 ) -> Result<()> {
     report.rows_in_run = crate::columns::num_rows(rows) as u64;
+    if report.rows_in_run == 0 {
+        return Ok(());
+    }
     let changed = ctx
         .read_batches(rows.to_vec())
         .and_then(|df| df.filter(col("unchanged_since").eq(lit(false))))
@@ -233,75 +238,68 @@ fn refusal(report: &RollbackReport) -> Error {
     ))
 }
 
-/// One MERGE writing the old struct and `updated_at` back, guarded (unless forced) by the
-/// run's `updated_at` so a write landing during the rollback is not overwritten either.
+/// One verified rewrite writing the old struct and `updated_at` back, guarded (unless
+/// forced) by the run's `updated_at`, so a write landing during the rollback is not
+/// overwritten either.
 async fn apply(
-    warehouse: &LocalWarehouse,
     table: deltalake::DeltaTable,
     ctx: &SessionContext,
     rows: Vec<arrow::array::RecordBatch>,
     report: &mut RollbackReport,
     how: Apply,
 ) -> Result<()> {
-    let Apply { force, extended } = how;
-    let source = ctx
+    let Apply {
+        force,
+        extended,
+        staging,
+    } = how;
+    let context = "building the rollback's updates";
+    let mut columns = vec![
+        col(PLAYER_LOOKUP),
+        col(GAME_DATE),
+        col("restore_completeness").alias(HISTORICAL_COMPLETENESS),
+        col("restore_updated_at").alias(UPDATED_AT),
+        col("run_updated_at").alias(GUARD),
+    ];
+    if extended {
+        columns.push(col("restore_extended").alias(EXTENDED_COLUMN));
+    }
+    let batches = ctx
         .read_batches(rows)
         .and_then(|df| {
-            if force {
-                Ok(df)
+            let df = if force {
+                df
             } else {
-                df.filter(col("unchanged_since").eq(lit(true)))
-            }
-        })
-        .map_err(Error::datafusion("building the rollback source"))?;
-    let expected = report.rows_in_run - if force { 0 } else { report.rows_changed_since };
-    let predicate = format!(
-        "target.{PLAYER_LOOKUP} = source.{PLAYER_LOOKUP} AND target.{GAME_DATE} = source.{GAME_DATE}"
-    );
-    let commit = CommitProperties::default().with_metadata([(
-        ROLLBACK_OF_KEY.to_string(),
-        serde_json::Value::String(report.run_id.clone()),
-    )]);
-    let context = format!(
-        "rolling back run {} in {}",
-        report.run_id,
-        warehouse.root().display()
-    );
-    let (table, metrics) = table
-        .merge(source, predicate)
-        .with_source_alias("source")
-        .with_target_alias("target")
-        .with_writer_properties(crate::engine::table_writer_properties())
-        .with_commit_properties(commit)
-        .when_matched_update(|u| {
-            let u = if force {
-                u
-            } else {
-                u.predicate(format!(
-                    "target.{UPDATED_AT} IS NOT DISTINCT FROM source.run_updated_at"
-                ))
+                df.filter(col("unchanged_since").eq(lit(true)))?
             };
-            let u = u
-                .update(HISTORICAL_COMPLETENESS, "source.restore_completeness")
-                .update(UPDATED_AT, "source.restore_updated_at");
-            if extended {
-                u.update(EXTENDED_COLUMN, "source.restore_extended")
-            } else {
-                u
-            }
+            df.select(columns)
         })
-        .map_err(Error::delta(context.clone()))?
+        .map_err(Error::datafusion(context))?
+        .collect()
         .await
-        .map_err(Error::delta(context))?;
-    if metrics.num_target_rows_inserted != 0 || metrics.num_target_rows_deleted != 0 {
-        return Err(Error::input(format!(
-            "rollback invariant violated: {} rows inserted, {} deleted (expected none)",
-            metrics.num_target_rows_inserted, metrics.num_target_rows_deleted
-        )));
-    }
-    report.rows_restored = metrics.num_target_rows_updated as u64;
+        .map_err(Error::datafusion(context))?;
+    let schema = batches
+        .first()
+        .map(|b| b.schema())
+        .ok_or_else(|| Error::input(format!("run {}: no rows to restore", report.run_id)))?;
+    let batch = arrow::compute::concat_batches(&schema, &batches).map_err(Error::arrow(context))?;
+    let expected = batch.num_rows() as u64;
+    let updates = Updates {
+        batch,
+        guarded: !force,
+    };
+    let tag = Tag {
+        key: ROLLBACK_OF_KEY,
+        run_id: report.run_id.clone(),
+        app_id: log::rollback_app_id(&report.run_id),
+    };
+    let _ = std::fs::remove_dir_all(&staging);
+    let x = rewrite(&table, &updates, &tag, &staging).await;
+    let _ = std::fs::remove_dir_all(&staging);
+    let x = x?;
+    report.rows_restored = x.num_rows_written;
     // Rows rewritten between the check and the commit were left alone.
-    report.rows_changed_since += expected.saturating_sub(report.rows_restored);
-    report.table_version = table.version();
+    report.rows_changed_since += expected.saturating_sub(x.num_updates - x.num_conflicts);
+    report.table_version = x.table_version;
     Ok(())
 }

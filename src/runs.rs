@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::manifest::{Manifest, Phase};
 use crate::model::FEATURES_TABLE;
 use crate::warehouse::LocalWarehouse;
-use crate::warehouse::local::history;
+use crate::warehouse::delta::log::history;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RunSummary {
@@ -36,7 +36,7 @@ pub async fn list(warehouse: &LocalWarehouse, run_root: &Path) -> Result<Vec<Run
         runs.insert(m.run_id.clone(), from_manifest(&m));
     }
     let table = warehouse.open_table(FEATURES_TABLE).await?;
-    for commit in history(&table).await? {
+    for commit in history(&table)? {
         if let Some(id) = &commit.run_id {
             let run = runs.entry(id.clone()).or_insert_with(|| RunSummary {
                 run_id: id.clone(),

@@ -10,7 +10,6 @@ use datafusion::prelude::SessionContext;
 use deltalake::DeltaTable;
 use deltalake::kernel::transaction::CommitProperties;
 use deltalake::protocol::SaveMode;
-use futures::TryStreamExt;
 use url::Url;
 
 use crate::error::{Error, Result};
@@ -120,54 +119,6 @@ impl LocalWarehouse {
             .await
             .map_err(Error::delta(context))
     }
-}
-
-/// One commit of a table's history, with what `completeness` tagged it with.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Commit {
-    pub version: u64,
-    /// Milliseconds since the epoch.
-    pub timestamp: Option<i64>,
-    pub operation: Option<String>,
-    /// The run that wrote it (`completeness_run_id`).
-    pub run_id: Option<String>,
-    /// The run it rolled back (`completeness_rollback_of`).
-    pub rollback_of: Option<String>,
-    /// Rows a MERGE updated (from the commit's operation metrics).
-    pub rows_updated: Option<u64>,
-}
-
-/// The table's commits, newest first.
-pub async fn history(table: &DeltaTable) -> Result<Vec<Commit>> {
-    let latest = table.version().unwrap_or(0);
-    let infos: Vec<_> = table
-        .history(None)
-        .try_collect()
-        .await
-        .map_err(Error::delta("reading the table history"))?;
-    let tag = |info: &deltalake::kernel::CommitInfo, key: &str| {
-        info.info
-            .get(key)
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-    };
-    // history() streams newest first with no gaps; the i-th entry is version latest - i.
-    Ok(infos
-        .iter()
-        .enumerate()
-        .map(|(i, info)| Commit {
-            version: latest.saturating_sub(i as u64),
-            timestamp: info.timestamp,
-            operation: info.operation.clone(),
-            run_id: tag(info, crate::merge::RUN_ID_KEY),
-            rollback_of: tag(info, crate::rollback::ROLLBACK_OF_KEY),
-            rows_updated: info
-                .info
-                .get("operationMetrics")
-                .and_then(|m| m.get("num_target_rows_updated"))
-                .and_then(|v| v.as_u64()),
-        })
-        .collect())
 }
 
 fn local_path(location: &str) -> Result<PathBuf> {

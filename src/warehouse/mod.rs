@@ -3,6 +3,7 @@
 //! In production they are BigQuery tables, staged through a GCS bucket.
 
 pub mod bigquery;
+pub mod delta;
 pub mod local;
 
 pub use bigquery::BigQueryWarehouse;

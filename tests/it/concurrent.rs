@@ -236,7 +236,7 @@ fn two_overlapping_backfills_never_overwrite_each_other() {
 
     // A is about to commit its MERGE; B, overlapping, runs to the end first.
     let a_range = ["--start", "2026-01-01", "--end", "2026-01-22"];
-    let (mut a, a_err) = spawn_parked(&wh, &runs, &a_range, "merge:before-commit", Some(&release));
+    let (mut a, a_err) = spawn_parked(&wh, &runs, &a_range, "merge:verified", Some(&release));
     cli_at(&wh, &runs)
         .args(["backfill", "--start", "2026-01-10", "--end", "2026-01-22"])
         .assert()

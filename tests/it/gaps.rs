@@ -324,7 +324,7 @@ fn structs_by_key(table: &std::path::Path) -> std::collections::BTreeMap<Key, St
 
 /// Append rows with the keys and the game id to player_game_summary; the other
 /// required columns get placeholder values, the optional ones NULL.
-fn append_game_rows(wh: &std::path::Path, rows: &[(String, NaiveDate, String)]) {
+pub fn append_game_rows(wh: &std::path::Path, rows: &[(String, NaiveDate, String)]) {
     use arrow::array::{Array, BooleanArray, Date32Array, Int64Array, StringArray, new_null_array};
     use arrow::datatypes::DataType;
     use std::sync::Arc;

@@ -15,4 +15,5 @@ mod oracle;
 mod parity;
 mod partition_filter;
 mod queries_slt;
+mod safety;
 mod support;

@@ -1,0 +1,301 @@
+//! The write path's safety net, one regression test per finding of the outside review
+//! (issue 15): each reproduces a way the earlier write path lost or corrupted data.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use arrow::array::{Array, RecordBatch, TimestampMicrosecondArray};
+use predicates::str::contains;
+use serde_json::Value;
+
+use crate::support::*;
+
+/// `(player, date) -> (struct as text, updated_at)` of every feature record.
+fn rows(wh: &Path) -> BTreeMap<(String, String), (String, Option<i64>)> {
+    use arrow::util::display::{ArrayFormatter, FormatOptions};
+    let batch = read_table(&features_table(wh), None, "game_date, player_lookup");
+    let column = batch.column_by_name("historical_completeness").unwrap();
+    let format = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default()).unwrap();
+    let players = strings(&batch, "player_lookup");
+    let days = dates(&batch, "game_date");
+    let updated = micros(&batch, "updated_at");
+    (0..batch.num_rows())
+        .map(|i| {
+            let key = (players[i].clone().unwrap(), days[i].unwrap().to_string());
+            (key, (format.value(i).to_string(), updated[i]))
+        })
+        .collect()
+}
+
+fn run_id_of(out: &assert_cmd::assert::Assert) -> String {
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    report["run_id"].as_str().unwrap().to_string()
+}
+
+fn in_range(key: &(String, String), start: &str, end: &str) -> bool {
+    key.1.as_str() >= start && key.1.as_str() <= end
+}
+
+/// Finding 1: commits without `commitInfo` (legal in Delta; other writers omit it) made
+/// the history listing skip them, so every later version was mislabelled and `rollback`
+/// undid the wrong run.
+#[test]
+fn a_commit_without_commit_info_does_not_make_rollback_undo_the_wrong_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = copy_of_samples(dir.path());
+    let runs = dir.path().join("runs");
+    let before = rows(&wh);
+    let a = run_id_of(
+        &cli_at(&wh, &runs)
+            .args([
+                "--json",
+                "backfill",
+                "--start",
+                "2026-01-01",
+                "--end",
+                "2026-01-22",
+            ])
+            .assert()
+            .success(),
+    );
+    cli_at(&wh, &runs)
+        .args(["backfill", "--start", "2025-12-01", "--end", "2025-12-31"])
+        .assert()
+        .success();
+    let after_b = rows(&wh);
+    // Another writer's commit with only an application transaction.
+    let log = features_table(&wh).join("_delta_log");
+    let next = delta_versions(&features_table(&wh));
+    std::fs::write(
+        log.join(format!("{next:020}.json")),
+        "{\"txn\":{\"appId\":\"someone-else\",\"version\":7}}\n",
+    )
+    .unwrap();
+
+    cli_at(&wh, &runs).args(["rollback", &a]).assert().success();
+    let now = rows(&wh);
+    for (key, value) in &now {
+        if in_range(key, "2026-01-01", "2026-01-22") {
+            assert_eq!(
+                Some(value),
+                before.get(key),
+                "January is back as before A: {key:?}"
+            );
+        } else {
+            assert_eq!(Some(value), after_b.get(key), "run B is kept: {key:?}");
+        }
+    }
+}
+
+/// Append a copy of each record of `days` with a new `updated_at`: another writer
+/// duplicating keys after the export.
+fn duplicate(wh: &Path, days: &[&str], stamp_us: i64) -> usize {
+    let table = features_table(wh);
+    let all = read_table(&table, None, "game_date, player_lookup");
+    let keep: Vec<u32> = dates(&all, "game_date")
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| days.contains(&d.unwrap().to_string().as_str()))
+        .map(|(i, _)| i as u32)
+        .collect();
+    let picked =
+        arrow::compute::take_record_batch(&all, &arrow::array::UInt32Array::from(keep)).unwrap();
+    let schema = completeness::model::features_schema();
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            if f.name() == "updated_at" {
+                std::sync::Arc::new(
+                    TimestampMicrosecondArray::from(vec![stamp_us; picked.num_rows()])
+                        .with_timezone("UTC"),
+                ) as std::sync::Arc<dyn Array>
+            } else {
+                arrow::compute::cast(picked.column_by_name(f.name()).unwrap(), f.data_type())
+                    .unwrap()
+            }
+        })
+        .collect();
+    let batch = RecordBatch::try_new(schema, columns).unwrap();
+    let n = batch.num_rows();
+    append_rows(&table, batch);
+    n
+}
+
+/// Finding 2: another writer's duplicate keys were counted per table row, underflowing
+/// the conflict count, listing keys twice and flagging the tool's own correct commit
+/// as an invariant violation, which was then rolled back.
+#[test]
+fn another_writers_duplicate_keys_are_conflicts_and_the_rest_is_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = copy_of_samples(dir.path());
+    let runs = dir.path().join("runs");
+    let run = run_id_of(
+        &cli_at(&wh, &runs)
+            .args([
+                "--json",
+                "backfill",
+                "--start",
+                "2026-01-15",
+                "--end",
+                "2026-01-22",
+                "--dry-run",
+            ])
+            .assert()
+            .success(),
+    );
+    let duplicated = duplicate(&wh, &["2026-01-20", "2026-01-21"], 1_900_000_000_000_000);
+    assert!(duplicated > 100);
+    let before = rows(&wh);
+    let out = cli_at(&wh, &runs)
+        .args(["--json", "merge", "--run", &run])
+        .assert()
+        .code(1);
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(runs.join(&run).join("manifest.json")).unwrap())
+            .unwrap();
+    let changes = manifest["rows"]["changes"].as_u64().unwrap();
+    let merge = &report["merge"];
+    let (written, conflicts) = (
+        merge["rows_written"].as_u64().unwrap(),
+        merge["conflicts"].as_u64().unwrap(),
+    );
+    assert_eq!(written + conflicts, changes, "{merge}");
+    assert!(written > 0 && conflicts > 0, "{merge}");
+    // Each conflicting key once; every one on a duplicated day.
+    let keys = merge["conflict_keys"].as_array().unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for k in keys {
+        assert!(seen.insert(k.to_string()), "{k} listed twice");
+        let day = k[1].as_str().unwrap();
+        assert!(day == "2026-01-20" || day == "2026-01-21", "{k}");
+    }
+    // The commit stands: rows on the other days carry the run's structs now.
+    let after = rows(&wh);
+    let changed = after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(*v))
+        .count();
+    assert_eq!(changed as u64, written);
+}
+
+/// Finding 2, its edge: when every change conflicts, nothing is written, no commit is
+/// made and the run says so (the empty MERGE source once failed to plan).
+#[test]
+fn when_every_change_conflicts_nothing_is_committed_and_the_run_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = copy_of_samples(dir.path());
+    let runs = dir.path().join("runs");
+    let run = run_id_of(
+        &cli_at(&wh, &runs)
+            .args([
+                "--json",
+                "backfill",
+                "--start",
+                "2026-01-20",
+                "--end",
+                "2026-01-20",
+                "--dry-run",
+            ])
+            .assert()
+            .success(),
+    );
+    // Another writer rewrites every record of the day (a new updated_at on each).
+    let table = features_table(&wh);
+    runtime().block_on(async {
+        let t = deltalake::open_table(url::Url::from_directory_path(&table).unwrap())
+            .await
+            .unwrap();
+        t.update()
+            .with_predicate("game_date = '2026-01-20'")
+            .with_update("updated_at", "CAST('2031-01-01T00:00:00Z' AS TIMESTAMP)")
+            .await
+            .unwrap();
+    });
+    let versions = delta_versions(&table);
+    let out = cli_at(&wh, &runs)
+        .args(["--json", "merge", "--run", &run])
+        .assert()
+        .code(1);
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(report["merge"]["rows_written"], 0, "{report}");
+    assert!(report["merge"]["conflicts"].as_u64() > Some(0));
+    assert_eq!(delta_versions(&table), versions, "no commit");
+}
+
+/// Finding 4: `merge --run` applied a plan whose upstream rows had changed since its
+/// export: the structs were stale the moment they were written.
+#[test]
+fn a_plan_whose_games_changed_since_its_export_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = copy_of_samples(dir.path());
+    let runs = dir.path().join("runs");
+    let run = run_id_of(
+        &cli_at(&wh, &runs)
+            .args([
+                "--json",
+                "backfill",
+                "--start",
+                "2025-01-02",
+                "--end",
+                "2025-03-02",
+                "--dry-run",
+            ])
+            .assert()
+            .success(),
+    );
+    // The missing day's rows arrive upstream after the dry run.
+    let data = completeness::samples::generate(&completeness::samples::SampleOptions::default());
+    crate::gaps::append_game_rows(&wh, &data.injected.missing_day_rows);
+    let before = rows(&wh);
+    cli_at(&wh, &runs)
+        .args(["merge", "--run", &run])
+        .assert()
+        .code(2)
+        .stderr(contains("changed since"))
+        .stderr(contains("2025-01-01"))
+        .stderr(contains(
+            "completeness backfill --start 2025-01-02 --end 2025-03-02",
+        ));
+    assert_eq!(rows(&wh), before, "nothing written");
+    // --allow-stale applies it anyway.
+    cli_at(&wh, &runs)
+        .args(["merge", "--run", &run, "--allow-stale"])
+        .assert()
+        .success();
+    assert_ne!(rows(&wh), before);
+}
+
+/// Finding 4 on `--resume`: a run stopped before its merge, resumed after the games
+/// changed, is refused the same way.
+#[test]
+fn a_resumed_run_whose_games_changed_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = copy_of_samples(dir.path());
+    let runs = dir.path().join("runs");
+    let range = ["--start", "2025-01-02", "--end", "2025-02-15"];
+    let (mut child, _rest) = spawn_parked(&wh, &runs, &range, "merge:started", None);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let run = std::fs::read_dir(&runs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name();
+    let run = run.to_string_lossy().to_string();
+    let data = completeness::samples::generate(&completeness::samples::SampleOptions::default());
+    crate::gaps::append_game_rows(&wh, &data.injected.missing_day_rows);
+    let before = rows(&wh);
+    cli_at(&wh, &runs)
+        .args(["backfill", "--resume", &run])
+        .assert()
+        .code(2)
+        .stderr(contains("changed since"));
+    assert_eq!(rows(&wh), before);
+    cli_at(&wh, &runs)
+        .args(["backfill", "--resume", &run, "--allow-stale"])
+        .assert()
+        .success();
+}
