@@ -126,6 +126,28 @@ impl<'a> CompletenessColumn<'a> {
         Ok(CompletenessColumn { array })
     }
 
+    /// Every contributing date is supported (1900-01-01 to 2100-12-31), or the first
+    /// that is not is an input error naming the row (numbered from `first_row`).
+    pub fn check_dates(&self, location: &str, first_row: usize) -> Result<()> {
+        use crate::dates::{FIRST_DAY, LAST_DAY};
+        let list = self.array.column(4).as_list::<i32>();
+        let values = list.values().as_primitive::<Date32Type>();
+        let Some(at) = values
+            .iter()
+            .position(|d| d.is_some_and(|d| !(FIRST_DAY..=LAST_DAY).contains(&d)))
+        else {
+            return Ok(());
+        };
+        // The row whose list holds value `at`.
+        let row = list.offsets().partition_point(|o| (*o as usize) <= at) - 1;
+        Err(Error::input(format!(
+            "{location}: column `historical_completeness.contributing_game_dates` at row {}: \
+             {} is outside the supported dates (1900-01-01 to 2100-12-31)",
+            first_row + row,
+            days_to_date(values.value(at))
+        )))
+    }
+
     /// The value at row `i`, or `None` when the struct is NULL.
     pub fn get(&self, i: usize) -> Option<HistoricalCompleteness> {
         if self.array.is_null(i) {

@@ -10,6 +10,10 @@ use crate::error::{Error, Result};
 /// Dates outside these years are rejected as absurd: the feature store starts in 2021.
 const MIN_YEAR: i32 = 1900;
 const MAX_YEAR: i32 = 2100;
+/// The first and last dates the tool accepts anywhere, as days since 1970-01-01
+/// (1900-01-01 and 2100-12-31): on the command line and in every input column.
+pub const FIRST_DAY: i32 = -25_567;
+pub const LAST_DAY: i32 = 47_846;
 /// The longest range one run accepts; a decade is certainly a typo.
 pub const MAX_RANGE_DAYS: i64 = 3653;
 /// Days 0..=13 from a season's first regular-season game are bootstrap dates.
@@ -157,6 +161,13 @@ mod tests {
         );
         assert!(parse_date_at("2025-02-29", d("2026-01-22")).is_err());
         assert!(parse_date_at("2024-02-29", d("2026-01-22")).is_ok());
+    }
+
+    #[test]
+    fn the_supported_days_are_the_supported_years() {
+        use crate::model::date_to_days;
+        assert_eq!(FIRST_DAY, date_to_days(d("1900-01-01")));
+        assert_eq!(LAST_DAY, date_to_days(d("2100-12-31")));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use chrono::NaiveDate;
 
 use crate::completeness_column::{CompletenessBuilder, CompletenessColumn};
-use crate::compute::keys::{KeyArrays, key_arrays};
+use crate::compute::keys::KeyArrays;
 use crate::dates::SeasonCalendar;
 use crate::error::{Error, Result};
 use crate::extended::{
@@ -87,10 +87,7 @@ pub fn diff(
     options: &DiffOptions,
     location: &str,
 ) -> Result<DiffOutcome> {
-    let current_keys = current
-        .iter()
-        .map(|b| key_arrays(b, location))
-        .collect::<Result<Vec<_>>>()?;
+    let current_keys = crate::compute::keys::keys_of_batches(current, location)?;
     let stored = index_current(current, &current_keys, location)?;
     let mut report = Report::default();
     let mut by_date: BTreeMap<NaiveDate, DateRow> = BTreeMap::new();
@@ -101,8 +98,8 @@ pub fn diff(
     if options.extended.is_some() {
         report.extended = Some(Default::default());
     }
-    for batch in results {
-        let keys = key_arrays(batch, "results")?;
+    let result_keys = crate::compute::keys::keys_of_batches(results, "results")?;
+    for (batch, keys) in results.iter().zip(result_keys) {
         let column = batch
             .column_by_name(HISTORICAL_COMPLETENESS)
             .ok_or_else(|| Error::input("results: missing column `historical_completeness`"))?;
@@ -272,6 +269,7 @@ fn index_current<'a>(
     location: &str,
 ) -> Result<HashMap<(&'a str, i32), Stored>> {
     let mut index = HashMap::new();
+    let mut first_row = 0;
     for (batch, keys) in current.iter().zip(keys) {
         let players = &keys.players;
         let column = batch
@@ -282,6 +280,8 @@ fn index_current<'a>(
                 ))
             })?;
         let structs = CompletenessColumn::try_new(column.as_ref(), location)?;
+        structs.check_dates(location, first_row)?;
+        first_row += batch.num_rows();
         let extended = batch
             .column_by_name(EXTENDED_COLUMN)
             .map(|c| ExtendedColumn::try_new(c.as_ref(), location))

@@ -17,18 +17,19 @@ const BATCH_ROWS: usize = 65_536;
 
 /// `columns` of the Parquet file or directory at `path` (any order of batches).
 pub fn read_columns(path: &Path, columns: &[&str], what: &str) -> Result<Vec<RecordBatch>> {
-    let batches = map_row_groups(path, columns, what, Ok)?;
+    let batches = map_row_groups(path, columns, what, |b, _| Ok(b))?;
     Ok(batches.concat())
 }
 
-/// `columns` of every row group at `path`, each turned into a `T` by `f` as soon as it
-/// is decoded (on all cores), so that only the row groups in flight are ever decoded at
-/// once: what `compute` does to keep its peak memory near the size of its result.
+/// `columns` of every row group at `path`, each batch turned into a `T` by `f` (with the
+/// position of its first row in its file) as soon as it is decoded, on all cores, so
+/// that only the row groups in flight are ever decoded at once: what `compute` does to
+/// keep its peak memory near the size of its result.
 pub fn map_row_groups<T: Send>(
     path: &Path,
     columns: &[&str],
     what: &str,
-    f: impl Fn(RecordBatch) -> Result<T> + Sync,
+    f: impl Fn(RecordBatch, usize) -> Result<T> + Sync,
 ) -> Result<Vec<Vec<T>>> {
     let files = crate::engine::parquet_files(path, what)?;
     let mut units = Vec::new();
@@ -36,13 +37,23 @@ pub fn map_row_groups<T: Send>(
         let builder = open(file)?;
         let described = format!("{what} {}", file.display());
         crate::engine::require_columns(builder.schema(), columns, &described)?;
-        units.extend((0..builder.metadata().num_row_groups()).map(|rg| (file.clone(), rg)));
+        let mut first_row = 0usize;
+        for (rg, meta) in builder.metadata().row_groups().iter().enumerate() {
+            units.push((file.clone(), rg, first_row));
+            first_row += meta.num_rows() as usize;
+        }
     }
     units
         .par_iter()
-        .map(|(file, rg)| {
+        .map(|(file, rg, first_row)| {
+            let mut row = *first_row;
             read_file(file, Some(*rg), columns)?
-                .map(|b| f(b?))
+                .map(|b| {
+                    let b = b?;
+                    let at = row;
+                    row += b.num_rows();
+                    f(b, at)
+                })
                 .collect()
         })
         .collect()

@@ -273,9 +273,16 @@ pub fn date_to_days(d: NaiveDate) -> i32 {
     (d - epoch()).num_days() as i32
 }
 
-/// Inverse of [`date_to_days`].
+/// Inverse of [`date_to_days`]. Inputs are checked against the supported dates before
+/// they get here; a day beyond chrono's range is shown as its nearest end, never a panic.
 pub fn days_to_date(days: i32) -> NaiveDate {
-    epoch() + chrono::Duration::days(days as i64)
+    epoch()
+        .checked_add_signed(chrono::Duration::days(days as i64))
+        .unwrap_or(if days < 0 {
+            NaiveDate::MIN
+        } else {
+            NaiveDate::MAX
+        })
 }
 
 fn epoch() -> NaiveDate {

@@ -55,8 +55,9 @@ impl PlayerNames {
     }
 }
 
-/// Find and normalise the key columns of `batch`; `location` names the input in errors.
-pub fn key_arrays(batch: &RecordBatch, location: &str) -> Result<KeyArrays> {
+/// Find and normalise the key columns of `batch`, whose first row is row `first_row` of
+/// its input; `location` names the input in errors. Every date must be supported.
+pub fn key_arrays(batch: &RecordBatch, location: &str, first_row: usize) -> Result<KeyArrays> {
     let players = column(batch, PLAYER_LOOKUP, location)?;
     let players = match players.data_type() {
         DataType::Utf8 => PlayerNames::Plain(players.as_string::<i32>().clone()),
@@ -78,10 +79,46 @@ pub fn key_arrays(batch: &RecordBatch, location: &str) -> Result<KeyArrays> {
         DataType::Date64 => cast_to(dates, &DataType::Date32)?,
         other => return Err(wrong_type(location, GAME_DATE, other, "DATE (Date32)")),
     };
-    Ok(KeyArrays {
-        players,
-        dates: dates.as_primitive::<Date32Type>().clone(),
-    })
+    let dates = dates.as_primitive::<Date32Type>().clone();
+    check_dates(&dates, location, GAME_DATE, first_row)?;
+    Ok(KeyArrays { players, dates })
+}
+
+/// Every date of `dates` is between 1900-01-01 and 2100-12-31, or the first one that is
+/// not is an input error naming the input, the column and the row.
+pub fn check_dates(
+    dates: &arrow::array::Date32Array,
+    location: &str,
+    column: &str,
+    first_row: usize,
+) -> Result<()> {
+    use crate::dates::{FIRST_DAY, LAST_DAY};
+    let (Some(lo), Some(hi)) = (arrow::compute::min(dates), arrow::compute::max(dates)) else {
+        return Ok(());
+    };
+    if lo >= FIRST_DAY && hi <= LAST_DAY {
+        return Ok(());
+    }
+    let (i, day) = dates
+        .iter()
+        .enumerate()
+        .find_map(|(i, d)| {
+            d.filter(|d| !(FIRST_DAY..=LAST_DAY).contains(d))
+                .map(|d| (i, d))
+        })
+        .expect("min or max is out of range");
+    Err(Error::input(format!(
+        "{location}: column `{column}` at row {}: {} is outside the supported dates (1900-01-01 to 2100-12-31)",
+        first_row + i,
+        describe_day(day)
+    )))
+}
+
+/// A day number as a date where chrono can show one, else as the number.
+fn describe_day(day: i32) -> String {
+    chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
+        .and_then(|e| e.checked_add_signed(chrono::Duration::days(day as i64)))
+        .map_or(format!("day {day} since 1970-01-01"), |d| d.to_string())
 }
 
 fn column<'a>(
@@ -212,13 +249,32 @@ pub fn game_pairs(arrays: &[KeyArrays], interner: &Interner) -> Vec<(u32, i32)> 
     per_batch.concat()
 }
 
-/// [`game_pairs`] of one batch of game rows, straight from the batch.
+/// [`game_pairs`] of one batch of game rows (starting at row `first_row` of its input),
+/// straight from the batch.
 pub fn game_pairs_of(
     batch: &RecordBatch,
     interner: &Interner,
     location: &str,
+    first_row: usize,
 ) -> Result<Vec<(u32, i32)>> {
-    Ok(batch_game_pairs(&key_arrays(batch, location)?, interner))
+    Ok(batch_game_pairs(
+        &key_arrays(batch, location, first_row)?,
+        interner,
+    ))
+}
+
+/// The key arrays of consecutive batches of one input, each checked with its rows'
+/// positions in the input.
+pub fn keys_of_batches(batches: &[RecordBatch], location: &str) -> Result<Vec<KeyArrays>> {
+    let mut first_row = 0;
+    batches
+        .iter()
+        .map(|b| {
+            let keys = key_arrays(b, location, first_row);
+            first_row += b.num_rows();
+            keys
+        })
+        .collect()
 }
 
 fn batch_game_pairs(a: &KeyArrays, interner: &Interner) -> Vec<(u32, i32)> {
@@ -244,6 +300,20 @@ fn batch_game_pairs(a: &KeyArrays, interner: &Interner) -> Vec<(u32, i32)> {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+
+    #[test]
+    fn a_date_beyond_the_supported_years_names_input_column_and_row() {
+        use arrow::array::Date32Array;
+        let dates = Date32Array::from(vec![Some(20_000), None, Some(i32::MIN), Some(i32::MAX)]);
+        let e = super::check_dates(&dates, "games input g.parquet", "game_date", 10).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(
+            e.to_string(),
+            "games input g.parquet: column `game_date` at row 12: day -2147483648 since 1970-01-01 is outside the supported dates (1900-01-01 to 2100-12-31)"
+        );
+        let ok = Date32Array::from(vec![-25_567, 47_846]);
+        assert!(super::check_dates(&ok, "x", "game_date", 0).is_ok());
+    }
 
     use arrow::array::{ArrayRef, Date32Array};
     use arrow::datatypes::{Field, Schema};
@@ -272,7 +342,7 @@ mod tests {
         ];
         for to in encodings {
             let array = cast(&plain, &to).unwrap();
-            let keys = key_arrays(&batch(array), "test").unwrap();
+            let keys = key_arrays(&batch(array), "test", 0).unwrap();
             let read: Vec<Option<&str>> = (0..keys.players.len())
                 .map(|i| (!keys.players.is_null(i)).then(|| keys.players.value(i)))
                 .collect();

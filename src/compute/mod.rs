@@ -56,10 +56,7 @@ pub fn compute_batches(
     locations: (&str, &str),
 ) -> Result<Vec<RecordBatch>> {
     let (interner, feature_pairs) = intern_features(features, range, locations.0)?;
-    let game_keys = games
-        .iter()
-        .map(|b| keys::key_arrays(b, locations.1))
-        .collect::<Result<Vec<_>>>()?;
+    let game_keys = keys::keys_of_batches(games, locations.1)?;
     let game_pairs = keys::game_pairs(&game_keys, &interner);
     Computed::new(interner, feature_pairs, game_pairs).batches(rayon::current_num_threads())
 }
@@ -70,10 +67,7 @@ fn intern_features(
     range: (Option<NaiveDate>, Option<NaiveDate>),
     location: &str,
 ) -> Result<(keys::Interner, Vec<(u32, i32)>)> {
-    let feature_keys = features
-        .iter()
-        .map(|b| keys::key_arrays(b, location))
-        .collect::<Result<Vec<_>>>()?;
+    let feature_keys = keys::keys_of_batches(features, location)?;
     let mut interner = keys::Interner::default();
     let mut pairs = keys::feature_pairs(&feature_keys, &mut interner, location)?;
     let (lo, hi) = (
@@ -221,9 +215,9 @@ async fn read_game_pairs(
     interner: &keys::Interner,
     described: &str,
 ) -> Result<GamePairs> {
-    let of_batch = |b: RecordBatch| {
+    let of_batch = |b: RecordBatch, first_row: usize| {
         Ok(GamePairs {
-            pairs: keys::game_pairs_of(&b, interner, described)?,
+            pairs: keys::game_pairs_of(&b, interner, described, first_row)?,
             rows: b.num_rows(),
             decoded_bytes: b.get_array_memory_size(),
         })
@@ -235,11 +229,19 @@ async fn read_game_pairs(
                 .flatten()
                 .collect()
         }
-        Location::Remote(_) => read_keys(ctx, location, "games input")
-            .await?
-            .into_iter()
-            .map(of_batch)
-            .collect::<Result<_>>()?,
+        Location::Remote(_) => {
+            let mut first_row = 0;
+            read_keys(ctx, location, "games input")
+                .await?
+                .into_iter()
+                .map(|b| {
+                    let rows = b.num_rows();
+                    let pairs = of_batch(b, first_row);
+                    first_row += rows;
+                    pairs
+                })
+                .collect::<Result<_>>()?
+        }
     };
     let mut games = GamePairs {
         pairs: Vec::with_capacity(parts.iter().map(|p| p.pairs.len()).sum()),

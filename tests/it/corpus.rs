@@ -443,6 +443,40 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
+            id: "features-date-beyond-2100",
+            code: 2,
+            message: "column `game_date` at row 1: 2150-01-01 is outside the supported dates",
+            setup: |c| {
+                compute(
+                    c,
+                    parquet(
+                        &c.dir.join("f.parquet"),
+                        vec![
+                            ("player_lookup", s(&["a", "b"])),
+                            ("game_date", days(&[20_110, 65_744])),
+                        ],
+                    ),
+                )
+            },
+        },
+        Case {
+            id: "games-date-at-the-date32-limit",
+            code: 2,
+            message: "column `game_date` at row 2: day -2147483648 since 1970-01-01 is outside the supported dates",
+            setup: |c| {
+                compute_games(
+                    c,
+                    parquet(
+                        &c.dir.join("g.parquet"),
+                        vec![
+                            ("player_lookup", s(&["a", "a", "a"])),
+                            ("game_date", days(&[20_100, 20_101, i32::MIN])),
+                        ],
+                    ),
+                )
+            },
+        },
+        Case {
             id: "games-truncated-parquet",
             code: 2,
             message: "not a readable Parquet file",
