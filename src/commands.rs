@@ -54,6 +54,12 @@ impl Output {
 async fn dispatch(cli: Cli) -> Result<u8> {
     let file = FileConfig::load(cli.config.as_deref())?;
     let settings = Settings::resolve(cli.warehouse, cli.run_dir, file);
+    if cli.verbose > 0 {
+        match &settings.config_file {
+            Some(path) => eprintln!("config: {}", path.display()),
+            None => eprintln!("config: none"),
+        }
+    }
     let out = Output {
         json: cli.json,
         quiet: cli.quiet,

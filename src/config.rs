@@ -33,6 +33,9 @@ pub struct FileConfig {
     /// How to reach `s3://`.
     #[serde(default)]
     pub s3: S3Options,
+    /// The file this was read from (`None`: no file).
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
 }
 
 /// Which warehouse a run works on.
@@ -56,13 +59,19 @@ impl FileConfig {
         }
         let text = std::fs::read_to_string(&path)
             .map_err(|e| Error::input(format!("config {}: cannot read it: {e}", path.display())))?;
-        toml::from_str(&text).map_err(|e| Error::input(format!("config {}: {e}", path.display())))
+        let mut file: FileConfig = toml::from_str(&text)
+            .map_err(|e| Error::input(format!("config {}: {e}", path.display())))?;
+        file.path = Some(std::path::absolute(&path).unwrap_or(path));
+        Ok(file)
     }
 }
 
 /// Where the run reads and writes, once every source has been consulted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
+    /// The config file in use (printed by `doctor` and with `-v`): a file picked up from
+    /// the working directory must never act unseen.
+    pub config_file: Option<PathBuf>,
     pub kind: Kind,
     pub warehouse: Option<String>,
     pub run_dir: PathBuf,
@@ -91,6 +100,7 @@ impl Settings {
             _ => file.kind.unwrap_or_default(),
         };
         Settings {
+            config_file: file.path,
             kind,
             warehouse,
             run_dir,
@@ -138,6 +148,18 @@ mod tests {
         let s = Settings::resolve(None, Some("r".into()), file);
         assert_eq!(s.warehouse.as_deref(), Some("from-file"));
         assert_eq!(s.run_dir, PathBuf::from("r"));
+    }
+
+    /// A file picked up from the working directory is recorded, so it is reported.
+    #[test]
+    fn the_file_in_use_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "warehouse = \"x\"\n").unwrap();
+        let s = Settings::resolve(None, None, FileConfig::load(Some(&path)).unwrap());
+        assert_eq!(s.config_file.as_deref(), Some(path.as_path()));
+        let none = Settings::resolve(None, None, FileConfig::default());
+        assert_eq!(none.config_file, None);
     }
 
     #[test]

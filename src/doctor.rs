@@ -69,9 +69,26 @@ impl Diagnosis {
 
 /// Diagnose the configured warehouse.
 pub async fn diagnose(settings: &Settings) -> Diagnosis {
-    match settings.kind {
+    let mut d = match settings.kind {
         Kind::Local => local(settings).await,
         Kind::Bigquery => bigquery(settings).await,
+    };
+    d.findings.insert(0, config_file(settings));
+    d
+}
+
+/// Which config file is in use: one picked up from the working directory is named.
+fn config_file(settings: &Settings) -> Finding {
+    Finding {
+        check: "config file".into(),
+        ok: true,
+        detail: match &settings.config_file {
+            Some(path) => path.display().to_string(),
+            None => format!(
+                "none ({} not found; flags and COMPLETENESS_* only)",
+                crate::config::DEFAULT_CONFIG
+            ),
+        },
     }
 }
 

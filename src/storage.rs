@@ -105,6 +105,9 @@ pub struct GcsOptions {
     /// `google-default` (the standard chain), `none` (emulators only), or the path of a
     /// service-account key file.
     pub credentials: Option<String>,
+    /// The host of a non-Google `endpoint` trusted with the Google token (default: none;
+    /// tokens go only to `*.googleapis.com`).
+    pub send_credentials_to: Option<String>,
 }
 
 /// How to reach S3 (or an S3-compatible service).
@@ -141,6 +144,11 @@ impl GcsOptions {
             return Err(Error::input(
                 "credentials = \"none\" is only for emulators: set the endpoint too, or use google-default",
             ));
+        }
+        if mode != Credentials::None
+            && let Some(endpoint) = &self.endpoint
+        {
+            token_allowed(endpoint, self.send_credentials_to.as_deref(), "[gcs]")?;
         }
         Ok(mode)
     }
@@ -246,6 +254,36 @@ impl Stores {
     }
 }
 
+/// Google's own endpoints (`https://…googleapis.com`): the only hosts a Google token is
+/// sent to unless the operator names another.
+pub fn is_google(endpoint: &str) -> bool {
+    Url::parse(endpoint).is_ok_and(|u| {
+        u.scheme() == "https"
+            && u.host_str()
+                .is_some_and(|h| h == "googleapis.com" || h.ends_with(".googleapis.com"))
+    })
+}
+
+/// A Google token may go to `endpoint`: one of Google's, or the host the operator named
+/// in `send_credentials_to` of the `section`.
+pub fn token_allowed(endpoint: &str, trusted: Option<&str>, section: &str) -> Result<()> {
+    if is_google(endpoint) {
+        return Ok(());
+    }
+    let host = Url::parse(endpoint)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default();
+    if trusted.is_some_and(|t| !host.is_empty() && t == host) {
+        return Ok(());
+    }
+    Err(Error::input(format!(
+        "{section} endpoint {endpoint}: the Google access token would be sent there, and tokens \
+         go only to Google's endpoints (*.googleapis.com). For an emulator use credentials = \"none\" \
+         in [gcs]; to trust this host with the token, add send_credentials_to = \"{host}\" to {section}"
+    )))
+}
+
 /// Plain HTTP is allowed only for a loopback endpoint (an emulator).
 fn client_options(endpoint: &str) -> object_store::ClientOptions {
     object_store::ClientOptions::new().with_allow_http(is_loopback(endpoint))
@@ -314,7 +352,7 @@ mod tests {
         let gcs = Stores {
             gcs: GcsOptions {
                 credentials: Some("none".into()),
-                endpoint: None,
+                ..Default::default()
             },
             ..Default::default()
         };

@@ -45,6 +45,9 @@ pub struct BigQueryConfig {
     pub staging_dataset: String,
     /// BigQuery API base URL (an emulator on 127.0.0.1); default Google's.
     pub endpoint: Option<String>,
+    /// The host of a non-Google `endpoint` trusted with the Google token (default:
+    /// none; tokens go only to `*.googleapis.com`).
+    pub send_credentials_to: Option<String>,
     /// Hours a staging table lives if a run dies before dropping it.
     #[serde(default = "default_expiration_hours")]
     pub staging_expiration_hours: i64,
@@ -116,6 +119,13 @@ impl BigQueryWarehouse {
         let auth = match stores.gcs.credentials()? {
             Credentials::None => Auth::None,
             _ => {
+                if let Some(endpoint) = &config.endpoint {
+                    crate::storage::token_allowed(
+                        endpoint,
+                        config.send_credentials_to.as_deref(),
+                        "[bigquery]",
+                    )?;
+                }
                 let bucket = staging.base.host_str().unwrap_or_default();
                 Auth::Google(stores.gcs_bucket(bucket)?.credentials().clone())
             }
@@ -205,6 +215,7 @@ mod tests {
             gcs: GcsOptions {
                 endpoint: Some("http://127.0.0.1:9".into()),
                 credentials: Some("none".into()),
+                send_credentials_to: None,
             },
             ..Default::default()
         }
@@ -222,6 +233,54 @@ mod tests {
             "`test-project.nba_predictions.ml_feature_store_v2`"
         );
         assert_eq!(w.exports.url(), "gs://staging/prefix");
+    }
+
+    /// Review finding 5: any endpoint received the real Google token.
+    #[test]
+    fn a_google_token_goes_only_to_google_or_a_host_the_operator_names() {
+        let google = Stores {
+            gcs: GcsOptions {
+                credentials: Some("google-default".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let mut c = config();
+        c.endpoint = Some("https://bigquery.example.com".into());
+        let e = BigQueryWarehouse::open(&c, &google).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string()
+                .contains("tokens go only to Google's endpoints"),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .contains("send_credentials_to = \"bigquery.example.com\""),
+            "{e}"
+        );
+        c.endpoint = Some("http://127.0.0.1:9050".into());
+        assert!(
+            BigQueryWarehouse::open(&c, &google).is_err(),
+            "loopback too"
+        );
+        c.endpoint = Some("https://bigquery.googleapis.com".into());
+        assert!(BigQueryWarehouse::open(&c, &google).is_ok());
+        c.endpoint = Some("https://bigquery.example.com".into());
+        c.send_credentials_to = Some("bigquery.example.com".into());
+        assert!(BigQueryWarehouse::open(&c, &google).is_ok());
+        // A GCS endpoint likewise.
+        let custom_gcs = GcsOptions {
+            endpoint: Some("https://gcs.example.com".into()),
+            credentials: Some("google-default".into()),
+            send_credentials_to: None,
+        };
+        assert!(custom_gcs.credentials().is_err());
+        let trusted = GcsOptions {
+            send_credentials_to: Some("gcs.example.com".into()),
+            ..custom_gcs
+        };
+        assert!(trusted.credentials().is_ok());
     }
 
     #[test]
