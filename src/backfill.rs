@@ -206,6 +206,10 @@ impl BackfillBuilder {
             w.open_table(FEATURES_TABLE).await?;
         }
         let (dir, mut manifest) = self.open_run()?;
+        let _lock = dir.lock()?;
+        if matches!(self.start, Start::Resume { .. }) {
+            manifest = self.open_run()?.1; // as it is now that no one else holds the run
+        }
         (self.on_run)(&dir.id);
         let mut phases = Phases {
             builder: &self,
@@ -245,7 +249,10 @@ impl BackfillBuilder {
             table_version: m.table_version,
             conflict_keys: m.conflict_keys.clone(),
         });
-        phases.write_report(&report)?;
+        phases
+            .write_report(&report)
+            .map_err(|e| Error::after_commit(e, &manifest))?;
+        phases.drop_exports(&manifest).await;
         phases.outcome(manifest, report)
     }
 
@@ -621,8 +628,9 @@ impl Phases<'_> {
         )
         .await;
         m.bigquery = Some(record);
-        m.save(&self.dir.manifest())?;
         let x = x?;
+        m.save(&self.dir.manifest())
+            .map_err(|e| Error::after_commit(e, m))?;
         failpoint::hit("merge:after-commit").await;
         m.merge = Some(MergeRecord {
             rows_written: x.num_rows_written,
@@ -639,6 +647,7 @@ impl Phases<'_> {
             )
         };
         self.finish(m, Phase::Merge, clock, &message)
+            .map_err(|e| Error::after_commit(e, m))
     }
 
     async fn merge_local(&mut self, warehouse: &LocalWarehouse, m: &mut Manifest) -> Result<()> {
@@ -695,6 +704,7 @@ impl Phases<'_> {
         let x = crate::merge::merge(warehouse, changes, &m.run_id, now, &staging).await;
         let _ = std::fs::remove_dir_all(&staging);
         let x = x?;
+        let committed = x.table_version;
         m.merge = Some(MergeRecord {
             read_version: Some(x.read_version),
             table_version: x.table_version,
@@ -721,9 +731,41 @@ impl Phases<'_> {
             ),
         };
         self.finish(m, Phase::Merge, clock, &message)
+            .map_err(|e| match committed {
+                Some(_) => Error::after_commit(e, m),
+                None => e,
+            })
+    }
+
+    /// The exported Parquet of a merged run is no longer needed (a dry run keeps its
+    /// exports for `merge --run`); a failure to delete it is only a warning.
+    async fn drop_exports(&self, m: &Manifest) {
+        let removed = match (&m.bigquery, &self.builder.warehouse) {
+            (Some(b), Warehouse::BigQuery(w)) => {
+                crate::warehouse::bigquery::export::delete_exports(w, b).await
+            }
+            _ => {
+                let dir = self.dir.path.join("export");
+                std::fs::remove_dir_all(&dir)
+                    .or_else(|e| match e.kind() {
+                        std::io::ErrorKind::NotFound => Ok(()),
+                        _ => Err(e),
+                    })
+                    .map_err(Error::io("removing the run's exports", &dir))
+            }
+        };
+        if let Err(e) = removed {
+            tracing::warn!("{e}");
+            (self.builder.progress)(Phase::Merge, &format!("warning: {e}"));
+        }
     }
 
     fn write_report(&self, report: &Report) -> Result<()> {
+        if report.merge.is_some() && failpoint::injected("report:fail-after-commit") {
+            return Err(Error::io("writing the report", self.dir.report_dir())(
+                std::io::Error::other("injected failure"),
+            ));
+        }
         report.write(&self.dir.report_dir())?;
         if let Some(dir) = &self.builder.report_dir {
             report.write(dir)?;

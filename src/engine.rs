@@ -210,7 +210,7 @@ pub fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) ->
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(Error::io("creating directory", parent))?;
     }
-    let tmp = path.with_extension("parquet.tmp");
+    let tmp = crate::durable::tmp_of(path);
     let file = File::create(&tmp).map_err(Error::io("creating file", &tmp))?;
     let context = format!("writing {}", path.display());
     let mut writer = ArrowWriter::try_new(file, schema, Some(writer_properties()))
@@ -220,8 +220,8 @@ pub fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) ->
         writer.write(batch).map_err(Error::arrow(context.clone()))?;
         rows += batch.num_rows();
     }
-    writer.close().map_err(Error::arrow(context))?;
-    std::fs::rename(&tmp, path).map_err(Error::io("renaming into place", path))?;
+    let file = writer.into_inner().map_err(Error::arrow(context))?;
+    crate::durable::publish(file, &tmp, path, &path.display().to_string())?;
     Ok(rows)
 }
 
@@ -288,8 +288,8 @@ pub fn write_row_groups(
             rows += n;
         }
     }
-    writer.close().map_err(Error::arrow(context))?;
-    std::fs::rename(&tmp, path).map_err(Error::io("renaming into place", path))?;
+    let file = writer.into_inner().map_err(Error::arrow(context))?;
+    crate::durable::publish(file, &tmp, path, &path.display().to_string())?;
     Ok(rows)
 }
 

@@ -53,6 +53,18 @@ pub enum Error {
     #[error("{context}: {message}")]
     Remote { context: String, message: String },
 
+    /// A step after the merge committed failed: the data is written, the run's record
+    /// of it is not. Exit 3, saying so; `--resume` finishes the run.
+    #[error(
+        "{source} (the merge itself was committed{committed}; `completeness backfill --resume {run_id}` finishes the run)"
+    )]
+    AfterCommit {
+        run_id: String,
+        /// `: version 7`, `: BigQuery job …`, or empty.
+        committed: String,
+        source: Box<Error>,
+    },
+
     /// A BigQuery job ran and failed; `reason` is BigQuery's (`invalidQuery`, …).
     #[error("BigQuery job {job} ({what}) failed: {reason}: {message}")]
     JobFailed {
@@ -72,6 +84,25 @@ pub enum Error {
 }
 
 impl Error {
+    /// `e`, which happened after run `m`'s merge committed.
+    pub fn after_commit(e: Error, m: &crate::manifest::Manifest) -> Error {
+        let committed = match (m.merge.as_ref().and_then(|x| x.table_version), &m.bigquery) {
+            (Some(v), _) => format!(" as version {v}"),
+            (None, Some(b)) => b
+                .jobs
+                .iter()
+                .rev()
+                .find(|j| j.contains("_merge"))
+                .map_or(String::new(), |j| format!(" by BigQuery job {j}")),
+            _ => String::new(),
+        };
+        Error::AfterCommit {
+            run_id: m.run_id.clone(),
+            committed,
+            source: Box::new(e),
+        }
+    }
+
     /// Shorthand for [`Error::Input`].
     pub fn input(message: impl Into<String>) -> Error {
         Error::Input(message.into())

@@ -1,5 +1,9 @@
 //! Test-only crash points: `COMPLETENESS_FAILPOINT=<name>` stops the run at `<name>`.
 //!
+//! Compiled in only with the `test-hooks` feature (the test command's); without it every
+//! failpoint and injection is a no-op the compiler removes, so an operator's build
+//! cannot be steered by these variables.
+//!
 //! The process prints `failpoint <name> reached` on stderr and then waits (without
 //! blocking the runtime) so a test can kill it there with SIGKILL, or send SIGTERM or
 //! SIGINT to exercise the clean stop. With `COMPLETENESS_FAILPOINT_RELEASE=<file>` it
@@ -23,10 +27,13 @@ pub const NAMES: [&str; 12] = [
     "merge:after-commit",
 ];
 
+#[cfg(feature = "test-hooks")]
 const VAR: &str = "COMPLETENESS_FAILPOINT";
+#[cfg(feature = "test-hooks")]
 const RELEASE_VAR: &str = "COMPLETENESS_FAILPOINT_RELEASE";
 
 /// Park here when the failpoint `name` is armed: forever, or until the release file exists.
+#[cfg(feature = "test-hooks")]
 pub async fn hit(name: &str) {
     debug_assert!(NAMES.contains(&name), "unknown failpoint {name}");
     if !std::env::var(VAR).is_ok_and(|armed| armed == name) {
@@ -42,12 +49,27 @@ pub async fn hit(name: &str) {
     eprintln!("failpoint {name} released");
 }
 
-/// Test-only faults that make the tool misbehave, to prove its own checks catch it.
-pub const INJECTIONS: [&str; 1] = ["merge:touch-data-hash"];
+/// Without `test-hooks`: nothing.
+#[cfg(not(feature = "test-hooks"))]
+pub async fn hit(name: &str) {
+    debug_assert!(NAMES.contains(&name), "unknown failpoint {name}");
+}
 
+/// Test-only faults that make the tool misbehave, to prove its own checks catch it.
+pub const INJECTIONS: [&str; 2] = ["merge:touch-data-hash", "report:fail-after-commit"];
+
+#[cfg(feature = "test-hooks")]
 const INJECT_VAR: &str = "COMPLETENESS_INJECT";
 
+/// Whether the fault `name` is injected in this process (never without `test-hooks`).
+#[cfg(not(feature = "test-hooks"))]
+pub fn injected(name: &str) -> bool {
+    debug_assert!(INJECTIONS.contains(&name), "unknown injection {name}");
+    false
+}
+
 /// Whether the fault `name` is injected in this process.
+#[cfg(feature = "test-hooks")]
 pub fn injected(name: &str) -> bool {
     debug_assert!(INJECTIONS.contains(&name), "unknown injection {name}");
     std::env::var(INJECT_VAR).is_ok_and(|armed| armed == name)

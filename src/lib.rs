@@ -17,6 +17,7 @@ pub mod config;
 pub mod dates;
 pub mod diff;
 pub mod doctor;
+pub mod durable;
 pub mod engine;
 pub mod error;
 pub mod export;

@@ -1,7 +1,8 @@
 //! `manifest.json`: what a run is, what it pinned, and which phases are done.
 //!
-//! The manifest is rewritten (atomically: temporary file, then rename) after every
-//! phase, so `backfill --resume RUN_ID` knows where to continue after a crash.
+//! The manifest is rewritten (atomically and durably: a flushed temporary file, renamed
+//! into place) after every phase, so `backfill --resume RUN_ID` knows where to continue
+//! after a crash.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -122,11 +123,10 @@ impl Manifest {
             .map_err(|e| Error::input(format!("{}: not a valid run manifest: {e}", path.display())))
     }
 
+    /// Write the manifest durably: a crash leaves the old one or the new one.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let tmp = path.with_extension("json.tmp");
         let text = serde_json::to_string_pretty(self).expect("manifest serializes");
-        std::fs::write(&tmp, text).map_err(Error::io("writing manifest", &tmp))?;
-        std::fs::rename(&tmp, path).map_err(Error::io("renaming manifest into place", path))
+        crate::durable::write(path, text.as_bytes(), "the manifest")
     }
 
     pub fn is_done(&self, phase: Phase) -> bool {

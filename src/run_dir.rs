@@ -56,6 +56,27 @@ impl RunDir {
     pub fn manifest(&self) -> PathBuf {
         self.path.join("manifest.json")
     }
+
+    /// Hold the run for this process: a second process resuming or merging the same run
+    /// is refused while the returned lock lives (the OS releases it if we die).
+    pub fn lock(&self) -> Result<std::fs::File> {
+        let path = self.path.join(".lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(Error::io("locking the run", &path))?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::input(format!(
+                "run {} is in use by another completeness process (a --resume or merge --run of \
+                 the same run); wait for it to finish, then look at `completeness runs`",
+                self.id
+            ))),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::io("locking the run", &path)(e)),
+        }
+    }
     pub fn exported_features(&self) -> PathBuf {
         self.path.join("export").join("features.parquet")
     }

@@ -133,6 +133,7 @@ fn append_newcomer(table: &std::path::Path, day: chrono::NaiveDate) -> String {
 }
 
 #[test]
+#[cfg(feature = "test-hooks")]
 fn rewrites_and_appends_between_export_and_merge_are_kept_and_picked_up_next_run() {
     let dir = tempfile::tempdir().unwrap();
     let wh = copy_of_samples(dir.path());
@@ -227,6 +228,7 @@ fn rewrites_and_appends_between_export_and_merge_are_kept_and_picked_up_next_run
 }
 
 #[test]
+#[cfg(feature = "test-hooks")]
 fn two_overlapping_backfills_never_overwrite_each_other() {
     let dir = tempfile::tempdir().unwrap();
     let wh = copy_of_samples(dir.path());

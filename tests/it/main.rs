@@ -6,6 +6,8 @@ mod bad_input;
 mod bigquery;
 mod concurrent;
 mod corpus;
+// Kill points and fault injection exist only in a `test-hooks` build (scripts/test).
+#[cfg(feature = "test-hooks")]
 mod crash;
 mod extended;
 mod fuzz;

@@ -10,8 +10,23 @@ use serde_json::Value;
 
 use crate::support::*;
 
+/// `(player, date) -> [(struct as text, updated_at)]` of every feature record, the
+/// values of a duplicated key sorted.
+fn rows_multi(wh: &Path) -> BTreeMap<(String, String), Vec<(String, Option<i64>)>> {
+    let mut out: BTreeMap<_, Vec<_>> = BTreeMap::new();
+    for (key, value) in rows_list(wh) {
+        out.entry(key).or_default().push(value);
+    }
+    out.values_mut().for_each(|v| v.sort());
+    out
+}
+
 /// `(player, date) -> (struct as text, updated_at)` of every feature record.
 fn rows(wh: &Path) -> BTreeMap<(String, String), (String, Option<i64>)> {
+    rows_list(wh).into_iter().collect()
+}
+
+fn rows_list(wh: &Path) -> Vec<((String, String), (String, Option<i64>))> {
     use arrow::util::display::{ArrayFormatter, FormatOptions};
     let batch = read_table(&features_table(wh), None, "game_date, player_lookup");
     let column = batch.column_by_name("historical_completeness").unwrap();
@@ -146,7 +161,7 @@ fn another_writers_duplicate_keys_are_conflicts_and_the_rest_is_committed() {
     );
     let duplicated = duplicate(&wh, &["2026-01-20", "2026-01-21"], 1_900_000_000_000_000);
     assert!(duplicated > 100);
-    let before = rows(&wh);
+    let before = rows_multi(&wh);
     let out = cli_at(&wh, &runs)
         .args(["--json", "merge", "--run", &run])
         .assert()
@@ -171,8 +186,9 @@ fn another_writers_duplicate_keys_are_conflicts_and_the_rest_is_committed() {
         let day = k[1].as_str().unwrap();
         assert!(day == "2026-01-20" || day == "2026-01-21", "{k}");
     }
-    // The commit stands: rows on the other days carry the run's structs now.
-    let after = rows(&wh);
+    // The commit stands: rows on the other days carry the run's structs now; the
+    // duplicated days are as the other writer left them.
+    let after = rows_multi(&wh);
     let changed = after
         .iter()
         .filter(|(k, v)| before.get(*k) != Some(*v))
@@ -270,6 +286,7 @@ fn a_plan_whose_games_changed_since_its_export_is_refused() {
 /// Finding 4 on `--resume`: a run stopped before its merge, resumed after the games
 /// changed, is refused the same way.
 #[test]
+#[cfg(feature = "test-hooks")]
 fn a_resumed_run_whose_games_changed_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let wh = copy_of_samples(dir.path());
@@ -298,4 +315,144 @@ fn a_resumed_run_whose_games_changed_is_refused() {
         .args(["backfill", "--resume", &run, "--allow-stale"])
         .assert()
         .success();
+}
+
+/// Finding 8: nothing stopped two processes from resuming (or merging) one run at once.
+#[test]
+fn a_second_process_on_the_same_run_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = copy_of_samples(dir.path());
+    let runs = dir.path().join("runs");
+    let run = run_id_of(
+        &cli_at(&wh, &runs)
+            .args([
+                "--json",
+                "backfill",
+                "--start",
+                "2026-01-20",
+                "--end",
+                "2026-01-22",
+                "--dry-run",
+            ])
+            .assert()
+            .success(),
+    );
+    let before = rows(&wh);
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(runs.join(&run).join(".lock"))
+        .unwrap();
+    lock.try_lock().unwrap(); // another process holds the run
+    cli_at(&wh, &runs)
+        .args(["merge", "--run", &run])
+        .assert()
+        .code(2)
+        .stderr(contains("is in use by another completeness process"));
+    assert_eq!(rows(&wh), before, "nothing written");
+    drop(lock);
+    cli_at(&wh, &runs)
+        .args(["merge", "--run", &run])
+        .assert()
+        .success();
+}
+
+/// Finding 8: exported files stayed forever. A merged run drops them; a dry run keeps
+/// them for `merge --run`.
+#[test]
+fn a_merged_run_drops_its_exports_and_a_dry_run_keeps_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = copy_of_samples(dir.path());
+    let runs = dir.path().join("runs");
+    let range = ["--start", "2026-01-20", "--end", "2026-01-22"];
+    let dry = run_id_of(
+        &cli_at(&wh, &runs)
+            .args(["--json", "backfill", "--dry-run"])
+            .args(range)
+            .assert()
+            .success(),
+    );
+    assert!(runs.join(&dry).join("export/games.parquet").is_file());
+    cli_at(&wh, &runs)
+        .args(["merge", "--run", &dry])
+        .assert()
+        .success();
+    assert!(
+        !runs.join(&dry).join("export").exists(),
+        "merged: exports removed"
+    );
+    assert!(runs.join(&dry).join("report/report.json").is_file());
+}
+
+/// Finding 8: `updated_at` was the moment the process started, not the merge: a long
+/// run stamped rows with a time before its own export.
+#[test]
+fn updated_at_is_the_time_of_the_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = copy_of_samples(dir.path());
+    let runs = dir.path().join("runs");
+    let run = run_id_of(
+        &cli_at(&wh, &runs)
+            .args([
+                "--json",
+                "backfill",
+                "--start",
+                "2026-01-01",
+                "--end",
+                "2026-01-22",
+            ])
+            .assert()
+            .success(),
+    );
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(runs.join(&run).join("manifest.json")).unwrap())
+            .unwrap();
+    let at = |phase: &str| {
+        chrono::DateTime::parse_from_rfc3339(manifest["phases"][phase]["at"].as_str().unwrap())
+            .unwrap()
+            .timestamp_micros()
+    };
+    // `at` of a finished phase is when it finished: the merge began after the diff.
+    let diff_done = at("diff");
+    let stamps: std::collections::BTreeSet<i64> = rows(&wh)
+        .values()
+        .filter_map(|(_, u)| *u)
+        .filter(|u| *u > 1_790_000_000_000_000)
+        .collect();
+    let written = *stamps.iter().max().unwrap();
+    assert!(
+        written >= diff_done,
+        "updated_at {written} is before the diff ended ({diff_done})"
+    );
+}
+
+/// Finding 8: an error after the commit said "nothing committed". It now says the
+/// merge is committed, and `--resume` finishes the run without merging again.
+#[cfg(feature = "test-hooks")]
+#[test]
+fn an_error_after_the_commit_says_the_merge_is_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = copy_of_samples(dir.path());
+    let runs = dir.path().join("runs");
+    let table = features_table(&wh);
+    cli_at(&wh, &runs)
+        .env("COMPLETENESS_INJECT", "report:fail-after-commit")
+        .args(["backfill", "--start", "2026-01-20", "--end", "2026-01-22"])
+        .assert()
+        .code(3)
+        .stderr(contains("the merge itself was committed as version 1"))
+        .stderr(contains("completeness backfill --resume"));
+    assert_eq!(delta_versions(&table), 2);
+    let run = std::fs::read_dir(&runs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name();
+    cli_at(&wh, &runs)
+        .args(["backfill", "--resume", &run.to_string_lossy()])
+        .assert()
+        .success();
+    assert_eq!(delta_versions(&table), 2, "no second commit");
 }

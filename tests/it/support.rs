@@ -165,6 +165,7 @@ pub fn cli_at(warehouse: &Path, runs: &Path) -> assert_cmd::Command {
 
 /// Start `backfill ARGS` parked at `failpoint` (until `release` exists, if given);
 /// returns once it is there, with a thread collecting the rest of its stderr.
+#[cfg(feature = "test-hooks")]
 pub fn spawn_parked(
     wh: &Path,
     runs: &Path,
@@ -184,6 +185,7 @@ pub fn spawn_parked(
 }
 
 /// [`spawn_parked`] with any global options (`base`) and command line (`args`).
+#[cfg(feature = "test-hooks")]
 pub fn spawn_parked_with(
     base: &[String],
     args: &[&str],

@@ -168,6 +168,34 @@ pub fn export_sql(uri: &str, columns: &[&str], table: &str) -> String {
     )
 }
 
+/// Delete a merged run's exported files (both prefixes of `record`).
+pub async fn delete_exports(w: &BigQueryWarehouse, record: &BigQueryRun) -> Result<()> {
+    use futures::TryStreamExt;
+    use object_store::ObjectStoreExt;
+    for uri in [&record.features_uri, &record.games_uri] {
+        let Location::Remote(remote) = w.stores.locate(uri)? else {
+            continue;
+        };
+        let objects: Vec<_> = remote
+            .store
+            .list(Some(&remote.prefix))
+            .try_collect()
+            .await
+            .map_err(crate::storage::store_error(format!("listing {uri}")))?;
+        for object in objects {
+            remote
+                .store
+                .delete(&object.location)
+                .await
+                .map_err(crate::storage::store_error(format!(
+                    "deleting {}",
+                    object.location
+                )))?;
+        }
+    }
+    Ok(())
+}
+
 async fn exported_rows(w: &BigQueryWarehouse, uri: &str, what: &str) -> Result<u64> {
     match w.stores.locate(uri)? {
         Location::Remote(remote) => crate::remote_parquet::check_footers(&remote, what).await,

@@ -61,9 +61,15 @@ pub async fn merge(
     .await?;
     let job = run_merge(w, &staging, range, (run_id, extended), now, record).await?;
     apply_job_stats(&job, &mut metrics, record);
-    metrics.conflict_keys = conflict_keys(w, &staging, range, run_id, now).await?;
-
-    w.client.delete_table(&staging).await?;
+    // The MERGE is committed: what follows only reports and tidies, and must not turn
+    // the written run into a failed one.
+    match conflict_keys(w, &staging, range, run_id, now).await {
+        Ok(keys) => metrics.conflict_keys = keys,
+        Err(e) => tracing::warn!("after the MERGE, listing its conflicts failed: {e}"),
+    }
+    if let Err(e) = w.client.delete_table(&staging).await {
+        tracing::warn!("after the MERGE, dropping {staging} failed (it expires by itself): {e}");
+    }
     // The file is only an input of the load; a failure to delete it is not worth a failed run.
     let object = w.staging.child(run_id).child("changes.parquet");
     let _ = object.store.delete(&object.prefix).await;
