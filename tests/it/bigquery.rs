@@ -1209,7 +1209,10 @@ fn a_merge_blocked_by_the_streaming_buffer_stops_resumably() {
     let w = fx.warehouse();
     let staging = w.staging_table(&run);
     support::runtime().block_on(async {
-        assert!(w.client.table(&staging).await.unwrap().is_some(), "staging kept");
+        assert!(
+            w.client.table(&staging).await.unwrap().is_some(),
+            "staging kept"
+        );
         w.client.delete_table(&staging).await.unwrap();
     });
     fx.cli()
