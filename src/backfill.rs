@@ -343,7 +343,7 @@ impl Phases<'_> {
             Warehouse::BigQuery(w) => {
                 use crate::warehouse::bigquery::export::{ExportPlan, export};
                 let plan = ExportPlan::new(w, m.range, &m.run_id, m.extended).await?;
-                let mut record = m.bigquery.take().unwrap_or_default();
+                let mut record = m.bigquery.clone().unwrap_or_default();
                 let x = export(w, &plan, &mut record).await;
                 m.bigquery = Some(record);
                 x?
@@ -593,8 +593,8 @@ impl Phases<'_> {
     async fn merge_bigquery(&mut self, w: &BigQueryWarehouse, m: &mut Manifest) -> Result<()> {
         use crate::warehouse::bigquery::merge as bq;
         let num_changes = m.rows.get("changes").copied().unwrap_or(0);
-        let mut record = m.bigquery.take().unwrap_or_default();
         if let Some(job) = bq::find_merge(w, &m.run_id).await? {
+            let mut record = m.bigquery.clone().unwrap_or_default();
             let mut x = crate::merge::MergeMetrics {
                 num_changes,
                 ..Default::default()
@@ -614,7 +614,10 @@ impl Phases<'_> {
             );
             return Ok(());
         }
+        // A copy of the record, never taken out: the manifest saved meanwhile (and a
+        // resumed run) keeps the exports it names.
         self.refuse_stale(m).await?;
+        let mut record = m.bigquery.clone().unwrap_or_default();
         let clock = self.begin(m, Phase::Merge)?;
         failpoint::hit("merge:started").await;
         let x = bq::merge(
