@@ -1,6 +1,8 @@
 //! The rows of rewritten data files compared with those of the files they replace,
-//! straight from the files: the heart of the write invariants checked before every
-//! commit ([`crate::warehouse::delta::rewrite`]).
+//! straight from the files: an oracle for the verified rewrite
+//! ([`crate::warehouse::delta::rewrite`]), independent of its own byte-level check
+//! (the tests compare every commit of a full backfill with it), and the data-file
+//! helpers the rewrite shares.
 //!
 //! Data files are immutable, so a commit changes no row outside the files it removes.
 //! The rows of the files it adds must then be exactly the rows of the files it removed,

@@ -38,6 +38,23 @@ pub fn sync_dir(dir: &Path, what: &str) -> Result<()> {
         .map_err(Error::io(format!("flushing the directory of {what}"), dir))
 }
 
+/// Flush every written file and directory entry of the filesystem holding `path` in
+/// one call: one journal commit for a whole rewrite, where an fsync per file (and per
+/// partition directory) costs one each.
+pub fn sync_filesystem(path: &Path, what: &str) -> Result<()> {
+    let context = || format!("flushing {what} to disk");
+    let dir = File::open(path).map_err(Error::io(context(), path))?;
+    #[cfg(target_os = "linux")]
+    let synced = rustix::fs::syncfs(&dir);
+    #[cfg(not(target_os = "linux"))]
+    let synced = {
+        drop(dir);
+        rustix::fs::sync();
+        Ok(())
+    };
+    synced.map_err(|e| Error::io(context(), path)(std::io::Error::from(e)))
+}
+
 /// The temporary name `path` is written under first.
 pub fn tmp_of(path: &Path) -> std::path::PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();

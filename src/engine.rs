@@ -213,7 +213,8 @@ pub fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) ->
     let tmp = crate::durable::tmp_of(path);
     let file = File::create(&tmp).map_err(Error::io("creating file", &tmp))?;
     let context = format!("writing {}", path.display());
-    let mut writer = ArrowWriter::try_new(file, schema, Some(writer_properties()))
+    // A run's own files are read whole, once: the fast settings of computed results.
+    let mut writer = ArrowWriter::try_new(file, schema, Some(results_writer_properties()))
         .map_err(Error::arrow(context.clone()))?;
     let mut rows = 0;
     for batch in batches {

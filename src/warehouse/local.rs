@@ -3,7 +3,9 @@
 //! Opening never writes: a missing table is an input error, not an invitation to create
 //! one (only [`LocalWarehouse::create_table`] creates).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
@@ -18,6 +20,10 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone)]
 pub struct LocalWarehouse {
     root: PathBuf,
+    /// Tables opened before, by path: opening the latest version again reads only the
+    /// commits since (a run opens the feature table four times; replaying its whole log
+    /// each time was a tenth of a backfill).
+    opened: Arc<Mutex<HashMap<PathBuf, DeltaTable>>>,
 }
 
 impl LocalWarehouse {
@@ -29,14 +35,21 @@ impl LocalWarehouse {
                 "warehouse {location}: no such directory (pass --warehouse with the root that holds nba_predictions/ml_feature_store_v2)"
             )));
         }
-        Ok(LocalWarehouse { root })
+        Ok(LocalWarehouse::at(root))
     }
 
     /// A warehouse root that may not exist yet (for `samples generate`).
     pub fn create(location: &str) -> Result<LocalWarehouse> {
         let root = local_path(location)?;
         std::fs::create_dir_all(&root).map_err(Error::io("creating warehouse root", &root))?;
-        Ok(LocalWarehouse { root })
+        Ok(LocalWarehouse::at(root))
+    }
+
+    fn at(root: PathBuf) -> LocalWarehouse {
+        LocalWarehouse {
+            root,
+            opened: Arc::default(),
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -70,11 +83,35 @@ impl LocalWarehouse {
         }
         let url = self.table_url(table)?;
         let context = format!("opening Delta table {}", path.display());
+        if version.is_none()
+            && let Some(latest) = self.reopen(&path).await
+        {
+            return Ok(latest);
+        }
         let opened = match version {
             Some(v) => deltalake::open_table_with_version(url, v).await,
             None => deltalake::open_table(url).await,
-        };
-        opened.map_err(Error::delta(context))
+        }
+        .map_err(Error::delta(context))?;
+        if version.is_none() {
+            self.remember(&path, &opened);
+        }
+        Ok(opened)
+    }
+
+    /// The latest version of a table opened before, brought up to date; `None` when it
+    /// was not opened or cannot be updated (then it is opened afresh).
+    async fn reopen(&self, path: &Path) -> Option<DeltaTable> {
+        let mut table = self.opened.lock().ok()?.get(path)?.clone();
+        table.update_incremental(None).await.ok()?;
+        self.remember(path, &table);
+        Some(table)
+    }
+
+    fn remember(&self, path: &Path, table: &DeltaTable) {
+        if let Ok(mut opened) = self.opened.lock() {
+            opened.insert(path.to_path_buf(), table.clone());
+        }
     }
 
     /// Register `table` (latest version, or `version`) in `ctx` under `name`.

@@ -3,15 +3,18 @@
 //!
 //! 1. Read the latest snapshot; refuse what a rewrite cannot honour (deletion vectors,
 //!    column mapping, change data feed, writer features delta-rs lacks).
-//! 2. Read every data file of the partitions (game dates) the updates touch.
+//! 2. Read, from every data file of the partitions (game dates) the updates touch, the
+//!    keys and the columns the updates carry (the struct, `updated_at`, the extended
+//!    struct), row group by row group.
 //! 3. Apply each update to its key's rows when every row of that key still carries the
 //!    `updated_at` the update was planned against (its guard); otherwise the key is a
-//!    conflict: someone wrote it after the plan, and it is left alone. Only the columns
-//!    the updates carry are replaced (the struct, `updated_at`, the extended struct).
+//!    conflict: someone wrote it after the plan, and it is left alone.
 //! 4. Write the files that have a replaced row again, into a staging directory outside
-//!    the warehouse.
-//! 5. Verify the staged files against the files they replace: the same rows, no column
-//!    changed but the replaced ones, no more rows changed than updates applied.
+//!    the warehouse: the same row groups, the replaced columns encoded anew, every other
+//!    column chunk copied byte for byte ([`super::splice`]).
+//! 5. Verify the staged files against the files they replace, read back from disk: the
+//!    same row groups of the same rows, every other column chunk identical byte for byte,
+//!    no more rows changed than updates applied.
 //! 6. Move the staged files into the table and commit one transaction (remove, add, and
 //!    the `txn` actions of [`super::log`]) through delta-rs's commit machinery, whose
 //!    conflict checker guards the snapshot read in step 1. A failure before the commit
@@ -25,8 +28,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Date32Array, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Date32Type, SchemaRef, TimestampMicrosecondType};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Date32Type, Field, TimestampMicrosecondType};
 use chrono::NaiveDate;
 use deltalake::DeltaTable;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties, PROTOCOL};
@@ -105,7 +108,7 @@ pub async fn rewrite(
     refuse_unsupported(table)?;
     let plan = Plan::new(table, updates)?;
     let mut files = plan.read_files()?;
-    let applied = plan.match_rows(&files)?;
+    let applied = plan.match_rows(&files);
     plan.replace_rows(&mut files, &applied)?;
     lap.record(&mut metrics, "read");
     metrics.num_rows_written = applied.rows;
@@ -115,7 +118,7 @@ pub async fn rewrite(
     if rewritten.is_empty() {
         return Ok(metrics);
     }
-    let adds = plan.write(&rewritten, staging).await?;
+    let adds = plan.write(&rewritten, staging)?;
     lap.record(&mut metrics, "write");
     failpoint::hit("merge:files-written").await;
     plan.verify(&rewritten, &adds, staging, applied.rows)?;
@@ -186,12 +189,22 @@ impl Lap {
     }
 }
 
-/// One data file of a touched partition, read whole into the table's schema.
+/// One data file of a touched partition: what the rewrite reads and replaces.
 struct OldFile {
     file: DataFile,
+    /// Its bytes.
+    source: super::splice::Source,
+    /// Its path in the log, relative to the table.
+    relative: String,
+    partition_values: HashMap<String, Option<String>>,
+    /// Its statistics in the log.
+    stats: Option<String>,
     /// The partition's game date.
     date: i32,
-    batches: Vec<RecordBatch>,
+    /// Per row group: `player_lookup`, then the written columns, as read.
+    groups: Vec<Vec<ArrayRef>>,
+    /// Per row group: the written columns with the updates applied.
+    replacements: Vec<Vec<ArrayRef>>,
     /// Rows replaced in it.
     replaced: u64,
 }
@@ -208,18 +221,29 @@ struct Applied {
 /// The rewrite worked out against one snapshot.
 struct Plan {
     root: PathBuf,
-    schema: SchemaRef,
-    partitions: Vec<String>,
-    /// Names of the replaced columns.
-    written: Vec<String>,
+    /// The written columns, as the table types them.
+    written: Vec<Field>,
+    /// Index of `updated_at` among them (the guard compares it).
+    stamp: usize,
     /// The update columns, cast to the table's types, and the guard.
     columns: Vec<ArrayRef>,
     guard: ArrayRef,
     guarded: bool,
     keys: Vec<(String, i32)>,
-    by_key: HashMap<(String, i32), usize>,
-    files: Vec<(DataFile, i32)>,
-    stats: deltalake::operations::write::WriterStatsConfig,
+    /// Update index by date, then player (looked up with borrowed names).
+    by_key: HashMap<i32, HashMap<String, usize>>,
+    /// `player_lookup` in the table's type.
+    player: Field,
+    files: Vec<FileEntry>,
+}
+
+/// A data file of the snapshot in a touched partition.
+struct FileEntry {
+    file: DataFile,
+    relative: String,
+    partition_values: HashMap<String, Option<String>>,
+    stats: Option<String>,
+    date: i32,
 }
 
 impl Plan {
@@ -238,30 +262,47 @@ impl Plan {
                 "{context}: expected the table partitioned by {GAME_DATE}, it is partitioned by {partitions:?}"
             )));
         }
+        let field = |name: &str| -> Result<Field> {
+            schema
+                .field_with_name(name)
+                .cloned()
+                .map_err(|_| Error::input(format!("{context}: the table has no column `{name}`")))
+        };
         let batch = &updates.batch;
-        let written: Vec<String> = batch
+        let written = batch
             .schema()
             .fields()
             .iter()
-            .map(|f| f.name().clone())
-            .filter(|n| ![PLAYER_LOOKUP, GAME_DATE, GUARD].contains(&n.as_str()))
-            .collect();
+            .map(|f| f.name().as_str())
+            .filter(|n| ![PLAYER_LOOKUP, GAME_DATE, GUARD].contains(n))
+            .map(field)
+            .collect::<Result<Vec<_>>>()?;
+        let stamp = written
+            .iter()
+            .position(|f| f.name() == UPDATED_AT)
+            .ok_or_else(|| {
+                Error::input(format!("{context}: the updates do not set {UPDATED_AT}"))
+            })?;
         let columns = written
             .iter()
-            .map(|name| {
-                let field = schema.field_with_name(name).map_err(|_| {
-                    Error::input(format!("{context}: the table has no column `{name}`"))
-                })?;
-                let values = batch.column_by_name(name).expect("named from the schema");
-                arrow::compute::cast(values, field.data_type())
-                    .map_err(Error::arrow(format!("{context}: casting `{name}`")))
+            .map(|f| {
+                let values = batch
+                    .column_by_name(f.name())
+                    .expect("named from the schema");
+                arrow::compute::cast(values, f.data_type())
+                    .map_err(Error::arrow(format!("{context}: casting `{}`", f.name())))
             })
             .collect::<Result<Vec<_>>>()?;
         let guard = column_of(batch, GUARD, &context)?;
         let keys = keys_of(batch, &context)?;
-        let mut by_key = HashMap::with_capacity(keys.len());
+        let mut by_key: HashMap<i32, HashMap<String, usize>> = HashMap::new();
         for (i, key) in keys.iter().enumerate() {
-            if by_key.insert(key.clone(), i).is_some() {
+            if by_key
+                .entry(key.1)
+                .or_default()
+                .insert(key.0.clone(), i)
+                .is_some()
+            {
                 return Err(Error::input(format!(
                     "{context}: two updates for {} on {}",
                     key.0,
@@ -269,38 +310,19 @@ impl Plan {
                 )));
             }
         }
-        let dates: BTreeSet<i32> = keys.iter().map(|k| k.1).collect();
-        let files = snapshot
-            .log_data()
-            .iter()
-            .filter_map(|f| {
-                let values = f.partition_values_map();
-                let day = values.get(GAME_DATE).cloned().flatten()?;
-                let date = date_to_days(day.parse::<NaiveDate>().ok()?);
-                dates.contains(&date).then(|| {
-                    let file = DataFile {
-                        path: commit_rows::local_path(&root, &f.path()),
-                        partition: commit_rows::partition_key(values),
-                        deletion_vector: f.deletion_vector_descriptor().is_some(),
-                    };
-                    (file, date)
-                })
-            })
-            .collect::<Vec<_>>();
-        if let Some((f, _)) = files.iter().find(|(f, _)| f.deletion_vector) {
+        let files = touched_files(snapshot, &root, &keys);
+        if let Some(f) = files.iter().find(|f| f.file.deletion_vector) {
             return Err(Error::input(format!(
                 "{context}: {} carries a deletion vector, which this tool does not rewrite; nothing was written",
-                f.path.display()
+                f.file.path.display()
             )));
         }
         Ok(Plan {
             root,
-            stats: deltalake::operations::write::WriterStatsConfig::from_config(
-                snapshot.table_configuration(),
-            ),
-            schema,
-            partitions,
+            // Names are compared as plain strings whatever the table's string type.
+            player: Field::new(PLAYER_LOOKUP, DataType::Utf8, true),
             written,
+            stamp,
             columns,
             guard,
             guarded: updates.guarded,
@@ -310,62 +332,50 @@ impl Plan {
         })
     }
 
-    /// Every file of the touched partitions, in the table's schema (the partition column
-    /// filled in from the file's partition value).
+    /// From every file of the touched partitions, per row group: the keys and the
+    /// written columns, in the table's types.
     fn read_files(&self) -> Result<Vec<OldFile>> {
         use rayon::prelude::*;
-        let fields = commit_rows::data_columns(&self.schema, &self.partitions, &[]);
-        let names: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
+        let fields: Vec<Field> = std::iter::once(self.player.clone())
+            .chain(self.written.iter().cloned())
+            .collect();
         self.files
             .par_iter()
-            .map(|(file, date)| {
-                let batches = crate::local_parquet::read_file(&file.path, None, &names)?
-                    .map(|batch| self.full_batch(&batch?, *date, &file.path))
-                    .collect::<Result<Vec<_>>>()?;
+            .map(|f| {
+                let source = super::splice::Source::read(&f.file.path)?;
+                let groups = super::splice::read_columns(&source, &fields)?;
                 Ok(OldFile {
-                    file: file.clone(),
-                    date: *date,
-                    batches,
+                    file: f.file.clone(),
+                    source,
+                    relative: f.relative.clone(),
+                    partition_values: f.partition_values.clone(),
+                    stats: f.stats.clone(),
+                    date: f.date,
+                    replacements: groups.iter().map(|g| g[1..].to_vec()).collect(),
+                    groups,
                     replaced: 0,
                 })
             })
             .collect()
     }
 
-    fn full_batch(&self, batch: &RecordBatch, date: i32, path: &Path) -> Result<RecordBatch> {
-        let columns = self
-            .schema
-            .fields()
-            .iter()
-            .map(|f| match f.name().as_str() {
-                GAME_DATE => {
-                    Ok(Arc::new(Date32Array::from(vec![date; batch.num_rows()])) as ArrayRef)
-                }
-                _ => commit_rows::column(batch, f, path),
-            })
-            .collect::<Result<Vec<_>>>()?;
-        RecordBatch::try_new(self.schema.clone(), columns)
-            .map_err(Error::arrow(format!("reading {}", path.display())))
-    }
-
     /// Which updates apply: every row of the key (another writer may have duplicated it)
     /// carries the guard, and there is at least one.
-    fn match_rows(&self, files: &[OldFile]) -> Result<Applied> {
+    fn match_rows(&self, files: &[OldFile]) -> Applied {
         let mut seen = vec![0u64; self.keys.len()];
         let mut guarded_ok = vec![0u64; self.keys.len()];
         for file in files {
-            for batch in &file.batches {
-                let players = strings(batch, PLAYER_LOOKUP)?;
-                let stamps = batch
-                    .column_by_name(UPDATED_AT)
-                    .expect("the table has updated_at")
-                    .as_primitive::<TimestampMicrosecondType>();
-                for i in 0..batch.num_rows() {
+            let Some(updates) = self.by_key.get(&file.date) else {
+                continue;
+            };
+            for group in &file.groups {
+                let players = group[0].as_string::<i32>();
+                let stamps = group[1 + self.stamp].as_primitive::<TimestampMicrosecondType>();
+                for i in 0..players.len() {
                     if players.is_null(i) {
                         continue;
                     }
-                    let key = (players.value(i).to_string(), file.date);
-                    if let Some(&u) = self.by_key.get(&key) {
+                    if let Some(&u) = updates.get(players.value(i)) {
                         seen[u] += 1;
                         guarded_ok[u] += u64::from(self.guard_holds(stamps, i, u));
                     }
@@ -375,14 +385,14 @@ impl Plan {
         let applies: Vec<bool> = (0..self.keys.len())
             .map(|u| seen[u] > 0 && (!self.guarded || guarded_ok[u] == seen[u]))
             .collect();
-        Ok(Applied {
+        Applied {
             updates: applies.iter().filter(|a| **a).count() as u64,
             rows: (0..self.keys.len())
                 .filter(|u| applies[*u])
                 .map(|u| seen[u])
                 .sum(),
             applies,
-        })
+        }
     }
 
     /// Whether row `i`'s `updated_at` is update `u`'s guard (NULL equals NULL).
@@ -400,21 +410,19 @@ impl Plan {
         }
     }
 
-    /// Replace the written columns of the applying updates' rows, in place.
+    /// The written columns with the applying updates' rows replaced.
     fn replace_rows(&self, files: &mut [OldFile], applied: &Applied) -> Result<()> {
         for file in files.iter_mut() {
-            for batch in &mut file.batches {
-                let players = strings(batch, PLAYER_LOOKUP)?;
-                let picks: Vec<Option<usize>> = (0..batch.num_rows())
+            let updates = self.by_key.get(&file.date);
+            for (group, replacement) in file.groups.iter().zip(&mut file.replacements) {
+                let players = group[0].as_string::<i32>();
+                let picks: Vec<Option<usize>> = (0..players.len())
                     .map(|i| {
                         if players.is_null(i) {
                             return None;
                         }
-                        let key = (players.value(i).to_string(), file.date);
-                        self.by_key
-                            .get(&key)
-                            .copied()
-                            .filter(|u| applied.applies[*u])
+                        let u = updates?.get(players.value(i)).copied()?;
+                        applied.applies[u].then_some(u)
                     })
                     .collect();
                 let count = picks.iter().flatten().count() as u64;
@@ -422,7 +430,7 @@ impl Plan {
                     continue;
                 }
                 file.replaced += count;
-                *batch = self.replaced(batch, &picks, &file.file.path)?;
+                *replacement = self.replaced(&group[1..], &picks, &file.file.path)?;
             }
         }
         Ok(())
@@ -430,10 +438,10 @@ impl Plan {
 
     fn replaced(
         &self,
-        batch: &RecordBatch,
+        old: &[ArrayRef],
         picks: &[Option<usize>],
         path: &Path,
-    ) -> Result<RecordBatch> {
+    ) -> Result<Vec<ArrayRef>> {
         let context = format!("rewriting {}", path.display());
         let indices: Vec<(usize, usize)> = picks
             .iter()
@@ -443,29 +451,13 @@ impl Plan {
                 None => (0, i),
             })
             .collect();
-        let mut columns = batch.columns().to_vec();
-        for (name, values) in self.written.iter().zip(&self.columns) {
-            let at = self.schema.index_of(name).expect("checked in Plan::new");
-            columns[at] =
-                arrow::compute::interleave(&[columns[at].as_ref(), values.as_ref()], &indices)
-                    .map_err(Error::arrow(context.clone()))?;
-        }
-        if failpoint::injected("merge:touch-data-hash")
-            && let Ok(at) = self.schema.index_of("data_hash")
-        {
-            let touched: StringArray = picks
-                .iter()
-                .enumerate()
-                .map(|(i, p)| match p {
-                    Some(_) => Some("0000000000000000".to_string()),
-                    None => columns[at]
-                        .as_string_opt::<i32>()
-                        .map(|s| s.value(i).to_string()),
-                })
-                .collect();
-            columns[at] = Arc::new(touched);
-        }
-        RecordBatch::try_new(self.schema.clone(), columns).map_err(Error::arrow(context))
+        old.iter()
+            .zip(&self.columns)
+            .map(|(old, new)| {
+                arrow::compute::interleave(&[old.as_ref(), new.as_ref()], &indices)
+                    .map_err(Error::arrow(context.clone()))
+            })
+            .collect()
     }
 
     /// Conflicting keys, by date and player, at most [`MAX_CONFLICT_KEYS`].
@@ -481,98 +473,63 @@ impl Plan {
             .collect()
     }
 
-    /// The rewritten files, written under `staging` with the table's writer settings.
-    async fn write(&self, files: &[&OldFile], staging: &Path) -> Result<Vec<Add>> {
-        use deltalake::datafile::writer::{DeltaWriter, WriterConfig};
-        let context = format!("writing the rewritten files under {}", staging.display());
-        std::fs::create_dir_all(staging)
-            .map_err(Error::io("creating the staging directory", staging))?;
-        let store =
-            object_store::local::LocalFileSystem::new_with_prefix(staging).map_err(|e| {
-                Error::Remote {
-                    context: context.clone(),
-                    message: e.to_string(),
+    /// The rewritten files, written under `staging` beside where they will live, each
+    /// the old file with its written columns replaced; their add actions.
+    fn write(&self, files: &[&OldFile], staging: &Path) -> Result<Vec<Add>> {
+        use rayon::prelude::*;
+        let now = chrono::Utc::now().timestamp_millis();
+        files
+            .par_iter()
+            .map(|f| {
+                let relative = new_file_name(&f.relative);
+                let (mut fields, mut values) = (self.written.clone(), f.replacements.clone());
+                if failpoint::injected("merge:touch-data-hash") {
+                    touch_data_hash(f, &mut fields, &mut values)?;
                 }
-            })?;
-        let config = WriterConfig::new(
-            self.schema.clone(),
-            self.partitions.clone(),
-            Some(crate::engine::table_writer_properties()),
-            None,
-            None,
-            self.stats.num_indexed_cols,
-            self.stats.stats_columns.clone(),
-        );
-        let mut writer = DeltaWriter::new(Arc::new(store), config);
-        for file in files {
-            for batch in &file.batches {
-                writer
-                    .write(batch)
-                    .await
-                    .map_err(Error::delta(context.clone()))?;
-            }
-        }
-        let adds = writer
-            .close()
-            .await
-            .map_err(Error::delta(context.clone()))?;
-        let dates: BTreeSet<String> = files
-            .iter()
-            .map(|f| days_to_date(f.date).to_string())
-            .collect();
-        for add in &adds {
-            let value = add.partition_values.get(GAME_DATE).cloned().flatten();
-            if !value.as_ref().is_some_and(|v| dates.contains(v)) {
-                return Err(Error::Invariant(format!(
-                    "{context}: a file landed in partition {GAME_DATE}={value:?}, not one of the rewritten dates"
-                )));
-            }
-        }
-        Ok(adds)
+                let size = super::splice::splice(
+                    &f.source,
+                    &staging.join(&relative),
+                    &fields,
+                    &values,
+                    crate::engine::table_writer_properties(),
+                )?;
+                Ok(Add {
+                    path: relative,
+                    partition_values: f.partition_values.clone(),
+                    size: size as i64,
+                    modification_time: now,
+                    data_change: true,
+                    stats: stats_without(f.stats.as_deref(), &self.written),
+                    ..Default::default()
+                })
+            })
+            .collect()
     }
 
-    /// The staged files hold the replaced files' rows: the same count, no column
-    /// changed but the written ones, and no more rows changed than updates applied.
+    /// The staged files against the files they replace, read back from disk: the same
+    /// row groups, every other column chunk byte-identical ([`super::splice::verify`]),
+    /// and no more rows changed in the written columns than updates applied.
     fn verify(&self, old: &[&OldFile], adds: &[Add], staging: &Path, rows: u64) -> Result<()> {
-        let removed: Vec<&DataFile> = old.iter().map(|f| &f.file).collect();
-        let staged: Vec<DataFile> = adds
-            .iter()
-            .map(|a| DataFile {
-                path: staging.join(&a.path),
-                partition: commit_rows::partition_key(a.partition_values.clone()),
-                deletion_vector: false,
+        use rayon::prelude::*;
+        let changed = old
+            .par_iter()
+            .zip(adds)
+            .map(|(f, add)| {
+                let back =
+                    super::splice::verify(&f.source, &staging.join(&add.path), &self.written)?;
+                let before: Vec<&[ArrayRef]> = f.groups.iter().map(|g| &g[1..]).collect();
+                changed_rows(&before, &back, &self.written)
             })
-            .collect();
-        let added: Vec<&DataFile> = staged.iter().collect();
-        let written: Vec<&str> = self.written.iter().map(String::as_str).collect();
-        let kept = commit_rows::data_columns(&self.schema, &self.partitions, &written);
-        let c = commit_rows::compare_files(&removed, &added, &kept)?;
-        let all = commit_rows::data_columns(&self.schema, &self.partitions, &[]);
-        let changed = commit_rows::compare_files(&removed, &added, &all)?.rows_changed as u64;
-        let problem = if c.rows_removed != c.rows_added {
-            Some(format!(
-                "the rewrite replaced {} rows with {}",
-                c.rows_removed, c.rows_added
-            ))
-        } else if c.rows_changed > 0 {
-            Some(format!(
-                "{} rows changed in columns other than {}",
-                c.rows_changed,
-                written.join(", ")
-            ))
-        } else if changed > rows {
-            Some(format!(
-                "{changed} rows changed, but only {rows} were to be updated"
-            ))
-        } else {
-            None
-        };
-        match problem {
-            Some(p) => Err(Error::Invariant(format!(
-                "write invariant violated before the commit: {p}; nothing was committed"
-            ))),
-            None => Ok(()),
+            .collect::<Result<Vec<u64>>>()?
+            .into_iter()
+            .sum::<u64>();
+        if changed > rows {
+            return Err(Error::Invariant(format!(
+                "write invariant violated before the commit: {changed} rows changed, but only \
+                 {rows} were to be updated; nothing was committed"
+            )));
         }
+        Ok(())
     }
 
     /// One transaction: remove the old files, add the new ones, record the run.
@@ -649,8 +606,116 @@ impl Plan {
     }
 }
 
-/// Move the staged files into the table directory (rename, or copy across devices);
-/// the paths moved, so a failed commit can take them out again.
+/// The data files of `snapshot` in the partitions of `keys`' dates.
+fn touched_files(
+    snapshot: &deltalake::kernel::EagerSnapshot,
+    root: &Path,
+    keys: &[(String, i32)],
+) -> Vec<FileEntry> {
+    let dates: BTreeSet<i32> = keys.iter().map(|k| k.1).collect();
+    snapshot
+        .log_data()
+        .iter()
+        .filter_map(|f| {
+            let values = f.partition_values_map();
+            let day = values.get(GAME_DATE).cloned().flatten()?;
+            let date = date_to_days(day.parse::<NaiveDate>().ok()?);
+            dates.contains(&date).then(|| FileEntry {
+                file: DataFile {
+                    path: commit_rows::local_path(root, &f.path()),
+                    partition: commit_rows::partition_key(values.clone()),
+                    deletion_vector: f.deletion_vector_descriptor().is_some(),
+                },
+                relative: f.path().to_string(),
+                partition_values: values,
+                stats: f.stats(),
+                date,
+            })
+        })
+        .collect()
+}
+
+/// A new data file's path beside `relative` (same partition directory).
+fn new_file_name(relative: &str) -> String {
+    let name = format!(
+        "part-00000-{}-c000.snappy.parquet",
+        uuid_like(rand::random::<u128>())
+    );
+    match relative.rsplit_once('/') {
+        Some((dir, _)) => format!("{dir}/{name}"),
+        None => name,
+    }
+}
+
+/// `8-4-4-4-12` hex digits, the shape of the file names Delta writers use.
+fn uuid_like(n: u128) -> String {
+    let h = format!("{n:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
+/// A file's statistics without the written columns (their old values no longer hold;
+/// a column without statistics is read as unknown, never skipped wrongly).
+fn stats_without(stats: Option<&str>, written: &[Field]) -> Option<String> {
+    let mut value: serde_json::Value = serde_json::from_str(stats?).ok()?;
+    for key in ["minValues", "maxValues", "nullCount"] {
+        if let Some(map) = value.get_mut(key).and_then(|m| m.as_object_mut()) {
+            for f in written {
+                map.remove(f.name());
+            }
+        }
+    }
+    Some(value.to_string())
+}
+
+/// Rows whose written columns differ between `before` and `after`, row group by row
+/// group (the rows of a group are in the same order in both files).
+fn changed_rows(before: &[&[ArrayRef]], after: &[Vec<ArrayRef>], fields: &[Field]) -> Result<u64> {
+    use arrow::row::{RowConverter, SortField};
+    let converter = RowConverter::new(
+        fields
+            .iter()
+            .map(|f| SortField::new(f.data_type().clone()))
+            .collect(),
+    )
+    .map_err(Error::arrow("comparing rewritten rows"))?;
+    let mut changed = 0;
+    for (a, b) in before.iter().zip(after) {
+        let a = converter
+            .convert_columns(a)
+            .map_err(Error::arrow("comparing rewritten rows"))?;
+        let b = converter
+            .convert_columns(b)
+            .map_err(Error::arrow("comparing rewritten rows"))?;
+        changed += (0..a.num_rows()).filter(|&i| a.row(i) != b.row(i)).count() as u64;
+    }
+    Ok(changed)
+}
+
+/// Test fault: the rewrite also writes `data_hash`, a column it must never touch.
+fn touch_data_hash(
+    f: &OldFile,
+    fields: &mut Vec<Field>,
+    values: &mut [Vec<ArrayRef>],
+) -> Result<()> {
+    for (group, values) in f.groups.iter().zip(values.iter_mut()) {
+        let touched: StringArray = (0..group[0].len())
+            .map(|_| Some("0000000000000000"))
+            .collect();
+        values.push(Arc::new(touched));
+    }
+    fields.push(Field::new("data_hash", DataType::Utf8, true));
+    Ok(())
+}
+
+/// Move the staged files into the table directory (rename, or copy across devices) and
+/// flush them; the paths moved, so a failed commit can take them out again.
 fn move_into_table(adds: &[Add], staging: &Path, root: &Path) -> Result<Vec<PathBuf>> {
     let mut moved = Vec::with_capacity(adds.len());
     for add in adds {
@@ -662,12 +727,11 @@ fn move_into_table(adds: &[Add], staging: &Path, root: &Path) -> Result<Vec<Path
         if std::fs::rename(&from, &to).is_err() {
             std::fs::copy(&from, &to)
                 .map_err(Error::io("copying a rewritten file into the table", &to))?;
-            std::fs::File::open(&to)
-                .and_then(|f| f.sync_all())
-                .map_err(Error::io("syncing a rewritten file", &to))?;
         }
         moved.push(to);
     }
+    // The files and their directory entries are on disk before the log names them.
+    crate::durable::sync_filesystem(root, "the rewritten files")?;
     Ok(moved)
 }
 
@@ -693,16 +757,6 @@ fn commit_error(e: deltalake::DeltaTableError, tag: &Tag) -> Error {
         "committing to the table".to_string()
     };
     Error::delta(context)(e)
-}
-
-/// A string column as `Utf8` (whatever string type the table's schema uses).
-fn strings(batch: &RecordBatch, name: &str) -> Result<StringArray> {
-    let column = batch
-        .column_by_name(name)
-        .ok_or_else(|| Error::input(format!("no column `{name}`")))?;
-    let cast = arrow::compute::cast(column, &DataType::Utf8)
-        .map_err(Error::arrow(format!("reading `{name}`")))?;
-    Ok(cast.as_string::<i32>().clone())
 }
 
 fn column_of(batch: &RecordBatch, name: &str, context: &str) -> Result<ArrayRef> {
