@@ -116,6 +116,33 @@ impl Error {
         }
     }
 
+    /// A stable name for the kind of error, for scripts (`--json`'s `error.kind`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Input(_) => "input",
+            Error::CorruptParquet { .. } => "corrupt_parquet",
+            Error::Invariant(_) => "invariant",
+            Error::Io { .. } => "io",
+            Error::Delta { .. } => "delta",
+            Error::DataFusion { .. } => "datafusion",
+            Error::Remote { .. } => "remote",
+            Error::AfterCommit { .. } => "after_commit",
+            Error::JobFailed { .. } => "job_failed",
+            Error::Arrow { .. } => "arrow",
+        }
+    }
+
+    /// The error as `--json` prints it: `{"error": {"kind", "message", "exit_code"}}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "error": {
+                "kind": self.kind(),
+                "message": self.to_string(),
+                "exit_code": self.exit_code(),
+            }
+        })
+    }
+
     /// Wrap an I/O error with what was being done and where.
     pub fn io(
         context: impl Into<String>,

@@ -8,10 +8,15 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    completeness::cli::output::end_quietly_on_closed_pipe();
     let cli = completeness::cli::Cli::parse();
+    let json = cli.json;
     match completeness::commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
+            if json {
+                println!("{}", err.to_json());
+            }
             eprintln!("error: {err}");
             ExitCode::from(err.exit_code())
         }

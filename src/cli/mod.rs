@@ -1,11 +1,21 @@
 //! Command-line definitions (clap). Every flag's doc comment is its `--help` text.
 
+pub mod output;
+
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
 use crate::dates::parse_date;
+
+/// `--version`: the release and the commit it was built from (see build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("COMPLETENESS_COMMIT"),
+    ")"
+);
 
 /// Backfill and audit `historical_completeness` in the ML feature store.
 ///
@@ -15,7 +25,7 @@ use crate::dates::parse_date;
 ///
 /// Start with a dry run:  completeness backfill --start 2026-01-01 --end 2026-01-22 --dry-run
 #[derive(Debug, Parser)]
-#[command(name = "completeness", version, max_term_width = 100)]
+#[command(name = "completeness", version = VERSION, max_term_width = 100)]
 pub struct Cli {
     /// Warehouse root holding nba_predictions/ml_feature_store_v2 and friends
     /// [default: data-samples/warehouse when it exists]

@@ -4,6 +4,7 @@ mod as_of;
 mod backfill;
 mod bad_input;
 mod bigquery;
+mod cli_output;
 mod concurrent;
 mod corpus;
 // Kill points and fault injection exist only in a `test-hooks` build (scripts/test).

@@ -1,0 +1,81 @@
+//! The CLI's output hygiene (issue 17): a closed pipe, errors under `--json`,
+//! `--version`.
+
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::support::*;
+
+fn binary() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_completeness"));
+    for var in [
+        "COMPLETENESS_WAREHOUSE",
+        "COMPLETENESS_RUN_DIR",
+        "COMPLETENESS_CONFIG",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_with_exit_0() {
+    // The reading end is closed before the process starts, so its first write fails
+    // (`completeness … | head -0`), every time.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = binary()
+        .args(["--warehouse"])
+        .arg(sample_warehouse())
+        .args(["check", "summary", "--sql"])
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+    assert!(!stderr.contains("Broken pipe"), "stderr: {stderr}");
+}
+
+#[test]
+fn an_error_under_json_is_one_json_document_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-warehouse");
+    let out = cli()
+        .arg("--json")
+        .arg("--warehouse")
+        .arg(&missing)
+        .args(["check", "summary"])
+        .assert()
+        .code(2);
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let doc: Value = serde_json::from_str(&stdout).expect("stdout is one JSON document");
+    assert_eq!(doc["error"]["kind"], "input", "{doc}");
+    assert_eq!(doc["error"]["exit_code"], 2, "{doc}");
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(message.contains("no-such-warehouse"), "{message}");
+}
+
+#[test]
+fn version_names_the_commit() {
+    let out = cli().arg("--version").assert().success();
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let head = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8(o.stdout).unwrap().trim().to_string());
+    let expected = match head {
+        Some(hash) => format!("(commit {hash})"),
+        None => "(commit unknown)".to_string(),
+    };
+    assert!(
+        stdout.starts_with(&format!("completeness {}", env!("CARGO_PKG_VERSION"))),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&expected), "{stdout} lacks {expected}");
+}
