@@ -251,7 +251,7 @@ impl BackfillBuilder {
         });
         phases
             .write_report(&report)
-            .map_err(|e| Error::after_commit(e, &manifest))?;
+            .map_err(|e| manifest.after_commit(e))?;
         phases.drop_exports(&manifest).await;
         phases.outcome(manifest, report)
     }
@@ -341,7 +341,7 @@ impl Phases<'_> {
         let x = match &self.builder.warehouse {
             Warehouse::Local(w) => crate::export::export(w, m.range, self.dir).await?,
             Warehouse::BigQuery(w) => {
-                use crate::warehouse::bigquery::export::{ExportPlan, export};
+                use crate::warehouse::bigquery::{export::export, plan::ExportPlan};
                 let plan = ExportPlan::new(w, m.range, &m.run_id, m.extended).await?;
                 let mut record = m.bigquery.clone().unwrap_or_default();
                 let x = export(w, &plan, &mut record).await;
@@ -633,7 +633,7 @@ impl Phases<'_> {
         m.bigquery = Some(record);
         let x = x?;
         m.save(&self.dir.manifest())
-            .map_err(|e| Error::after_commit(e, m))?;
+            .map_err(|e| m.after_commit(e))?;
         failpoint::hit("merge:after-commit").await;
         m.merge = Some(MergeRecord {
             rows_written: x.num_rows_written,
@@ -650,7 +650,7 @@ impl Phases<'_> {
             )
         };
         self.finish(m, Phase::Merge, clock, &message)
-            .map_err(|e| Error::after_commit(e, m))
+            .map_err(|e| m.after_commit(e))
     }
 
     async fn merge_local(&mut self, warehouse: &LocalWarehouse, m: &mut Manifest) -> Result<()> {
@@ -735,7 +735,7 @@ impl Phases<'_> {
         };
         self.finish(m, Phase::Merge, clock, &message)
             .map_err(|e| match committed {
-                Some(_) => Error::after_commit(e, m),
+                Some(_) => m.after_commit(e),
                 None => e,
             })
     }

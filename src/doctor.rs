@@ -213,7 +213,7 @@ async fn credentials(w: &BigQueryWarehouse, settings: &Settings) -> Result<Strin
 /// Every statement of a run over the last 30 days and of the checks, validated by
 /// BigQuery as dry-run jobs; each refusal is listed.
 async fn statements(w: &BigQueryWarehouse) -> Result<String, String> {
-    use crate::warehouse::bigquery::{export::ExportPlan, preflight};
+    use crate::warehouse::bigquery::{plan::ExportPlan, preflight};
     let today = chrono::Utc::now().date_naive();
     let range = crate::dates::DateRange::new(today - chrono::Days::new(30), today)
         .map_err(|e| e.to_string())?;

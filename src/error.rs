@@ -84,25 +84,6 @@ pub enum Error {
 }
 
 impl Error {
-    /// `e`, which happened after run `m`'s merge committed.
-    pub fn after_commit(e: Error, m: &crate::manifest::Manifest) -> Error {
-        let committed = match (m.merge.as_ref().and_then(|x| x.table_version), &m.bigquery) {
-            (Some(v), _) => format!(" as version {v}"),
-            (None, Some(b)) => b
-                .jobs
-                .iter()
-                .rev()
-                .find(|j| j.contains("_merge"))
-                .map_or(String::new(), |j| format!(" by BigQuery job {j}")),
-            _ => String::new(),
-        };
-        Error::AfterCommit {
-            run_id: m.run_id.clone(),
-            committed,
-            source: Box::new(e),
-        }
-    }
-
     /// Shorthand for [`Error::Input`].
     pub fn input(message: impl Into<String>) -> Error {
         Error::Input(message.into())

@@ -117,6 +117,30 @@ pub struct BigQueryRun {
 }
 
 impl Manifest {
+    /// `e`, which happened after this run's merge committed: the error says so.
+    pub fn after_commit(&self, e: Error) -> Error {
+        let committed = match (
+            self.merge.as_ref().and_then(|x| x.table_version),
+            &self.bigquery,
+        ) {
+            (Some(v), _) => format!(" as version {v}"),
+            (None, Some(b)) => b
+                .jobs
+                .iter()
+                .rev()
+                .find(|j| j.contains("_merge"))
+                .map_or(String::new(), |j| format!(" by BigQuery job {j}")),
+            _ => String::new(),
+        };
+        Error::AfterCommit {
+            run_id: self.run_id.clone(),
+            committed,
+            source: Box::new(e),
+        }
+    }
+}
+
+impl Manifest {
     pub fn load(path: &Path) -> Result<Manifest> {
         let text = std::fs::read_to_string(path).map_err(Error::io("reading manifest", path))?;
         serde_json::from_str(&text)

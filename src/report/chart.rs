@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 use chrono::{Datelike, NaiveDate};
 
-use super::html::escape;
+use super::escape::escape;
 use super::terminal::thousands;
 
 /// Fill of COMPLETE records.

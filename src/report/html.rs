@@ -8,6 +8,7 @@
 use std::fmt::Write;
 
 use super::chart::{self, ShareRow};
+pub use super::escape::escape;
 
 /// The whole page, ready to render.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,22 +44,6 @@ pub struct Table {
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
     pub numeric: Vec<bool>,
-}
-
-/// Make text safe in element content and in quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// The whole `<!DOCTYPE html>` document. Deterministic: same page, same bytes.

@@ -4,6 +4,7 @@
 
 pub mod chart;
 pub mod daily;
+pub mod escape;
 pub mod html;
 pub mod markdown;
 pub mod pages;

@@ -13,6 +13,7 @@ mod crash;
 mod extended;
 mod fuzz;
 mod gaps;
+mod imports;
 mod operator;
 mod oracle;
 mod parity;

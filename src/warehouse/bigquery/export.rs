@@ -11,111 +11,14 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use crate::dates::DateRange;
-use crate::error::{Error, Result};
-use crate::export::{ExportMetrics, FEATURE_COLUMNS, GAME_COLUMNS};
-use crate::extended::EXTENDED_COLUMN;
-use crate::identifiers::TableRef;
+use crate::error::Result;
+use crate::export::ExportMetrics;
 use crate::manifest::BigQueryRun;
-use crate::model::GAME_DATE;
 use crate::queries::Query;
 use crate::storage::Location;
 
-use super::client::Param;
-use super::{BigQueryWarehouse, job_safe, schema};
-
-/// What a run will send, worked out from the tables before any job runs.
-pub struct ExportPlan {
-    pub range: DateRange,
-    pub run_id: String,
-    /// Columns of the feature table exported (the extended column in an extended run).
-    pub feature_columns: Vec<&'static str>,
-    /// Columns of player_game_summary exported (those of [`GAME_COLUMNS`] it has).
-    pub game_columns: Vec<&'static str>,
-    /// Whether the schedule view exists (else the built-in season calendar is used).
-    pub schedule: bool,
-    pub extended: bool,
-}
-
-impl ExportPlan {
-    /// Check the tables the run reads and plan its statements; a missing table or
-    /// column is an input error (exit 2) before anything runs.
-    pub async fn new(
-        w: &BigQueryWarehouse,
-        range: DateRange,
-        run_id: &str,
-        extended: bool,
-    ) -> Result<ExportPlan> {
-        let features = w.client.table(&w.tables.features).await?;
-        let features =
-            features.ok_or_else(|| not_found(w, "features_table", &w.tables.features))?;
-        refuse(
-            schema::feature_table_problems(&features),
-            "features_table",
-            &w.tables.features,
-        )?;
-        let games = w.client.table(&w.tables.games).await?;
-        let games = games.ok_or_else(|| not_found(w, "games_table", &w.tables.games))?;
-        refuse(
-            schema::games_table_problems(&games),
-            "games_table",
-            &w.tables.games,
-        )?;
-        let mut feature_columns = FEATURE_COLUMNS.to_vec();
-        if extended {
-            feature_columns.extend(schema::present_columns(&features, &[EXTENDED_COLUMN]));
-        }
-        Ok(ExportPlan {
-            range,
-            run_id: run_id.to_string(),
-            feature_columns,
-            game_columns: schema::present_columns(&games, &GAME_COLUMNS),
-            schedule: w.client.table(&w.tables.schedule).await?.is_some(),
-            extended,
-        })
-    }
-
-    /// `<export_uri>/<run_id>/features` and `…/games`.
-    pub fn uris(&self, w: &BigQueryWarehouse) -> (String, String) {
-        let run = w.exports.child(&self.run_id);
-        (run.child("features").url(), run.child("games").url())
-    }
-
-    /// The export of the feature records in range.
-    pub fn features_sql(&self, w: &BigQueryWarehouse) -> (String, [Param; 2]) {
-        let sql = export_sql(
-            &self.uris(w).0,
-            &self.feature_columns,
-            &w.sql_name(&w.tables.features),
-        );
-        let params = [
-            Param::date("start", self.range.start),
-            Param::date("end", self.range.end),
-        ];
-        (sql, params)
-    }
-
-    /// The export of player_game_summary, as of `snapshot_ms` (the start of the feature
-    /// export: one snapshot for both).
-    pub fn games_sql(
-        &self,
-        w: &BigQueryWarehouse,
-        snapshot_ms: Option<i64>,
-    ) -> (String, [Param; 2]) {
-        let table = match snapshot_ms {
-            Some(ms) => format!(
-                "{} FOR SYSTEM_TIME AS OF TIMESTAMP_MILLIS({ms})",
-                w.sql_name(&w.tables.games)
-            ),
-            None => w.sql_name(&w.tables.games),
-        };
-        let sql = export_sql(&self.uris(w).1, &self.game_columns, &table);
-        let params = [
-            Param::date("start", self.range.lookback_start()),
-            Param::date("end", self.range.end),
-        ];
-        (sql, params)
-    }
-}
+use super::plan::ExportPlan;
+use super::{BigQueryWarehouse, job_safe};
 
 /// Export the plan's range; `record` gets the URIs and job ids as they happen. Every
 /// statement the run will send is validated by BigQuery first (a dry run each), so a
@@ -156,16 +59,6 @@ pub async fn export(
         season_starts,
         schedule_missing: !plan.schedule,
     })
-}
-
-/// `EXPORT DATA` of `columns` of `table` with `game_date` between `@start` and `@end`.
-pub fn export_sql(uri: &str, columns: &[&str], table: &str) -> String {
-    format!(
-        "EXPORT DATA OPTIONS(uri='{uri}/*.parquet', format='PARQUET', overwrite=true) AS\n\
-         SELECT {} FROM {table}\n\
-         WHERE {GAME_DATE} BETWEEN @start AND @end",
-        columns.join(", ")
-    )
 }
 
 /// Delete a merged run's exported files (both prefixes of `record`).
@@ -219,41 +112,4 @@ async fn season_starts(
         .await?;
     let rows = [w.client.rows(&job).await?.to_batch()?];
     crate::export::starts_from_rows(&rows)
-}
-
-fn not_found(w: &BigQueryWarehouse, what: &str, table: &TableRef) -> Error {
-    Error::input(format!(
-        "{what} {table}: not found in project {} (check the name in completeness.toml, or run `completeness doctor`)",
-        w.config.project
-    ))
-}
-
-fn refuse(problems: Vec<String>, what: &str, table: &TableRef) -> Result<()> {
-    if problems.is_empty() {
-        return Ok(());
-    }
-    Err(Error::input(format!(
-        "{what} {table}: {}",
-        problems.join("; ")
-    )))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_export_statement_binds_dates_as_parameters() {
-        let sql = export_sql(
-            "gs://b/p/run/features",
-            &["player_lookup", "game_date"],
-            "`p.d.t`",
-        );
-        assert_eq!(
-            sql,
-            "EXPORT DATA OPTIONS(uri='gs://b/p/run/features/*.parquet', format='PARQUET', overwrite=true) AS\n\
-             SELECT player_lookup, game_date FROM `p.d.t`\n\
-             WHERE game_date BETWEEN @start AND @end"
-        );
-    }
 }

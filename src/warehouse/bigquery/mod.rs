@@ -9,6 +9,7 @@ pub mod checks;
 pub mod client;
 pub mod export;
 pub mod merge;
+pub mod plan;
 pub mod preflight;
 pub mod results;
 pub mod rollback;

@@ -10,7 +10,7 @@
 //! can be wrong, is exactly the run's.
 
 use super::client::Param;
-use super::export::ExportPlan;
+use super::plan::ExportPlan;
 use super::{BigQueryWarehouse, checks, merge, schema};
 use crate::diff::changes_schema_for;
 use crate::error::Result;
