@@ -447,6 +447,18 @@ mod tests {
         (dir, to)
     }
 
+    /// A temporary directory, an old file written there with the default settings, and
+    /// the path of the new one.
+    fn old_and_new() -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let (from, to) = (
+            dir.path().join("old.parquet"),
+            dir.path().join("new.parquet"),
+        );
+        write_file(&from, WriterProperties::default());
+        (dir, from, to)
+    }
+
     fn source(path: &Path) -> Source {
         Source::read(path).unwrap()
     }
@@ -495,12 +507,7 @@ mod tests {
 
     #[test]
     fn a_replaced_column_the_file_lacks_is_added_at_the_end() {
-        let dir = tempfile::tempdir().unwrap();
-        let (from, to) = (
-            dir.path().join("old.parquet"),
-            dir.path().join("new.parquet"),
-        );
-        write_file(&from, WriterProperties::default());
+        let (_dir, from, to) = old_and_new();
         let replaced = [Field::new("d", DataType::Utf8, true)];
         splice(
             &source(&from),
@@ -526,12 +533,7 @@ mod tests {
 
     #[test]
     fn verify_refuses_a_change_outside_the_replaced_columns() {
-        let dir = tempfile::tempdir().unwrap();
-        let (from, to) = (
-            dir.path().join("old.parquet"),
-            dir.path().join("new.parquet"),
-        );
-        write_file(&from, WriterProperties::default());
+        let (_dir, from, to) = old_and_new();
         let (b, c) = (fields()[1].clone(), fields()[2].clone());
         let c_values = |rg: i64| -> ArrayRef { Arc::new(Int64Array::from(vec![rg, rg, -1])) };
         let values = [
@@ -555,12 +557,7 @@ mod tests {
 
     #[test]
     fn verify_refuses_different_row_groups() {
-        let dir = tempfile::tempdir().unwrap();
-        let (from, to) = (
-            dir.path().join("old.parquet"),
-            dir.path().join("new.parquet"),
-        );
-        write_file(&from, WriterProperties::default());
+        let (_dir, from, to) = old_and_new();
         let props = WriterProperties::builder()
             .set_max_row_group_row_count(Some(6))
             .build();
