@@ -82,10 +82,15 @@ async fn dispatch(cli: Cli) -> Result<u8> {
         Command::Runs => runs(&settings, &out).await,
         Command::Report(ReportCommand::Daily(args)) => report_daily(args, &settings, &out).await,
         Command::Views(args) => {
-            print!(
-                "{}",
-                crate::views::render(&args.dataset, &args.features_table)?
-            );
+            if out.json {
+                let views = crate::views::statements(&args.dataset, &args.features_table)?;
+                out.json(&serde_json::json!({ "views": views }));
+            } else {
+                print!(
+                    "{}",
+                    crate::views::render(&args.dataset, &args.features_table)?
+                );
+            }
             Ok(0)
         }
     }

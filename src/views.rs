@@ -24,18 +24,39 @@ const TEMPLATES: [(&str, &str); 3] = [
     ),
 ];
 
+/// One view's DDL.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ViewDdl {
+    /// `dataset.name`.
+    pub view: String,
+    /// The template it comes from, under `queries/bigquery/`.
+    pub template: String,
+    pub sql: String,
+}
+
 /// The DDL of every view, in `dataset`, over `features_table`.
-pub fn render(dataset: &str, features_table: &str) -> Result<String> {
+pub fn statements(dataset: &str, features_table: &str) -> Result<Vec<ViewDdl>> {
     let dataset = TableRef::parse(dataset, 1, "view dataset")?;
     let features = TableRef::parse(features_table, 2, "features table")?;
     Ok(TEMPLATES
         .iter()
-        .map(|(name, sql)| {
-            let body = sql
+        .map(|(name, sql)| ViewDdl {
+            view: format!("{dataset}.{name}"),
+            template: format!("queries/bigquery/{name}.sql"),
+            sql: sql
                 .replace("{dataset}", &dataset.to_string())
-                .replace("{features_table}", &features.to_string());
-            format!("-- queries/bigquery/{name}.sql\n{};\n", body.trim_end())
+                .replace("{features_table}", &features.to_string())
+                .trim_end()
+                .to_string(),
         })
+        .collect())
+}
+
+/// The DDL of every view as one script, each statement under a comment naming its file.
+pub fn render(dataset: &str, features_table: &str) -> Result<String> {
+    Ok(statements(dataset, features_table)?
+        .iter()
+        .map(|v| format!("-- {}\n{};\n", v.template, v.sql))
         .collect::<Vec<_>>()
         .join("\n"))
 }

@@ -79,3 +79,34 @@ fn version_names_the_commit() {
     );
     assert!(stdout.contains(&expected), "{stdout} lacks {expected}");
 }
+
+#[test]
+fn views_under_json_are_a_document_of_their_ddl() {
+    let out = cli().args(["--json", "views"]).assert().success();
+    let doc: Value = serde_json::from_slice(&out.get_output().stdout).expect("one JSON document");
+    let views = doc["views"].as_array().expect("a list of views");
+    let names: Vec<&str> = views.iter().map(|v| v["view"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "nba_predictions.v_historical_completeness_daily",
+            "nba_predictions.v_incomplete_features",
+            "nba_predictions.v_completeness_daily_90d"
+        ]
+    );
+    for view in views {
+        let sql = view["sql"].as_str().unwrap();
+        let name = view["view"].as_str().unwrap();
+        assert!(
+            sql.contains(&format!("CREATE OR REPLACE VIEW `{name}`")),
+            "{sql}"
+        );
+        assert!(!sql.contains("{dataset}") && !sql.contains("{features_table}"));
+    }
+    // Without --json the same statements, as a script.
+    let plain = cli().arg("views").assert().success();
+    let script = String::from_utf8(plain.get_output().stdout.clone()).unwrap();
+    for view in views {
+        assert!(script.contains(view["sql"].as_str().unwrap()));
+    }
+}
