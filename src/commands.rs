@@ -81,6 +81,11 @@ async fn dispatch(cli: Cli) -> Result<u8> {
         Command::Rollback(args) => rollback(args, &settings, &out).await,
         Command::Runs => runs(&settings, &out).await,
         Command::Report(ReportCommand::Daily(args)) => report_daily(args, &settings, &out).await,
+        Command::Completions(args) => {
+            crate::cli::generated::completions(args.shell, &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man => crate::cli::generated::man(&mut std::io::stdout()).map(|()| 0),
         Command::Views(args) => {
             if out.json {
                 let views = crate::views::statements(&args.dataset, &args.features_table)?;

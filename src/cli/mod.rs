@@ -1,5 +1,6 @@
 //! Command-line definitions (clap). Every flag's doc comment is its `--help` text.
 
+pub mod generated;
 pub mod output;
 
 use std::path::PathBuf;
@@ -133,6 +134,23 @@ pub enum Command {
     ///
     /// Install them with: completeness views | bq query --use_legacy_sql=false
     Views(ViewsArgs),
+
+    /// Print shell completions for bash, zsh, fish, elvish or powershell
+    ///
+    /// e.g. completeness completions bash > ~/.local/share/bash-completion/completions/completeness
+    Completions(CompletionsArgs),
+
+    /// Print the man page (roff), generated from this --help
+    ///
+    /// e.g. completeness man > ~/.local/share/man/man1/completeness.1
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

@@ -110,3 +110,31 @@ fn views_under_json_are_a_document_of_their_ddl() {
         assert!(script.contains(view["sql"].as_str().unwrap()));
     }
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_cli_definitions() {
+    let bash = cli().args(["completions", "bash"]).assert().success();
+    let bash = String::from_utf8(bash.get_output().stdout.clone()).unwrap();
+    for word in [
+        "completeness",
+        "backfill",
+        "--dry-run",
+        "spot-check",
+        "--include-bootstrap",
+    ] {
+        assert!(bash.contains(word), "bash completion lacks {word}");
+    }
+    let zsh = cli().args(["completions", "zsh"]).assert().success();
+    assert!(String::from_utf8_lossy(&zsh.get_output().stdout).starts_with("#compdef completeness"));
+    cli().args(["completions", "tcsh"]).assert().code(2);
+    let man = cli().arg("man").assert().success();
+    let man = String::from_utf8(man.get_output().stdout.clone()).unwrap();
+    assert!(
+        man.contains(".TH completeness 1"),
+        "{}",
+        &man[..200.min(man.len())]
+    );
+    for word in ["backfill", "rollback", "doctor"] {
+        assert!(man.contains(word), "the man page lacks {word}");
+    }
+}
