@@ -5,6 +5,7 @@ mod backfill;
 mod bad_input;
 mod bigquery;
 mod cli_output;
+mod compat;
 mod concurrent;
 mod corpus;
 // Kill points and fault injection exist only in a `test-hooks` build (scripts/test).
