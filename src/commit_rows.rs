@@ -157,19 +157,24 @@ pub fn data_columns(schema: &SchemaRef, partitions: &[String], ignored: &[&str])
         .collect()
 }
 
+/// A converter of `columns` into Arrow's row format (exact, comparable rows).
+pub fn row_converter(columns: &[Field]) -> Result<RowConverter> {
+    RowConverter::new(
+        columns
+            .iter()
+            .map(|f| SortField::new(f.data_type().clone()))
+            .collect(),
+    )
+    .map_err(Error::arrow("comparing rows"))
+}
+
 /// One partition: the removed and added rows, sorted, compared as multisets.
 fn compare_partition(
     removed: &[&DataFile],
     added: &[&DataFile],
     columns: &[Field],
 ) -> Result<Comparison> {
-    let converter = RowConverter::new(
-        columns
-            .iter()
-            .map(|f| SortField::new(f.data_type().clone()))
-            .collect(),
-    )
-    .map_err(Error::arrow("comparing the merge's files"))?;
+    let converter = row_converter(columns)?;
     let old = rows_of(removed, columns, &converter)?;
     let new = rows_of(added, columns, &converter)?;
     let mut old_sorted: Vec<_> = old.iter().collect();

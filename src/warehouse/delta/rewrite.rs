@@ -677,14 +677,7 @@ fn stats_without(stats: Option<&str>, written: &[Field]) -> Option<String> {
 /// Rows whose written columns differ between `before` and `after`, row group by row
 /// group (the rows of a group are in the same order in both files).
 fn changed_rows(before: &[&[ArrayRef]], after: &[Vec<ArrayRef>], fields: &[Field]) -> Result<u64> {
-    use arrow::row::{RowConverter, SortField};
-    let converter = RowConverter::new(
-        fields
-            .iter()
-            .map(|f| SortField::new(f.data_type().clone()))
-            .collect(),
-    )
-    .map_err(Error::arrow("comparing rewritten rows"))?;
+    let converter = commit_rows::row_converter(fields)?;
     let mut changed = 0;
     for (a, b) in before.iter().zip(after) {
         let a = converter
