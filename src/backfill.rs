@@ -37,6 +37,8 @@ pub struct BackfillOutcome {
     pub run_dir: PathBuf,
     pub report: Report,
     pub manifest: Manifest,
+    /// The run's merge was committed before this invocation, which wrote nothing.
+    pub already_applied: bool,
 }
 
 /// How far a run should go.
@@ -239,7 +241,11 @@ impl BackfillBuilder {
             phases.write_report(&report)?;
             return phases.outcome(manifest, report);
         }
-        if !manifest.is_done(Phase::Merge) {
+        if matches!(self.start, Start::Resume { .. }) {
+            phases.refuse_rolled_back(&manifest).await?;
+        }
+        let already_applied = manifest.is_done(Phase::Merge);
+        if !already_applied {
             phases.merge(&mut manifest).await?;
         }
         report.dry_run = false;
@@ -253,7 +259,9 @@ impl BackfillBuilder {
             .write_report(&report)
             .map_err(|e| manifest.after_commit(e))?;
         phases.drop_exports(&manifest).await;
-        phases.outcome(manifest, report)
+        let mut outcome = phases.outcome(manifest, report)?;
+        outcome.already_applied = already_applied;
+        Ok(outcome)
     }
 
     fn open_run(&self) -> Result<(RunDir, Manifest)> {
@@ -653,15 +661,42 @@ impl Phases<'_> {
             .map_err(|e| m.after_commit(e))
     }
 
+    /// A rolled-back run is never applied again: its rows were restored on purpose.
+    async fn refuse_rolled_back(&self, m: &Manifest) -> Result<()> {
+        use crate::warehouse::delta::log;
+        let Warehouse::Local(w) = &self.builder.warehouse else {
+            return Ok(()); // BigQuery keeps no record of rollbacks in the table
+        };
+        let table = w.open_table(FEATURES_TABLE).await?;
+        if !log::has_transaction(&table, &log::rollback_app_id(&m.run_id)).await? {
+            return Ok(());
+        }
+        let version = log::history(&table)?
+            .into_iter()
+            .find(|c| c.rollback_of.as_deref() == Some(&m.run_id))
+            .map_or("an earlier version".to_string(), |c| {
+                format!("version {}", c.version)
+            });
+        Err(Error::input(format!(
+            "run {} was rolled back in {version}: its rows were restored and it is not applied \
+             again; to write the structs anew, start a new run: completeness backfill --start {} --end {}{}",
+            m.run_id,
+            m.range.start,
+            m.range.end,
+            [
+                (m.include_bootstrap, " --include-bootstrap"),
+                (m.extended, " --extended")
+            ]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, flag)| *flag)
+            .collect::<String>()
+        )))
+    }
+
     async fn merge_local(&mut self, warehouse: &LocalWarehouse, m: &mut Manifest) -> Result<()> {
         use crate::warehouse::delta::log;
         let table = warehouse.open_table(FEATURES_TABLE).await?;
-        if log::has_transaction(&table, &log::rollback_app_id(&m.run_id)).await? {
-            return Err(Error::input(format!(
-                "run {} was rolled back; start a new run instead of resuming it",
-                m.run_id
-            )));
-        }
         if log::has_transaction(&table, &log::merge_app_id(&m.run_id)).await? {
             // Its commit file may be gone (log cleanup); the manifest then keeps what it had.
             let commit = log::history(&table)?
@@ -782,6 +817,7 @@ impl Phases<'_> {
             run_dir: self.dir.path.clone(),
             report,
             manifest,
+            already_applied: false,
         })
     }
 }

@@ -404,6 +404,15 @@ fn print_outcome(outcome: &BackfillOutcome, out: &Output) -> Result<u8> {
                 "  report: {}",
                 outcome.run_dir.join("report").join("report.html").display()
             );
+            if outcome.already_applied {
+                let at = outcome
+                    .manifest
+                    .merge
+                    .as_ref()
+                    .and_then(|m| m.table_version)
+                    .map_or("earlier".to_string(), |v| format!("in version {v}"));
+                println!("  already applied {at}; nothing was written now");
+            }
             if report.dry_run {
                 let r = outcome.manifest.range;
                 println!(

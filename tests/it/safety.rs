@@ -502,3 +502,53 @@ fn a_full_backfill_changes_no_other_column_of_any_row() {
     });
     assert!(strict.rows_changed > 40_000, "{strict:?}");
 }
+
+/// `merge --run` of a run already applied says so and writes nothing; after the run's
+/// rollback it refuses, rather than printing "merged" and exiting 0 (issue 17).
+#[test]
+fn a_plan_knows_it_was_applied_or_rolled_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = copy_of_samples(dir.path());
+    let runs = dir.path().join("runs");
+    let table = features_table(&wh);
+    let dry = cli_at(&wh, &runs)
+        .args([
+            "--json",
+            "backfill",
+            "--start",
+            "2026-01-10",
+            "--end",
+            "2026-01-22",
+        ])
+        .arg("--dry-run")
+        .assert()
+        .success();
+    let run = run_id_of(&dry);
+    cli_at(&wh, &runs)
+        .args(["merge", "--run", &run])
+        .assert()
+        .success();
+    assert_eq!(delta_versions(&table), 2);
+    cli_at(&wh, &runs)
+        .args(["merge", "--run", &run])
+        .assert()
+        .success()
+        .stdout(contains(
+            "already applied in version 1; nothing was written now",
+        ));
+    assert_eq!(delta_versions(&table), 2, "no second commit");
+    cli_at(&wh, &runs)
+        .args(["rollback", &run])
+        .assert()
+        .success();
+    assert_eq!(delta_versions(&table), 3);
+    cli_at(&wh, &runs)
+        .args(["merge", "--run", &run])
+        .assert()
+        .code(2)
+        .stderr(contains(format!("run {run} was rolled back in version 2")))
+        .stderr(contains(
+            "completeness backfill --start 2026-01-10 --end 2026-01-22",
+        ));
+    assert_eq!(delta_versions(&table), 3, "nothing written");
+}
