@@ -52,6 +52,23 @@ fn run_id_of(out: &assert_cmd::assert::Assert) -> String {
     report["run_id"].as_str().unwrap().to_string()
 }
 
+/// A dry-run backfill of `start..=end`; its run id.
+fn dry_run(wh: &Path, runs: &Path, start: &str, end: &str) -> String {
+    let out = cli_at(wh, runs)
+        .args([
+            "--json",
+            "backfill",
+            "--start",
+            start,
+            "--end",
+            end,
+            "--dry-run",
+        ])
+        .assert()
+        .success();
+    run_id_of(&out)
+}
+
 fn in_range(key: &(String, String), start: &str, end: &str) -> bool {
     key.1.as_str() >= start && key.1.as_str() <= end
 }
@@ -150,20 +167,7 @@ fn another_writers_duplicate_keys_are_conflicts_and_the_rest_is_committed() {
     let dir = tempfile::tempdir().unwrap();
     let wh = copy_of_samples(dir.path());
     let runs = dir.path().join("runs");
-    let run = run_id_of(
-        &cli_at(&wh, &runs)
-            .args([
-                "--json",
-                "backfill",
-                "--start",
-                "2026-01-15",
-                "--end",
-                "2026-01-22",
-                "--dry-run",
-            ])
-            .assert()
-            .success(),
-    );
+    let run = dry_run(&wh, &runs, "2026-01-15", "2026-01-22");
     let duplicated = duplicate(&wh, &["2026-01-20", "2026-01-21"], 1_900_000_000_000_000);
     assert!(duplicated > 100);
     let before = rows_multi(&wh);
@@ -208,20 +212,7 @@ fn when_every_change_conflicts_nothing_is_committed_and_the_run_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let wh = copy_of_samples(dir.path());
     let runs = dir.path().join("runs");
-    let run = run_id_of(
-        &cli_at(&wh, &runs)
-            .args([
-                "--json",
-                "backfill",
-                "--start",
-                "2026-01-20",
-                "--end",
-                "2026-01-20",
-                "--dry-run",
-            ])
-            .assert()
-            .success(),
-    );
+    let run = dry_run(&wh, &runs, "2026-01-20", "2026-01-20");
     // Another writer rewrites every record of the day (a new updated_at on each).
     let table = features_table(&wh);
     runtime().block_on(async {
@@ -252,20 +243,7 @@ fn a_plan_whose_games_changed_since_its_export_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let wh = copy_of_samples(dir.path());
     let runs = dir.path().join("runs");
-    let run = run_id_of(
-        &cli_at(&wh, &runs)
-            .args([
-                "--json",
-                "backfill",
-                "--start",
-                "2025-01-02",
-                "--end",
-                "2025-03-02",
-                "--dry-run",
-            ])
-            .assert()
-            .success(),
-    );
+    let run = dry_run(&wh, &runs, "2025-01-02", "2025-03-02");
     // The missing day's rows arrive upstream after the dry run.
     let data = completeness::samples::generate(&completeness::samples::SampleOptions::default());
     crate::gaps::append_game_rows(&wh, &data.injected.missing_day_rows);
@@ -328,20 +306,7 @@ fn a_second_process_on_the_same_run_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let wh = copy_of_samples(dir.path());
     let runs = dir.path().join("runs");
-    let run = run_id_of(
-        &cli_at(&wh, &runs)
-            .args([
-                "--json",
-                "backfill",
-                "--start",
-                "2026-01-20",
-                "--end",
-                "2026-01-22",
-                "--dry-run",
-            ])
-            .assert()
-            .success(),
-    );
+    let run = dry_run(&wh, &runs, "2026-01-20", "2026-01-22");
     let before = rows(&wh);
     let lock = std::fs::OpenOptions::new()
         .create(true)
@@ -511,19 +476,7 @@ fn a_plan_knows_it_was_applied_or_rolled_back() {
     let wh = copy_of_samples(dir.path());
     let runs = dir.path().join("runs");
     let table = features_table(&wh);
-    let dry = cli_at(&wh, &runs)
-        .args([
-            "--json",
-            "backfill",
-            "--start",
-            "2026-01-10",
-            "--end",
-            "2026-01-22",
-        ])
-        .arg("--dry-run")
-        .assert()
-        .success();
-    let run = run_id_of(&dry);
+    let run = dry_run(&wh, &runs, "2026-01-10", "2026-01-22");
     cli_at(&wh, &runs)
         .args(["merge", "--run", &run])
         .assert()
