@@ -30,8 +30,13 @@ fn kernel(c: &mut Criterion) {
         group.throughput(Throughput::Elements(records as u64));
         group.bench_function(format!("scale {scale} ({records} records)"), |b| {
             b.iter(|| {
-                completeness::compute::compute_batches(&features, &games, (None, None), ("f", "g"))
-                    .unwrap()
+                completeness::pipeline::compute::compute_batches(
+                    &features,
+                    &games,
+                    (None, None),
+                    ("f", "g"),
+                )
+                .unwrap()
             })
         });
     }

@@ -1,47 +1,30 @@
 //! `completeness`: backfill and audit `historical_completeness` in an ML feature store.
 //!
-//! The pipeline is export → compute → diff → merge ([`backfill`]); each step is also a
-//! small operation of its own. The exact semantics of the five fields are in
-//! [`compute`]; the schemas in [`model`].
+//! The folders are the architecture:
+//!
+//! - [`pipeline`]: a run, export → compute → diff → merge ([`pipeline::backfill`]), with
+//!   the exact semantics of the five fields in [`pipeline::compute`];
+//! - [`warehouse`]: the contract every backend meets, and the backends whole, local
+//!   Delta ([`warehouse::delta`]) and BigQuery ([`warehouse::bigquery`]);
+//! - [`ops`]: the operator tools (checks, gaps, spot checks, as-of, runs, doctor, views);
+//! - [`report`]: the run's diff report and the daily report, as text, Markdown and HTML;
+//! - [`run`]: a run directory and its manifest;
+//! - [`io`]: DataFusion sessions, object stores, Parquet readers, durable writes;
+//! - [`model`]: the tables' schemas, the struct column, dates and identifiers;
+//! - [`cli`]: the command line (arguments, dispatch, output, signals, configuration);
+//! - [`queries`]: the SQL of `queries/`; [`samples`]: the sample warehouse's generator.
 
-pub mod as_of;
-pub mod backfill;
-pub mod check;
 pub mod cli;
-pub mod columns;
-pub mod commands;
-pub mod commit_rows;
-pub mod completeness_column;
-pub mod compute;
-pub mod config;
-pub mod dates;
-pub mod diff;
-pub mod doctor;
-pub mod durable;
-pub mod engine;
 pub mod error;
-pub mod export;
-pub mod extended;
 pub mod failpoint;
-pub mod gaps;
-pub mod identifiers;
-pub mod local_parquet;
-pub mod manifest;
-pub mod merge;
+pub mod io;
 pub mod model;
+pub mod ops;
+pub mod pipeline;
 pub mod queries;
-pub mod remote_parquet;
 pub mod report;
-pub mod rollback;
-pub mod run_dir;
-pub mod runs;
+pub mod run;
 pub mod samples;
-pub mod signals;
-pub mod spot_check;
-pub mod staleness;
-pub mod storage;
-pub mod tally_check;
-pub mod views;
 pub mod warehouse;
 
 pub use error::{Error, Result};

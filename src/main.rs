@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     completeness::cli::output::end_quietly_on_closed_pipe();
     let cli = completeness::cli::Cli::parse();
     let json = cli.json;
-    match completeness::commands::run(cli) {
+    match completeness::cli::commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             if json {

@@ -205,7 +205,7 @@ impl Param {
     }
 
     /// `$start` and `$end`, the bounds of `range`.
-    pub fn range(range: &crate::dates::DateRange) -> Vec<Param> {
+    pub fn range(range: &crate::model::dates::DateRange) -> Vec<Param> {
         vec![
             Param::date("start", range.start),
             Param::date("end", range.end),

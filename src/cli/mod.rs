@@ -1,14 +1,18 @@
 //! Command-line definitions (clap). Every flag's doc comment is its `--help` text.
 
+pub mod commands;
+pub mod config;
 pub mod generated;
+pub mod logging;
 pub mod output;
+pub mod signals;
 
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
-use crate::dates::parse_date;
+use crate::model::dates::parse_date;
 
 /// `--version`: the release and the commit it was built from (see build.rs).
 pub const VERSION: &str = concat!(
@@ -51,11 +55,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// More detail on stderr (phase timings)
+    /// More detail on stderr: -v debug (phases, jobs, timings), -vv trace
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
-    /// Only errors on stderr
+    /// Only errors on stderr (stdout keeps the results and the report path)
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 

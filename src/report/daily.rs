@@ -1,14 +1,14 @@
 //! `report daily`: the daily summary of the stored structs as a page (report.html) and a
 //! document (daily.json), for the operators' morning look at the feature store.
 
-use crate::check::Source;
+use crate::ops::check::Source;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::check::summary::SummaryTotals;
-use crate::check::{Check, Summary};
-use crate::columns::{dates, f64s, i64s};
 use crate::error::Result;
+use crate::io::columns::{dates, f64s, i64s};
+use crate::ops::check::summary::SummaryTotals;
+use crate::ops::check::{Check, Summary};
 use crate::queries::{Param, Query};
 
 /// The daily summary over a window, with the games_found histogram.

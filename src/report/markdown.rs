@@ -12,7 +12,17 @@ pub fn render(r: &Report) -> String {
         .unwrap_or_default();
     let mode = if r.dry_run { "dry run" } else { "applied" };
     let _ = writeln!(s, "# historical_completeness backfill {range} ({mode})\n");
-    let _ = writeln!(s, "Run `{}`.\n", r.run_id);
+    match r.run_id.is_empty() {
+        true => {
+            let _ = writeln!(
+                s,
+                "Files compared, not a run: nothing here can be merged.\n"
+            );
+        }
+        false => {
+            let _ = writeln!(s, "Run `{}`.\n", r.run_id);
+        }
+    }
     let c = &r.records;
     let _ = writeln!(s, "| records | count |\n|---|---:|");
     for (name, n) in [

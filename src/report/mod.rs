@@ -15,9 +15,9 @@ use std::path::Path;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::dates::DateRange;
 use crate::error::{Error, Result};
 use crate::model::HistoricalCompleteness;
+use crate::model::dates::DateRange;
 
 /// The whole report (`report.json`, and what `--json` prints).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -122,6 +122,15 @@ pub struct MergeSummary {
 }
 
 impl Report {
+    /// What the report is about: "run <id>", or "files" for `diff --results --current`
+    /// (a comparison of two files, which no `merge --run` can apply).
+    pub fn subject(&self) -> String {
+        match self.run_id.is_empty() {
+            true => "files compared, not a run".to_string(),
+            false => format!("run {}", self.run_id),
+        }
+    }
+
     /// Read a `report.json` written by [`Report::write`].
     pub fn load(path: &Path) -> Result<Report> {
         let text = std::fs::read_to_string(path).map_err(Error::io("reading report", path))?;

@@ -90,7 +90,10 @@ pub fn backfill_page(r: &Report) -> Page {
         })
         .collect();
     Page {
-        title: format!("Backfill run {}", r.run_id),
+        title: match r.run_id.is_empty() {
+            true => "Diff of two files".to_string(),
+            false => format!("Backfill run {}", r.run_id),
+        },
         subtitle: format!("{range} · {mode}"),
         cards,
         shares,
@@ -106,7 +109,7 @@ pub fn backfill_page(r: &Report) -> Page {
 
 fn backfill_notes(r: &Report) -> Vec<String> {
     let mut notes = Vec::new();
-    if r.dry_run {
+    if r.dry_run && !r.run_id.is_empty() {
         notes.push(format!(
             "Dry run: nothing was written. Apply it with `completeness merge --run {}`.",
             r.run_id
@@ -118,10 +121,12 @@ fn backfill_notes(r: &Report) -> Vec<String> {
             m.conflicts
         ));
     }
-    if r.after.incomplete > 0 {
+    if let Some(range) = r.range.filter(|_| r.after.incomplete > 0) {
         notes.push(format!(
-            "{} records have a data gap; `completeness check incomplete` lists them.",
-            thousands(r.after.incomplete)
+            "{} records have a data gap; `completeness check incomplete --start {} --end {}` lists them.",
+            thousands(r.after.incomplete),
+            range.start,
+            range.end
         ));
     }
     notes
@@ -200,7 +205,7 @@ pub fn daily_page(d: &DailyReport) -> Page {
     let mut notes = Vec::new();
     if t.without_struct > 0 {
         notes.push(format!(
-            "{} records on {} dates have no struct yet: `completeness backfill --start {} --end {}`.",
+            "{} records on {} dates have no struct yet: `completeness backfill --start {} --end {} --include-bootstrap` covers them all (without --include-bootstrap, the first 14 days of a season are skipped).",
             thousands(t.without_struct),
             t.dates_without_struct,
             d.start,

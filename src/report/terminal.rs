@@ -27,20 +27,19 @@ pub fn render(r: &Report) -> String {
     let mode = if r.dry_run { "dry run" } else { "applied" };
     let _ = writeln!(
         s,
-        "historical_completeness {range} ({mode}, run {})",
-        r.run_id
+        "historical_completeness {range} ({mode}, {})",
+        r.subject()
     );
     let c = &r.records;
     let line = |s: &mut String, label: &str, n: u64, note: &str| {
         let _ = writeln!(s, "  {label:<22}{:>10}  {note}", thousands(n));
     };
     line(&mut s, "records in range", c.in_range, "");
-    line(
-        &mut s,
-        "skipped (bootstrap)",
-        c.skipped_bootstrap,
-        "first 14 days of a season; --include-bootstrap to cover them",
-    );
+    let note = match c.skipped_bootstrap {
+        0 => "",
+        _ => "first 14 days of a season; --include-bootstrap to cover them",
+    };
+    line(&mut s, "skipped (bootstrap)", c.skipped_bootstrap, note);
     line(&mut s, "computed", c.computed, "");
     line(&mut s, "  added", c.added, "NULL → struct");
     line(&mut s, "  changed", c.changed, "");

@@ -22,7 +22,7 @@ pub struct InputMetrics {
 
 /// Write `out/features.parquet` and `out/games.parquet` from `warehouse`.
 pub async fn write_inputs(warehouse: &LocalWarehouse, out: &Path) -> Result<InputMetrics> {
-    let ctx = crate::engine::session();
+    let ctx = crate::io::engine::session();
     let features = warehouse.open_table(FEATURES_TABLE).await?;
     warehouse.register(&ctx, "features", &features).await?;
     let games = warehouse.open_table(GAMES_TABLE).await?;
@@ -52,7 +52,7 @@ async fn copy(ctx: &datafusion::prelude::SessionContext, sql: &str, path: &Path)
         .map_err(Error::datafusion(context.clone()))?;
     let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
     let batches = df.collect().await.map_err(Error::datafusion(context))?;
-    crate::engine::write_parquet(path, schema, &batches)
+    crate::io::engine::write_parquet(path, schema, &batches)
 }
 
 /// Write `out/features.parquet` (keys only) and `out/games.parquet` straight from the
@@ -63,7 +63,7 @@ pub fn generate_inputs(opts: &super::SampleOptions, out: &Path) -> Result<InputM
     let open = |name: &str, schema| -> Result<ArrowWriter<std::fs::File>> {
         let path = out.join(name);
         let file = std::fs::File::create(&path).map_err(Error::io("creating", &path))?;
-        ArrowWriter::try_new(file, schema, Some(crate::engine::writer_properties()))
+        ArrowWriter::try_new(file, schema, Some(crate::io::engine::writer_properties()))
             .map_err(|e| Error::input(format!("writing {}: {e}", path.display())))
     };
     let keys = std::sync::Arc::new(arrow::datatypes::Schema::new(vec![

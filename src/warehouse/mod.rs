@@ -1,19 +1,63 @@
-//! Where the tables live. The embedded default is a local Delta Lake warehouse: one
-//! root holding the three tables at their `dataset/table` paths (see [`crate::model`]).
-//! In production they are BigQuery tables, staged through a GCS bucket.
+//! Where the tables live, and everything that differs between the places they can live.
+//!
+//! The embedded default is a local Delta Lake warehouse: one root holding the three
+//! tables at their `dataset/table` paths (see [`crate::model`]). In production they are
+//! BigQuery tables, staged through a GCS bucket.
+//!
+//! [`Warehouse`] is the contract the pipeline and the operator tools are written
+//! against: export a pinned snapshot, say where it went, merge a run's changes, know
+//! whether a run was applied or rolled back, roll one back, open the tables for
+//! queries. Each method dispatches to the backend's own folder ([`delta`],
+//! [`bigquery`]); nothing outside this folder asks which backend it has.
 
 pub mod bigquery;
 pub mod delta;
-pub mod local;
+pub mod exported;
+pub mod metrics;
+pub mod source;
+
+use std::path::Path;
+
+use arrow::array::RecordBatch;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::io::storage::Location;
+use crate::model::FEATURES_TABLE;
+use crate::run::dir::RunDir;
+use crate::run::manifest::Manifest;
+use crate::warehouse::delta::rollback::{RollbackOptions, RollbackReport};
 
 pub use bigquery::BigQueryWarehouse;
-pub use local::LocalWarehouse;
+pub use bigquery::rollback::BigQueryRollback;
+pub use delta::local::LocalWarehouse;
+pub use metrics::{ExportMetrics, MergeMetrics};
+pub use source::Source;
 
 /// A local Delta warehouse or BigQuery.
 #[derive(Debug, Clone)]
 pub enum Warehouse {
     Local(LocalWarehouse),
     BigQuery(Box<BigQueryWarehouse>),
+}
+
+/// What a rollback did, in the backend's terms (the JSON of each is unchanged).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum RolledBack {
+    Delta(RollbackReport),
+    BigQuery(BigQueryRollback),
+}
+
+impl RolledBack {
+    /// The lines `rollback` prints.
+    pub fn render(&self) -> String {
+        match self {
+            RolledBack::Delta(r) => r.render(),
+            RolledBack::BigQuery(r) => r.render(),
+        }
+    }
 }
 
 impl Warehouse {
@@ -23,6 +67,146 @@ impl Warehouse {
         match self {
             Warehouse::Local(w) => w.root().display().to_string(),
             Warehouse::BigQuery(w) => w.describe(),
+        }
+    }
+
+    /// The feature table, as reports name it.
+    pub fn features_location(&self) -> String {
+        match self {
+            Warehouse::Local(w) => w.table_path(FEATURES_TABLE).display().to_string(),
+            Warehouse::BigQuery(w) => w.describe(),
+        }
+    }
+
+    /// Fail early, before a run directory exists, when the feature table is missing
+    /// (BigQuery's export checks its tables itself, in its pre-flight).
+    pub async fn require_features(&self) -> Result<()> {
+        if let Warehouse::Local(w) = self {
+            w.open_table(FEATURES_TABLE).await?;
+        }
+        Ok(())
+    }
+
+    /// `--extended` needs the extended column: the Delta merge adds it, on BigQuery
+    /// the operator does (the error carries the DDL).
+    pub async fn require_extended_column(&self) -> Result<()> {
+        match self {
+            Warehouse::Local(_) => Ok(()),
+            Warehouse::BigQuery(w) => bigquery::schema::require_extended_column(w).await,
+        }
+    }
+
+    /// Export the run's range as a pinned snapshot; the pin goes into the manifest.
+    pub async fn export(&self, m: &mut Manifest, dir: &RunDir) -> Result<ExportMetrics> {
+        match self {
+            Warehouse::Local(w) => {
+                let x = crate::warehouse::delta::export::export(w, m.range, dir).await?;
+                m.snapshot = Some(x.snapshot.clone());
+                Ok(x)
+            }
+            Warehouse::BigQuery(w) => bigquery::run::export(w, m).await,
+        }
+    }
+
+    /// What the export pinned, for the progress line.
+    pub fn pinned(&self, m: &Manifest) -> String {
+        match self {
+            Warehouse::Local(_) => {
+                let version = m.snapshot.as_ref().map_or(0, |s| s.features_version);
+                format!("(table version {version})")
+            }
+            Warehouse::BigQuery(_) => bigquery::run::pinned(m),
+        }
+    }
+
+    /// Where the run's exported features and games are: the run directory, or the bucket.
+    pub fn exported(&self, m: &Manifest, dir: &RunDir) -> Result<(Location, Location)> {
+        let remote = match self {
+            Warehouse::Local(_) => None,
+            Warehouse::BigQuery(w) => bigquery::run::exported(w, m)?,
+        };
+        Ok(remote.unwrap_or_else(|| (dir.exported_features().into(), dir.exported_games().into())))
+    }
+
+    /// The schedule's team games around the run (for `--extended`); none without a schedule.
+    pub async fn team_games(&self, m: &Manifest) -> Result<Vec<RecordBatch>> {
+        match self {
+            Warehouse::Local(w) => delta::run::team_games(w, m).await,
+            Warehouse::BigQuery(w) => bigquery::run::team_games(w, m).await,
+        }
+    }
+
+    /// True when the games table provably did not change since the export (a cheap
+    /// answer before counting rows); false when it may have.
+    pub async fn games_unchanged(&self, m: &Manifest) -> Result<bool> {
+        match self {
+            Warehouse::Local(w) => delta::run::games_unchanged(w, m).await,
+            Warehouse::BigQuery(_) => Ok(false),
+        }
+    }
+
+    /// If the run's merge was committed before, say how ("as version 3", "by BigQuery
+    /// job …") after bringing the manifest's merge record up to date.
+    pub async fn applied_merge(&self, m: &mut Manifest) -> Result<Option<String>> {
+        match self {
+            Warehouse::Local(w) => delta::run::applied_merge(w, m).await,
+            Warehouse::BigQuery(w) => bigquery::run::applied_merge(w, m).await,
+        }
+    }
+
+    /// Write the run's changes (`changes.parquet`) in one commit, stamping `updated_at`
+    /// with `now`; the manifest gets the merge record.
+    pub async fn merge(
+        &self,
+        m: &mut Manifest,
+        dir: &RunDir,
+        now: DateTime<Utc>,
+    ) -> Result<MergeMetrics> {
+        match self {
+            Warehouse::Local(w) => delta::run::merge(w, m, dir, now).await,
+            Warehouse::BigQuery(w) => bigquery::run::merge(w, m, dir, now).await,
+        }
+    }
+
+    /// Where the run was rolled back ("version 4", "BigQuery job …"), if it was.
+    pub async fn rolled_back_in(&self, m: &Manifest) -> Result<Option<String>> {
+        match self {
+            Warehouse::Local(w) => delta::run::rolled_back_in(w, &m.run_id).await,
+            Warehouse::BigQuery(_) => Ok(bigquery::run::rolled_back_in(m)),
+        }
+    }
+
+    /// Delete a merged run's exports (a dry run keeps them for `merge --run`).
+    pub async fn drop_exports(&self, m: &Manifest, dir: &RunDir) -> Result<()> {
+        match self {
+            Warehouse::Local(_) => delta::run::drop_exports(dir),
+            Warehouse::BigQuery(w) => bigquery::run::drop_exports(w, m).await,
+        }
+    }
+
+    /// Undo run `run_id` (its run directory under `run_root`) as a new commit.
+    pub async fn rollback(
+        &self,
+        run_root: &Path,
+        run_id: &str,
+        options: RollbackOptions,
+        now: DateTime<Utc>,
+    ) -> Result<RolledBack> {
+        Ok(match self {
+            Warehouse::Local(w) => RolledBack::Delta(
+                crate::warehouse::delta::rollback::rollback(w, run_root, run_id, options).await?,
+            ),
+            Warehouse::BigQuery(w) => RolledBack::BigQuery(
+                bigquery::rollback::rollback_run(w, run_root, run_id, options.dry_run, now).await?,
+            ),
+        })
+    }
+
+    /// The tables opened for the operators' queries.
+    pub async fn source(&self) -> Result<Source> {
+        match self {
+            Warehouse::Local(w) => Source::delta(w).await,
+            Warehouse::BigQuery(w) => Ok(Source::bigquery(w.clone())),
         }
     }
 }

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::NaiveDate;
-use completeness::completeness_column::CompletenessColumn;
-use completeness::dates::SeasonCalendar;
+use completeness::model::completeness_column::CompletenessColumn;
+use completeness::model::dates::SeasonCalendar;
 use predicates::str::contains;
 
 use crate::oracle::{GameRow, oracle};
@@ -175,15 +175,15 @@ fn season_calendar(wh: &Path) -> SeasonCalendar {
     );
     // Production's rule, by hand: the first final (status 3) regular-season game.
     let batches = std::slice::from_ref(&schedule);
-    let regular = completeness::columns::bools(batches, "is_regular_season").unwrap();
-    let status = completeness::columns::i64s(batches, "game_status").unwrap();
+    let regular = completeness::io::columns::bools(batches, "is_regular_season").unwrap();
+    let status = completeness::io::columns::i64s(batches, "game_status").unwrap();
     let days = dates(&schedule, "game_date");
     let mut starts = std::collections::BTreeMap::new();
     for ((regular, status), day) in regular.iter().zip(status).zip(days) {
         if *regular == Some(true) && status == Some(3) {
             let day = day.unwrap();
             starts
-                .entry(completeness::dates::season_year(day))
+                .entry(completeness::model::dates::season_year(day))
                 .or_insert(day);
         }
     }

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use arrow::array::RecordBatch;
-use completeness::config::{FileConfig, Settings};
-use completeness::storage::Location;
+use completeness::cli::config::{FileConfig, Settings};
+use completeness::io::storage::Location;
 use completeness::warehouse::BigQueryWarehouse;
 use completeness::warehouse::bigquery::client::{Job, Param};
 use object_store::ObjectStoreExt;
@@ -111,7 +111,7 @@ impl Fixture {
             "game_date",
         );
         let extended = local
-            .column_by_name(completeness::extended::EXTENDED_COLUMN)
+            .column_by_name(completeness::pipeline::extended::EXTENDED_COLUMN)
             .is_some();
         self.create_production_objects(&w, extended);
         let tables = [
@@ -145,7 +145,7 @@ impl Fixture {
         let mut ddl = include_str!("../emulators/production_ddl.sql").to_string();
         if extended {
             let kind = completeness::warehouse::bigquery::schema::ddl_type(
-                &completeness::extended::extended_type(),
+                &completeness::pipeline::extended::extended_type(),
             )
             .unwrap();
             ddl = ddl.replace(
@@ -248,7 +248,7 @@ fn read_local(table: &Path, filter: &str) -> RecordBatch {
 /// … SELECT` the columns the batch has. The schedule's computed `game_type` is the
 /// view's.
 async fn insert_rows(w: &BigQueryWarehouse, table: &str, batch: &RecordBatch, scratch: &Path) {
-    use completeness::identifiers::TableRef;
+    use completeness::model::identifiers::TableRef;
     use completeness::warehouse::bigquery::schema::fields_of;
     let batch = plain_strings(batch);
     let target = TableRef::parse(table, 2, "table").unwrap();
@@ -262,7 +262,7 @@ async fn insert_rows(w: &BigQueryWarehouse, table: &str, batch: &RecordBatch, sc
         "table",
     )
     .unwrap();
-    completeness::engine::write_parquet(scratch, batch.schema(), std::slice::from_ref(&batch))
+    completeness::io::engine::write_parquet(scratch, batch.schema(), std::slice::from_ref(&batch))
         .unwrap();
     let object = w.staging.child("seed").child(&format!("{table}.parquet"));
     let bytes = std::fs::read(scratch).unwrap();
@@ -322,7 +322,7 @@ fn plain_strings(batch: &RecordBatch) -> RecordBatch {
 
 fn read_parquet_dir(dir: &Path) -> RecordBatch {
     support::runtime().block_on(async {
-        let ctx = completeness::engine::session();
+        let ctx = completeness::io::engine::session();
         let df = ctx
             .read_parquet(format!("{}/", dir.display()), Default::default())
             .await

@@ -138,3 +138,38 @@ fn completions_and_the_man_page_come_from_the_cli_definitions() {
         assert!(man.contains(word), "the man page lacks {word}");
     }
 }
+
+/// `-v` turns on the debug events (phases, with their timings) on stderr; under
+/// `--json` each of them is a JSON line, and without `-v` there are none.
+#[test]
+fn verbose_shows_debug_events_as_text_or_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let args = ["export", "--start", "2026-01-20", "--end", "2026-01-22"];
+    let stderr = |extra: &[&str]| {
+        let out = cli_at(&sample_warehouse(), &runs)
+            .args(extra)
+            .args(args)
+            .env_remove("RUST_LOG")
+            .assert()
+            .success();
+        String::from_utf8(out.get_output().stderr.clone()).unwrap()
+    };
+    let quiet = stderr(&[]);
+    assert!(!quiet.contains("phase started"), "{quiet}");
+    let text = stderr(&["-v"]);
+    assert!(text.contains("phase started"), "{text}");
+    assert!(text.contains("elapsed_ms"), "{text}");
+    let json = stderr(&["-v", "--json"]);
+    let events: Vec<Value> = json
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["fields"]["message"] == "phase done" && e["fields"]["elapsed_ms"].is_u64()),
+        "{json}"
+    );
+}

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use completeness::manifest::Manifest;
+use completeness::run::manifest::Manifest;
 use serde_json::Value;
 
 use crate::support::*;

@@ -1,7 +1,7 @@
 //! A write between export and merge is never overwritten; it is reported as a conflict.
 
-use completeness::backfill::{BackfillBuilder, StopAfter};
-use completeness::dates::DateRange;
+use completeness::model::dates::DateRange;
+use completeness::pipeline::backfill::{BackfillBuilder, StopAfter};
 use completeness::warehouse::LocalWarehouse;
 use predicates::str::contains;
 
@@ -51,6 +51,15 @@ fn row_rewritten_after_export_is_left_alone_and_reported() {
         .stderr(contains(format!("conflict: {player} {day}")))
         .stderr(contains("rerun the backfill"));
     assert_eq!(delta_versions(&table), version_before_merge + 1);
+    // `runs` shows the conflict beside the rows written.
+    let listed = cli_json(&wh, &runs, &["runs"]);
+    let run = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["run_id"] == outcome.run_id.as_str())
+        .unwrap();
+    assert_eq!(run["conflicts"], 1, "{run}");
 
     let after = read_table(&table, None, "game_date, player_lookup");
     let players = strings(&after, "player_lookup");
@@ -191,9 +200,11 @@ fn rewrites_and_appends_between_export_and_merge_are_kept_and_picked_up_next_run
     }
     let struct_of = |batch: &arrow::array::RecordBatch, player: &str| {
         let column = batch.column_by_name("historical_completeness").unwrap();
-        let structs =
-            completeness::completeness_column::CompletenessColumn::try_new(column.as_ref(), "t")
-                .unwrap();
+        let structs = completeness::model::completeness_column::CompletenessColumn::try_new(
+            column.as_ref(),
+            "t",
+        )
+        .unwrap();
         let ps = strings(batch, "player_lookup");
         (0..batch.num_rows())
             .find(|&i| ps[i].as_deref() == Some(player))

@@ -52,8 +52,8 @@ fn compute_survives(dir: &Path, bytes: &[u8]) {
     let games = dir.join("g.parquet");
     std::fs::write(&games, valid_parquet()).unwrap();
     runtime().block_on(async {
-        let _ = completeness::compute::ComputeBuilder::new(&features, &games, &out).await;
-        let _ = completeness::compute::ComputeBuilder::new(&games, &features, &out).await;
+        let _ = completeness::pipeline::compute::ComputeBuilder::new(&features, &games, &out).await;
+        let _ = completeness::pipeline::compute::ComputeBuilder::new(&games, &features, &out).await;
     });
 }
 
@@ -112,7 +112,7 @@ fn extremes_survive(
     std::fs::write(&g, keys_parquet(games)).unwrap();
     let supported = |d: &Option<i32>| d.is_none_or(|d| (-25_567..=47_846).contains(&d));
     let ok = runtime().block_on(async {
-        completeness::compute::ComputeBuilder::new(&f, &g, &out)
+        completeness::pipeline::compute::ComputeBuilder::new(&f, &g, &out)
             .await
             .is_ok()
     });
@@ -125,12 +125,12 @@ fn extremes_survive(
 }
 
 fn dates_survive(text: &str, a: i32, b: i32) {
-    let _ = completeness::dates::parse_date(text);
+    let _ = completeness::model::dates::parse_date(text);
     let day = |n: i32| chrono::NaiveDate::from_num_days_from_ce_opt(n);
     if let (Some(start), Some(end)) = (day(a), day(b)) {
-        let _ = completeness::dates::DateRange::new(start, end);
-        let _ = completeness::check::Summary::new(end, (b - a).unsigned_abs());
-        let _ = completeness::check::Cascade::new(start, a.unsigned_abs());
+        let _ = completeness::model::dates::DateRange::new(start, end);
+        let _ = completeness::ops::check::Summary::new(end, (b - a).unsigned_abs());
+        let _ = completeness::ops::check::Cascade::new(start, a.unsigned_abs());
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use completeness::gaps::{GapInputs, detect};
+use completeness::ops::gaps::{GapInputs, detect};
 use completeness::samples::{SampleData, SampleOptions, generate};
 
 use crate::support;
@@ -115,9 +115,9 @@ fn neighbours(inputs: &GapInputs, player: &str, date: NaiveDate) -> (Option<Row>
 
 /// `(team, date)` of the games whose rows came from a box-score source.
 fn box_score_team_days(data: &SampleData) -> BTreeSet<(String, NaiveDate)> {
-    let teams = completeness::columns::strings(&data.games, "team_abbr").unwrap();
-    let dates = completeness::columns::dates(&data.games, "game_date").unwrap();
-    let sources = completeness::columns::strings(&data.games, "primary_source_used").unwrap();
+    let teams = completeness::io::columns::strings(&data.games, "team_abbr").unwrap();
+    let dates = completeness::io::columns::dates(&data.games, "game_date").unwrap();
+    let sources = completeness::io::columns::strings(&data.games, "primary_source_used").unwrap();
     teams
         .into_iter()
         .zip(dates)
@@ -165,7 +165,7 @@ fn other_seeds_invent_nothing_and_miss_almost_nothing() {
                         .iter()
                         .filter(|(d, _)| inputs.lists_roster(&team, *d))
                         .count();
-                    listed > completeness::gaps::MAX_SKIPPED_GAMES
+                    listed > completeness::ops::gaps::MAX_SKIPPED_GAMES
                 }
                 _ => true,
             };

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use completeness::completeness_column::CompletenessColumn;
 use completeness::model::HistoricalCompleteness;
+use completeness::model::completeness_column::CompletenessColumn;
 use predicates::str::contains;
 
 use crate::support::cli_json as json;

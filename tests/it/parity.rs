@@ -6,9 +6,9 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, Date32Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use chrono::{Duration, NaiveDate};
-use completeness::completeness_column::CompletenessColumn;
-use completeness::compute::compute_batches;
+use completeness::model::completeness_column::CompletenessColumn;
 use completeness::model::{date_to_days, days_to_date};
+use completeness::pipeline::compute::compute_batches;
 use proptest::prelude::*;
 
 use crate::oracle::{GameRow, oracle};
@@ -65,7 +65,8 @@ type Record = (
 /// The records of `compute` output batches, in their order.
 fn decode(out: &[RecordBatch]) -> Vec<Record> {
     let out =
-        arrow::compute::concat_batches(&completeness::compute::results_schema(), out).unwrap();
+        arrow::compute::concat_batches(&completeness::pipeline::compute::results_schema(), out)
+            .unwrap();
     let players = out
         .column(0)
         .as_any()
@@ -106,7 +107,7 @@ fn fast_from_files(
     write(&dir.path().join("games/a.parquet"), &keys_batch(g1));
     write(&dir.path().join("games/b.parquet"), &keys_batch(g2));
     let out = dir.path().join("out.parquet");
-    let builder = completeness::compute::ComputeBuilder::new(
+    let builder = completeness::pipeline::compute::ComputeBuilder::new(
         dir.path().join("features.parquet"),
         dir.path().join("games"),
         &out,

@@ -146,7 +146,7 @@ async fn query_files_match_their_golden_results() {
         );
         let mut runner = sqllogictest::Runner::new(|| async {
             Ok(Db {
-                ctx: completeness::engine::session(),
+                ctx: completeness::io::engine::session(),
             })
         });
         runner.with_column_validator(sqllogictest::strict_column_validator);

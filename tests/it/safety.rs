@@ -446,7 +446,7 @@ fn a_full_backfill_changes_no_other_column_of_any_row() {
             .await
             .unwrap();
         let after = deltalake::open_table(url).await.unwrap();
-        completeness::commit_rows::compare(
+        completeness::warehouse::delta::commit_rows::compare(
             &before,
             &after,
             &["historical_completeness", "updated_at"],
@@ -463,7 +463,8 @@ fn a_full_backfill_changes_no_other_column_of_any_row() {
             .await
             .unwrap();
         let after = deltalake::open_table(url).await.unwrap();
-        completeness::commit_rows::compare(&before, &after, &["updated_at"]).unwrap()
+        completeness::warehouse::delta::commit_rows::compare(&before, &after, &["updated_at"])
+            .unwrap()
     });
     assert!(strict.rows_changed > 40_000, "{strict:?}");
 }

@@ -21,7 +21,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::identifiers::TableRef;
+use crate::model::identifiers::TableRef;
 
 /// Google's endpoint; emulators replace it.
 pub const DEFAULT_ENDPOINT: &str = "https://bigquery.googleapis.com";
@@ -184,7 +184,7 @@ impl Client {
         auth: Auth,
     ) -> Result<Client> {
         let base = endpoint.unwrap_or(DEFAULT_ENDPOINT).trim_end_matches('/');
-        let loopback = crate::storage::is_loopback(base);
+        let loopback = crate::io::storage::is_loopback(base);
         if !loopback && !base.starts_with("https://") {
             return Err(Error::input(format!(
                 "BigQuery endpoint {base}: use https (plain http only for an emulator on 127.0.0.1)"
@@ -336,7 +336,14 @@ impl Client {
                 message: "submitted, then not found".into(),
             })?,
         };
+        tracing::debug!(job = id, "BigQuery job submitted: {what}");
+        let started = std::time::Instant::now();
         let job = self.wait(job, what).await?;
+        tracing::debug!(
+            job = id,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "BigQuery job done: {what}"
+        );
         match job.error() {
             Some((reason, message)) => Err(Error::JobFailed {
                 job: id.to_string(),
@@ -352,6 +359,7 @@ impl Client {
     async fn wait(&self, mut job: Job, what: &str) -> Result<Job> {
         let mut wait = Duration::from_millis(50);
         while !job.is_done() {
+            tracing::trace!(job = %job.id, "waiting for {what}");
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(Duration::from_secs(2));
             job = self.job(&job.id).await?.ok_or_else(|| Error::Remote {

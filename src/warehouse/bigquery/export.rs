@@ -10,12 +10,12 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use crate::dates::DateRange;
 use crate::error::Result;
-use crate::export::ExportMetrics;
-use crate::manifest::BigQueryRun;
+use crate::io::storage::Location;
+use crate::model::dates::DateRange;
 use crate::queries::Query;
-use crate::storage::Location;
+use crate::run::manifest::BigQueryRun;
+use crate::warehouse::ExportMetrics;
 
 use super::plan::ExportPlan;
 use super::{BigQueryWarehouse, job_safe};
@@ -74,16 +74,11 @@ pub async fn delete_exports(w: &BigQueryWarehouse, record: &BigQueryRun) -> Resu
             .list(Some(&remote.prefix))
             .try_collect()
             .await
-            .map_err(crate::storage::store_error(format!("listing {uri}")))?;
+            .map_err(crate::io::storage::store_error(format!("listing {uri}")))?;
         for object in objects {
-            remote
-                .store
-                .delete(&object.location)
-                .await
-                .map_err(crate::storage::store_error(format!(
-                    "deleting {}",
-                    object.location
-                )))?;
+            remote.store.delete(&object.location).await.map_err(
+                crate::io::storage::store_error(format!("deleting {}", object.location)),
+            )?;
         }
     }
     Ok(())
@@ -91,7 +86,7 @@ pub async fn delete_exports(w: &BigQueryWarehouse, record: &BigQueryRun) -> Resu
 
 async fn exported_rows(w: &BigQueryWarehouse, uri: &str, what: &str) -> Result<u64> {
     match w.stores.locate(uri)? {
-        Location::Remote(remote) => crate::remote_parquet::check_footers(&remote, what).await,
+        Location::Remote(remote) => crate::io::remote_parquet::check_footers(&remote, what).await,
         Location::Local(_) => unreachable!("exports are gs://"),
     }
 }
@@ -104,12 +99,13 @@ async fn season_starts(
     run_id: &str,
 ) -> Result<BTreeMap<i32, NaiveDate>> {
     let sql = super::checks::sql(w, Query::SeasonStarts)?;
-    let params = super::checks::job_params(&crate::export::season_start_params(range))?;
+    let params =
+        super::checks::job_params(&crate::warehouse::exported::season_start_params(range))?;
     let id = format!("completeness_{}_season_starts", job_safe(run_id));
     let job = w
         .client
         .query_once(&id, &sql, &params, "reading season starts")
         .await?;
     let rows = [w.client.rows(&job).await?.to_batch()?];
-    crate::export::starts_from_rows(&rows)
+    crate::warehouse::exported::starts_from_rows(&rows)
 }

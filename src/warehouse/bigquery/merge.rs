@@ -19,12 +19,12 @@ use chrono::{DateTime, Utc};
 use object_store::ObjectStoreExt;
 use serde_json::json;
 
-use crate::dates::DateRange;
 use crate::error::{Error, Result};
-use crate::extended::EXTENDED_COLUMN;
-use crate::manifest::BigQueryRun;
-use crate::merge::MergeMetrics;
-use crate::storage::store_error;
+use crate::io::storage::store_error;
+use crate::model::dates::DateRange;
+use crate::pipeline::extended::EXTENDED_COLUMN;
+use crate::run::manifest::BigQueryRun;
+use crate::warehouse::MergeMetrics;
 
 use super::client::{Job, Param};
 use super::{BigQueryWarehouse, job_safe, schema};
@@ -101,7 +101,7 @@ async fn stage(
         .await
         .map_err(store_error(format!("uploading {}", object.url())))?;
     w.client.ensure_dataset(&w.config.staging_dataset).await?;
-    let fields = schema::fields_of(&crate::diff::changes_schema_for(extended))?;
+    let fields = schema::fields_of(&crate::pipeline::diff::changes_schema_for(extended))?;
     let expires = now.timestamp_millis() + w.config.staging_expiration_hours * 3_600_000;
     w.client
         .create_table(&staging, fields.clone(), Some(expires))
@@ -121,7 +121,7 @@ async fn stage(
 /// A load job replacing `table`'s rows with the Parquet at `uri` (explicit schema).
 pub fn load_config(
     w: &BigQueryWarehouse,
-    staging: &crate::identifiers::TableRef,
+    staging: &crate::model::identifiers::TableRef,
     uri: &str,
     fields: serde_json::Value,
 ) -> serde_json::Value {
@@ -153,35 +153,16 @@ fn writes_extended(changes_file: &std::path::Path) -> Result<bool> {
     Ok(reader.schema().field_with_name(EXTENDED_COLUMN).is_ok())
 }
 
-/// The `MERGE`: guarded by `updated_at`, within the run's dates, the struct and
-/// `updated_at` only (and the extended struct in an extended run).
-pub fn merge_sql(target: &str, staging: &str, extended: bool) -> String {
-    let ext = if extended {
-        format!(", {EXTENDED_COLUMN} = s.{EXTENDED_COLUMN}")
-    } else {
-        String::new()
-    };
-    format!(
-        "MERGE {target} AS t\n\
-         USING {staging} AS s\n\
-         ON t.player_lookup = s.player_lookup AND t.game_date = s.game_date\n\
-         AND t.game_date BETWEEN @start AND @end\n\
-         WHEN MATCHED AND (t.updated_at = s.exported_updated_at\n\
-         OR (t.updated_at IS NULL AND s.exported_updated_at IS NULL)) THEN\n\
-         UPDATE SET historical_completeness = s.historical_completeness, updated_at = @updated_at{ext}"
-    )
-}
-
 async fn run_merge(
     w: &BigQueryWarehouse,
-    staging: &crate::identifiers::TableRef,
+    staging: &crate::model::identifiers::TableRef,
     range: DateRange,
     (run_id, extended): (&str, bool),
     now: DateTime<Utc>,
     record: &mut BigQueryRun,
 ) -> Result<Job> {
     let target = w.sql_name(&w.tables.features);
-    let sql = merge_sql(&target, &w.sql_name(staging), extended);
+    let sql = super::statements::merge(&target, &w.sql_name(staging), extended);
     let params = merge_params(range, now);
     let what = "MERGE into the feature table";
     match w.client.dml(&merge_base(run_id), &sql, &params, what).await {
@@ -226,6 +207,7 @@ pub async fn find_merge(w: &BigQueryWarehouse, run_id: &str) -> Result<Option<Jo
 pub fn apply_job_stats(job: &Job, metrics: &mut MergeMetrics, record: &mut BigQueryRun) {
     let written = job.dml_affected_rows().unwrap_or(0).max(0) as u64;
     metrics.num_rows_written = written;
+    metrics.job_id = Some(job.id.clone());
     metrics.num_conflicts = metrics.num_changes.saturating_sub(written);
     record.pre_merge_time_ms = job.start_time_ms();
     record.updated_at = job.resource["configuration"]["query"]["queryParameters"]
@@ -243,29 +225,15 @@ fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// Staged rows the MERGE left alone (rewritten or deleted since the export): the
-/// feature rows are read within the run's dates, a bound BigQuery accepts as a
-/// partition filter.
-pub fn conflicts_sql(staging: &str, target: &str) -> String {
-    format!(
-        "SELECT s.player_lookup, s.game_date FROM {staging} AS s\n\
-         LEFT JOIN (SELECT player_lookup, game_date, updated_at FROM {target}\n\
-         WHERE game_date BETWEEN @start AND @end) AS t\n\
-         ON t.player_lookup = s.player_lookup AND t.game_date = s.game_date\n\
-         WHERE t.updated_at IS NULL OR t.updated_at != @updated_at\n\
-         ORDER BY s.game_date, s.player_lookup LIMIT @limit"
-    )
-}
-
 /// Keys of staged rows the MERGE left alone (rewritten or deleted since the export).
 async fn conflict_keys(
     w: &BigQueryWarehouse,
-    staging: &crate::identifiers::TableRef,
+    staging: &crate::model::identifiers::TableRef,
     range: DateRange,
     run_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<(String, chrono::NaiveDate)>> {
-    let sql = conflicts_sql(&w.sql_name(staging), &w.sql_name(&w.tables.features));
+    let sql = super::statements::conflicts(&w.sql_name(staging), &w.sql_name(&w.tables.features));
     let [start, end, updated_at] = merge_params(range, now);
     let params = [
         start,
@@ -279,8 +247,8 @@ async fn conflict_keys(
         .query_once(&base, &sql, &params, "listing conflicts")
         .await?;
     let rows = [w.client.rows(&job).await?.to_batch()?];
-    let players = crate::columns::strings(&rows, "player_lookup")?;
-    let dates = crate::columns::dates(&rows, "game_date")?;
+    let players = crate::io::columns::strings(&rows, "player_lookup")?;
+    let dates = crate::io::columns::dates(&rows, "game_date")?;
     Ok(players
         .into_iter()
         .zip(dates)
@@ -291,22 +259,6 @@ async fn conflict_keys(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_merge_touches_two_columns_and_is_guarded() {
-        let sql = merge_sql("`p.d.t`", "`p.s.c`", false);
-        let set = sql.split("UPDATE SET").nth(1).unwrap();
-        assert_eq!(
-            set.trim(),
-            "historical_completeness = s.historical_completeness, updated_at = @updated_at"
-        );
-        assert!(sql.contains("t.updated_at = s.exported_updated_at"));
-        assert!(sql.contains("t.game_date BETWEEN @start AND @end"));
-        let extended = merge_sql("`p.d.t`", "`p.s.c`", true);
-        assert!(extended.ends_with(
-            "updated_at = @updated_at, historical_completeness_ext = s.historical_completeness_ext"
-        ));
-    }
 
     #[test]
     fn stats_give_rows_written_conflicts_and_the_rollback_point() {

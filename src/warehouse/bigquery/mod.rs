@@ -13,13 +13,15 @@ pub mod plan;
 pub mod preflight;
 pub mod results;
 pub mod rollback;
+pub mod run;
 pub mod schema;
+pub mod statements;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::identifiers::TableRef;
-use crate::storage::{Credentials, Location, Remote, Stores};
+use crate::io::storage::{Credentials, Location, Remote, Stores};
+use crate::model::identifiers::TableRef;
 use client::{Auth, Client};
 
 /// The `[bigquery]` section of `completeness.toml`.
@@ -121,7 +123,7 @@ impl BigQueryWarehouse {
             Credentials::None => Auth::None,
             _ => {
                 if let Some(endpoint) = &config.endpoint {
-                    crate::storage::token_allowed(
+                    crate::io::storage::token_allowed(
                         endpoint,
                         config.send_credentials_to.as_deref(),
                         "[bigquery]",
@@ -199,7 +201,7 @@ fn gcs_prefix(stores: &Stores, uri: &str, what: &str) -> Result<Remote> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::GcsOptions;
+    use crate::io::storage::GcsOptions;
 
     fn config() -> BigQueryConfig {
         toml::from_str(

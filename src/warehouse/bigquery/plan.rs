@@ -2,12 +2,11 @@
 //! columns each export reads and its `EXPORT DATA` statement. The pre-flight dry-runs
 //! these statements; the export runs them.
 
-use crate::dates::DateRange;
 use crate::error::{Error, Result};
-use crate::export::{FEATURE_COLUMNS, GAME_COLUMNS};
-use crate::extended::EXTENDED_COLUMN;
-use crate::identifiers::TableRef;
-use crate::model::GAME_DATE;
+use crate::model::dates::DateRange;
+use crate::model::identifiers::TableRef;
+use crate::pipeline::extended::EXTENDED_COLUMN;
+use crate::warehouse::exported::{FEATURE_COLUMNS, GAME_COLUMNS};
 
 use super::client::Param;
 use super::{BigQueryWarehouse, schema};
@@ -71,7 +70,7 @@ impl ExportPlan {
 
     /// The export of the feature records in range.
     pub fn features_sql(&self, w: &BigQueryWarehouse) -> (String, [Param; 2]) {
-        let sql = export_sql(
+        let sql = super::statements::export(
             &self.uris(w).0,
             &self.feature_columns,
             &w.sql_name(&w.tables.features),
@@ -97,23 +96,13 @@ impl ExportPlan {
             ),
             None => w.sql_name(&w.tables.games),
         };
-        let sql = export_sql(&self.uris(w).1, &self.game_columns, &table);
+        let sql = super::statements::export(&self.uris(w).1, &self.game_columns, &table);
         let params = [
             Param::date("start", self.range.lookback_start()),
             Param::date("end", self.range.end),
         ];
         (sql, params)
     }
-}
-
-/// `EXPORT DATA` of `columns` of `table` with `game_date` between `@start` and `@end`.
-pub fn export_sql(uri: &str, columns: &[&str], table: &str) -> String {
-    format!(
-        "EXPORT DATA OPTIONS(uri='{uri}/*.parquet', format='PARQUET', overwrite=true) AS\n\
-         SELECT {} FROM {table}\n\
-         WHERE {GAME_DATE} BETWEEN @start AND @end",
-        columns.join(", ")
-    )
 }
 
 fn not_found(w: &BigQueryWarehouse, what: &str, table: &TableRef) -> Error {
@@ -131,24 +120,4 @@ fn refuse(problems: Vec<String>, what: &str, table: &TableRef) -> Result<()> {
         "{what} {table}: {}",
         problems.join("; ")
     )))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_export_statement_binds_dates_as_parameters() {
-        let sql = export_sql(
-            "gs://b/p/run/features",
-            &["player_lookup", "game_date"],
-            "`p.d.t`",
-        );
-        assert_eq!(
-            sql,
-            "EXPORT DATA OPTIONS(uri='gs://b/p/run/features/*.parquet', format='PARQUET', overwrite=true) AS\n\
-             SELECT player_lookup, game_date FROM `p.d.t`\n\
-             WHERE game_date BETWEEN @start AND @end"
-        );
-    }
 }

@@ -12,8 +12,8 @@
 use super::client::Param;
 use super::plan::ExportPlan;
 use super::{BigQueryWarehouse, checks, merge, schema};
-use crate::diff::changes_schema_for;
 use crate::error::Result;
+use crate::pipeline::diff::changes_schema_for;
 use crate::queries::{self, Query};
 
 /// One statement to validate.
@@ -42,13 +42,13 @@ pub fn run_statements(w: &BigQueryWarehouse, plan: &ExportPlan) -> Result<Vec<St
         out.push(check_statement(
             w,
             Query::SeasonStarts,
-            &crate::export::season_start_params(plan.range),
+            &crate::warehouse::exported::season_start_params(plan.range),
         )?);
         if plan.extended {
             out.push(check_statement(
                 w,
                 Query::TeamGames,
-                &crate::extended::team_games_params(plan.range),
+                &crate::pipeline::extended::team_games_params(plan.range),
             )?);
         }
     }
@@ -57,12 +57,12 @@ pub fn run_statements(w: &BigQueryWarehouse, plan: &ExportPlan) -> Result<Vec<St
     let [start, end, updated_at] = merge::merge_params(plan.range, now);
     out.push(Statement {
         what: "the MERGE into the feature table".into(),
-        sql: merge::merge_sql(&target, &source, plan.extended),
+        sql: super::statements::merge(&target, &source, plan.extended),
         params: vec![start.clone(), end.clone(), updated_at.clone()],
     });
     out.push(Statement {
         what: "the conflict query".into(),
-        sql: merge::conflicts_sql(&source, &target),
+        sql: super::statements::conflicts(&source, &target),
         params: vec![start, end, updated_at, Param::int("limit", 1)],
     });
     let (sql, params) = plan.features_sql(w);

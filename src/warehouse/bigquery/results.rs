@@ -123,7 +123,7 @@ fn timestamp_micros(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::columns::{dates, i64s, micros, strings};
+    use crate::io::columns::{dates, i64s, micros, strings};
     use serde_json::json;
 
     fn struct_fields() -> Value {

@@ -6,12 +6,12 @@
 //! travel reaches back a limited window (7 days by default): beyond it the run cannot
 //! be rolled back this way and the tool says so instead of trying.
 
-use crate::extended::EXTENDED_COLUMN;
+use crate::pipeline::extended::EXTENDED_COLUMN;
 use chrono::{DateTime, Utc};
 
-use crate::dates::DateRange;
 use crate::error::{Error, Result};
-use crate::manifest::BigQueryRun;
+use crate::model::dates::DateRange;
+use crate::run::manifest::BigQueryRun;
 
 use super::client::Param;
 use super::{BigQueryWarehouse, job_safe};
@@ -27,6 +27,27 @@ pub struct BigQueryRollback {
     pub job_id: Option<String>,
 }
 
+impl BigQueryRollback {
+    /// The lines `rollback` prints.
+    pub fn render(&self) -> String {
+        let before = DateTime::<Utc>::from_timestamp_millis(self.pre_merge_time_ms)
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default();
+        let mut s = format!(
+            "run {} wrote {} rows; they are restored as of {before} (FOR SYSTEM_TIME AS OF)\n",
+            self.run_id, self.rows_in_run
+        );
+        s += &match &self.job_id {
+            Some(job) => format!(
+                "restored {} rows in BigQuery job {job}\n",
+                self.rows_restored
+            ),
+            None => "dry run: nothing was written\n".to_string(),
+        };
+        s
+    }
+}
+
 /// Roll back run `run_id` of the run directories under `run_root`.
 pub async fn rollback_run(
     w: &BigQueryWarehouse,
@@ -35,8 +56,8 @@ pub async fn rollback_run(
     dry_run: bool,
     now: DateTime<Utc>,
 ) -> Result<BigQueryRollback> {
-    let dir = crate::run_dir::RunDir::open(run_root, run_id)?;
-    let mut manifest = crate::manifest::Manifest::load(&dir.manifest())?;
+    let dir = crate::run::dir::RunDir::open(run_root, run_id)?;
+    let mut manifest = crate::run::manifest::Manifest::load(&dir.manifest())?;
     if manifest.warehouse != w.describe() {
         return Err(Error::input(format!(
             "run {run_id} was made against {}, not {}",
@@ -74,29 +95,6 @@ pub async fn rollback_run(
     Ok(out)
 }
 
-/// The restoring MERGE. The time-travel point is an integer literal (BigQuery does not
-/// take a parameter there); it comes from the manifest as an `i64`, never from text.
-pub fn rollback_sql(target: &str, before_ms: i64, extended: bool) -> String {
-    let (column, set) = if extended {
-        (
-            format!(", {EXTENDED_COLUMN}"),
-            format!(", {EXTENDED_COLUMN} = b.{EXTENDED_COLUMN}"),
-        )
-    } else {
-        Default::default()
-    };
-    format!(
-        "MERGE {target} AS t\n\
-         USING (SELECT player_lookup, game_date, historical_completeness, updated_at{column}\n\
-         FROM {target} FOR SYSTEM_TIME AS OF TIMESTAMP_MILLIS({before_ms})\n\
-         WHERE game_date BETWEEN @start AND @end) AS b\n\
-         ON t.player_lookup = b.player_lookup AND t.game_date = b.game_date\n\
-         AND t.game_date BETWEEN @start AND @end\n\
-         WHEN MATCHED AND t.updated_at = @run_updated_at THEN\n\
-         UPDATE SET historical_completeness = b.historical_completeness, updated_at = b.updated_at{set}"
-    )
-}
-
 /// Restore what run `run_id` (recorded in `record`) wrote over `range`.
 pub async fn rollback(
     w: &BigQueryWarehouse,
@@ -126,7 +124,7 @@ pub async fn rollback(
         .await?
         .unwrap_or_default();
     let extended = !super::schema::present_columns(&table, &[EXTENDED_COLUMN]).is_empty();
-    let sql = rollback_sql(&w.sql_name(&w.tables.features), before_ms, extended);
+    let sql = super::statements::rollback(&w.sql_name(&w.tables.features), before_ms, extended);
     let params = [
         Param::date("start", range.start),
         Param::date("end", range.end),
@@ -144,22 +142,4 @@ pub async fn rollback(
         job_id: Some(job.id),
         ..Default::default()
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_rollback_restores_two_columns_of_the_runs_rows_only() {
-        let sql = rollback_sql("`p.d.t`", 1_700_000_000_000, false);
-        assert!(sql.contains("FOR SYSTEM_TIME AS OF TIMESTAMP_MILLIS(1700000000000)"));
-        assert!(sql.contains("WHEN MATCHED AND t.updated_at = @run_updated_at"));
-        assert!(sql.ends_with(
-            "UPDATE SET historical_completeness = b.historical_completeness, updated_at = b.updated_at"
-        ));
-        let extended = rollback_sql("`p.d.t`", 1, true);
-        assert!(extended.contains("updated_at, historical_completeness_ext\n"));
-        assert!(extended.ends_with("historical_completeness_ext = b.historical_completeness_ext"));
-    }
 }

@@ -224,6 +224,26 @@ fn required(fields: &Value, columns: &[(&str, &str)]) -> Vec<String> {
         .collect()
 }
 
+/// `--extended` on BigQuery: the feature table must have the extended column (the
+/// operator adds it; the error prints the DDL).
+pub async fn require_extended_column(w: &super::BigQueryWarehouse) -> crate::Result<()> {
+    let table = w
+        .client
+        .table(&w.tables.features)
+        .await?
+        .unwrap_or_default();
+    let wanted = [crate::pipeline::extended::EXTENDED_COLUMN];
+    if !present_columns(&table, &wanted).is_empty() {
+        return Ok(());
+    }
+    Err(crate::Error::input(format!(
+        "--extended: {} has no column {}; add it first (then rerun):\n{}",
+        w.tables.features,
+        crate::pipeline::extended::EXTENDED_COLUMN,
+        crate::pipeline::extended::bigquery_ddl(&w.sql_name(&w.tables.features))
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

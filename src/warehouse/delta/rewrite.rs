@@ -38,10 +38,10 @@ use deltalake::protocol::DeltaOperation;
 use serde::Serialize;
 
 use super::log::TOOL_APP_ID;
-use crate::commit_rows::{self, DataFile};
 use crate::error::{Error, Result};
 use crate::failpoint;
 use crate::model::{GAME_DATE, PLAYER_LOOKUP, UPDATED_AT, date_to_days, days_to_date};
+use crate::warehouse::delta::commit_rows::{self, DataFile};
 
 /// The column of the updates holding the `updated_at` a row must still carry.
 pub const GUARD: &str = "guard_updated_at";
@@ -491,7 +491,7 @@ impl Plan {
                     &staging.join(&relative),
                     &fields,
                     &values,
-                    crate::engine::table_writer_properties(),
+                    crate::io::engine::table_writer_properties(),
                 )?;
                 Ok(Add {
                     path: relative,
@@ -724,7 +724,7 @@ fn move_into_table(adds: &[Add], staging: &Path, root: &Path) -> Result<Vec<Path
         moved.push(to);
     }
     // The files and their directory entries are on disk before the log names them.
-    crate::durable::sync_filesystem(root, "the rewritten files")?;
+    crate::io::durable::sync_filesystem(root, "the rewritten files")?;
     Ok(moved)
 }
 

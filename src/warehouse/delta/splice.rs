@@ -112,7 +112,7 @@ pub fn read_columns(source: &Source, fields: &[Field]) -> Result<Vec<Vec<ArrayRe
         let columns = fields
             .iter()
             .map(|f| match batch.column_by_name(f.name()) {
-                Some(_) => crate::commit_rows::column(&batch, f, path),
+                Some(_) => crate::warehouse::delta::commit_rows::column(&batch, f, path),
                 None => Ok(arrow::array::new_null_array(f.data_type(), rows)),
             })
             .collect::<Result<Vec<_>>>()?;

@@ -1,0 +1,535 @@
+//! Turns parsed arguments into operations and prints their results.
+//!
+//! Human output goes to stdout (summaries) and stderr (progress); `--json` prints one
+//! JSON document on stdout. The returned code is the process exit code for a command
+//! that ran: 0, or 1 when it found failures (merge conflicts).
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::cli::config::{FileConfig, Settings};
+use crate::cli::{
+    BackfillArgs, CheckCommand, CheckOutputArgs, Cli, Command, ComputeArgs, DailyArgs, DiffArgs,
+    GenerateArgs, MergeArgs, RangeArgs, ReportCommand, RollbackArgs, SamplesCommand, SpotCheckArgs,
+};
+use crate::error::{Error, Result};
+use crate::model::dates::DateRange;
+use crate::ops::check::Check;
+use crate::pipeline::backfill::{BackfillBuilder, BackfillOutcome, Progress, StopAfter};
+use crate::warehouse::{BigQueryWarehouse, LocalWarehouse, Warehouse};
+
+/// Run a parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> Result<u8> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::io("starting the async runtime", "."))?;
+    runtime.block_on(dispatch(cli))
+}
+
+struct Output {
+    json: bool,
+    quiet: bool,
+}
+
+impl Output {
+    fn progress(&self) -> Progress {
+        let quiet = self.quiet;
+        Arc::new(move |_, message: &str| {
+            if !quiet {
+                eprintln!("{message}");
+            }
+        })
+    }
+
+    fn json<T: Serialize>(&self, value: &T) {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).expect("serializable")
+        );
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<u8> {
+    let file = FileConfig::load(cli.config.as_deref())?;
+    let settings = Settings::resolve(cli.warehouse, cli.run_dir, file);
+    crate::cli::logging::init(cli.verbose, cli.quiet, cli.json);
+    match &settings.config_file {
+        Some(path) => tracing::debug!("config: {}", path.display()),
+        None => tracing::debug!("config: none"),
+    }
+    let out = Output {
+        json: cli.json,
+        quiet: cli.quiet,
+    };
+    match cli.command {
+        Command::Samples(SamplesCommand::Generate(args)) => generate(args, &out).await,
+        Command::Samples(SamplesCommand::Inputs(args)) => {
+            let m = crate::samples::inputs::write_inputs(&warehouse(&settings)?, &args.out).await?;
+            print_inputs(&m, &args.out, &out)
+        }
+        Command::Compute(args) => compute(args, &settings, &out).await,
+        Command::Doctor => doctor(&settings, &out).await,
+        Command::Export(args) => export(args, &settings, &out).await,
+        Command::Diff(args) => diff(args, &settings, &out).await,
+        Command::Merge(args) => merge(args, &settings, &out).await,
+        Command::Backfill(args) => backfill(args, &settings, &out).await,
+        Command::Check(command) => check(command, &settings, &out).await,
+        Command::SpotCheck(args) => spot_check(args, &settings, &out).await,
+        Command::Rollback(args) => rollback(args, &settings, &out).await,
+        Command::Runs => runs(&settings, &out).await,
+        Command::Report(ReportCommand::Daily(args)) => report_daily(args, &settings, &out).await,
+        Command::Completions(args) => {
+            crate::cli::generated::completions(args.shell, &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man => crate::cli::generated::man(&mut std::io::stdout()).map(|()| 0),
+        Command::Views(args) => {
+            if out.json {
+                let views = crate::ops::views::statements(&args.dataset, &args.features_table)?;
+                out.json(&serde_json::json!({ "views": views }));
+            } else {
+                print!(
+                    "{}",
+                    crate::ops::views::render(&args.dataset, &args.features_table)?
+                );
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn print_inputs(
+    m: &crate::samples::inputs::InputMetrics,
+    dir: &std::path::Path,
+    out: &Output,
+) -> Result<u8> {
+    if out.json {
+        out.json(m);
+    } else if !out.quiet {
+        println!(
+            "wrote {} feature keys and {} game rows to {}",
+            m.num_feature_rows,
+            m.num_game_rows,
+            dir.display()
+        );
+    }
+    Ok(0)
+}
+
+async fn generate(args: GenerateArgs, out: &Output) -> Result<u8> {
+    DateRange::new(args.start, args.end)?;
+    let options = crate::samples::SampleOptions {
+        seed: args.seed,
+        scale: args.scale,
+        start: args.start,
+        end: args.end,
+    };
+    if args.inputs_only {
+        let m = crate::samples::inputs::generate_inputs(&options, &args.out)?;
+        return print_inputs(&m, &args.out, out);
+    }
+    let metrics = crate::warehouse::delta::local::write_samples(&args.out, &options).await?;
+    if out.json {
+        out.json(&metrics);
+    } else if !out.quiet {
+        println!(
+            "sample warehouse at {}: {} feature records on {} game days, {} game rows, {} scheduled games",
+            args.out.display(),
+            metrics.num_feature_rows,
+            metrics.num_game_days,
+            metrics.num_game_rows,
+            metrics.num_schedule_rows
+        );
+    }
+    Ok(0)
+}
+
+async fn compute(args: ComputeArgs, settings: &Settings, out: &Output) -> Result<u8> {
+    let features = settings.stores.locate(&args.features)?;
+    let games = settings.stores.locate(&args.games)?;
+    let metrics = crate::pipeline::compute::ComputeBuilder::new(features, games, &args.out)
+        .with_start(args.start)
+        .with_end(args.end)
+        .await?;
+    if out.json {
+        out.json(&metrics);
+    } else if !out.quiet {
+        println!(
+            "computed {} records from {} feature rows and {} game rows ({:.1} MiB of key columns decoded) into {} (read {} ms, compute {} ms, write {} ms)",
+            metrics.num_records,
+            metrics.num_feature_rows,
+            metrics.num_game_rows,
+            metrics.decoded_input_bytes as f64 / (1 << 20) as f64,
+            args.out.display(),
+            metrics.read_time_ms,
+            metrics.compute_time_ms,
+            metrics.write_time_ms
+        );
+    }
+    Ok(0)
+}
+
+/// The local warehouse, for the commands that only run there.
+fn warehouse(settings: &Settings) -> Result<LocalWarehouse> {
+    if settings.kind == crate::cli::config::Kind::Bigquery {
+        return Err(Error::input(
+            "this command runs on a local warehouse only; on BigQuery (kind = \"bigquery\") use doctor, export, diff, merge, backfill, rollback, check, spot-check and report",
+        ));
+    }
+    LocalWarehouse::open(settings.require_warehouse()?)
+}
+
+/// The configured warehouse: local Delta or BigQuery.
+fn any_warehouse(settings: &Settings) -> Result<Warehouse> {
+    match settings.kind {
+        crate::cli::config::Kind::Local => Ok(warehouse(settings)?.into()),
+        crate::cli::config::Kind::Bigquery => Ok(bigquery_warehouse(settings)?.into()),
+    }
+}
+
+fn bigquery_warehouse(settings: &Settings) -> Result<BigQueryWarehouse> {
+    BigQueryWarehouse::open(settings.require_bigquery()?, &settings.stores)
+}
+
+/// Where the checks run: the local tables or BigQuery.
+async fn check_source(settings: &Settings) -> Result<crate::warehouse::Source> {
+    any_warehouse(settings)?.source().await
+}
+
+async fn doctor(settings: &Settings, out: &Output) -> Result<u8> {
+    let report = crate::ops::doctor::diagnose(settings).await;
+    if out.json {
+        out.json(&report);
+    } else {
+        print!("{}", report.render());
+    }
+    Ok(if report.ok() { 0 } else { 1 })
+}
+
+async fn export(args: RangeArgs, settings: &Settings, out: &Output) -> Result<u8> {
+    let range = DateRange::new(args.start, args.end)?;
+    let outcome = BackfillBuilder::new(any_warehouse(settings)?, &settings.run_dir, range)
+        .with_stop_after(StopAfter::Export)
+        .with_progress(out.progress())
+        .await?;
+    if out.json {
+        out.json(&outcome.manifest);
+    } else if !out.quiet {
+        println!(
+            "exported run {} into {}",
+            outcome.run_id,
+            outcome.run_dir.display()
+        );
+        println!("next: completeness diff --run {}", outcome.run_id);
+    }
+    Ok(0)
+}
+
+async fn diff(args: DiffArgs, settings: &Settings, out: &Output) -> Result<u8> {
+    if let Some(run) = args.run {
+        let outcome = BackfillBuilder::resume(any_warehouse(settings)?, &settings.run_dir, &run)
+            .with_stop_after(StopAfter::Diff)
+            .with_report_dir(args.report)
+            .with_progress(out.progress())
+            .await?;
+        return print_outcome(&outcome, out);
+    }
+    let (results, current) = (
+        args.results.expect("clap group"),
+        args.current.expect("clap requires"),
+    );
+    let ctx = crate::io::engine::session();
+    let keys = [
+        crate::model::PLAYER_LOOKUP,
+        crate::model::GAME_DATE,
+        crate::model::HISTORICAL_COMPLETENESS,
+    ];
+    let result_batches = crate::io::engine::read_parquet(&ctx, &results, &keys, "results").await?;
+    let columns = [keys[0], keys[1], crate::model::UPDATED_AT, keys[2]];
+    let current_batches =
+        crate::io::engine::read_parquet(&ctx, &current, &columns, "current").await?;
+    let options = crate::pipeline::diff::DiffOptions {
+        include_bootstrap: args.include_bootstrap,
+        ..Default::default()
+    };
+    let location = format!("current {}", current.display());
+    let outcome =
+        crate::pipeline::diff::diff(&result_batches, &current_batches, &options, &location)?;
+    let mut report = outcome.report;
+    report.dry_run = true;
+    if let Some(dir) = &args.report {
+        report.write(dir)?;
+    }
+    if out.json {
+        out.json(&report);
+    } else {
+        print!("{}", crate::report::terminal::render(&report));
+    }
+    Ok(0)
+}
+
+async fn merge(args: MergeArgs, settings: &Settings, out: &Output) -> Result<u8> {
+    let builder = BackfillBuilder::resume(any_warehouse(settings)?, &settings.run_dir, &args.run)
+        .with_apply(true)
+        .with_allow_stale(args.allow_stale)
+        .with_progress(out.progress());
+    run_interruptible(builder, out).await
+}
+
+async fn backfill(args: BackfillArgs, settings: &Settings, out: &Output) -> Result<u8> {
+    if args.as_of.is_some() {
+        let range = DateRange::new(args.start.expect("clap"), args.end.expect("clap"))?;
+        return as_of(range, settings, out).await;
+    }
+    let wh = any_warehouse(settings)?;
+    let builder = match args.resume {
+        Some(run) => BackfillBuilder::resume(wh, &settings.run_dir, &run),
+        None => {
+            let range = DateRange::new(args.start.expect("clap"), args.end.expect("clap"))?;
+            if args.extended {
+                wh.require_extended_column().await?;
+            }
+            BackfillBuilder::new(wh, &settings.run_dir, range)
+                .with_dry_run(args.dry_run)
+                .with_include_bootstrap(args.include_bootstrap)
+                .with_extended(args.extended)
+        }
+    };
+    let builder = builder
+        .with_report_dir(args.report)
+        .with_allow_stale(args.allow_stale)
+        .with_progress(out.progress());
+    run_interruptible(builder, out).await
+}
+
+/// `backfill --as-of created_at`: the reconstruction report; nothing is written.
+async fn as_of(range: DateRange, settings: &Settings, out: &Output) -> Result<u8> {
+    let report = crate::ops::as_of::reconstruct(&check_source(settings).await?, range).await?;
+    if out.json {
+        out.json(&report);
+    } else {
+        print!("{}", crate::ops::as_of::render(&report, 10));
+    }
+    Ok(0)
+}
+
+/// Run a backfill, stopping cleanly on SIGINT or SIGTERM with the command to resume.
+///
+/// Stopping drops the run between two awaits: every file is written atomically and the
+/// Delta commit is all or nothing, so the run directory and the table are consistent,
+/// and `--resume` finds out whether a merge in flight committed.
+async fn run_interruptible(builder: BackfillBuilder, out: &Output) -> Result<u8> {
+    let run_id = Arc::new(std::sync::Mutex::new(None::<String>));
+    let seen = Arc::clone(&run_id);
+    let builder = builder.with_run_started(Arc::new(move |id: &str| {
+        *seen.lock().expect("run id lock") = Some(id.to_string());
+    }));
+    tokio::select! {
+        outcome = builder.execute() => print_outcome(&outcome?, out),
+        (name, code) = crate::cli::signals::interrupted() => {
+            let id = run_id.lock().expect("run id lock").clone();
+            eprintln!("{}", crate::cli::signals::stopped_message(name, id.as_deref()));
+            Ok(code)
+        }
+    }
+}
+
+fn print_outcome(outcome: &BackfillOutcome, out: &Output) -> Result<u8> {
+    let report = &outcome.report;
+    if out.json {
+        out.json(report);
+    } else {
+        print!("{}", crate::report::terminal::render(report));
+        // Even under -q (which quiets stderr): the report is what the run leaves behind.
+        println!(
+            "  report: {}",
+            outcome.run_dir.join("report").join("report.html").display()
+        );
+        if !out.quiet {
+            if outcome.already_applied {
+                let at = outcome
+                    .manifest
+                    .merge
+                    .as_ref()
+                    .and_then(|m| m.table_version)
+                    .map_or("earlier".to_string(), |v| format!("in version {v}"));
+                println!("  already applied {at}; nothing was written now");
+            }
+            if report.dry_run {
+                println!(
+                    "  dry run: nothing was written. Apply this run with `completeness merge --run {}`",
+                    outcome.run_id
+                );
+                println!(
+                    "  or recompute and apply with `{}`",
+                    outcome.manifest.backfill_command()
+                );
+            }
+        }
+    }
+    let conflicts = report.merge.as_ref().map(|m| m.conflicts).unwrap_or(0);
+    if conflicts > 0 {
+        let keys = &report.merge.as_ref().expect("merge").conflict_keys;
+        for (player, date) in keys.iter().take(10) {
+            eprintln!("conflict: {player} {date} was rewritten after the export; left as it is");
+        }
+        eprintln!(
+            "{conflicts} rows were not written because someone else changed them after the export; rerun the backfill for the same range to cover them"
+        );
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+async fn check(command: CheckCommand, settings: &Settings, out: &Output) -> Result<u8> {
+    match command {
+        CheckCommand::Summary(a) => {
+            let check = crate::ops::check::Summary::new(a.end, a.days)?;
+            let title = format!(
+                "Daily summary {} – {} (records with a struct, newest first)",
+                check.range.start, check.range.end
+            );
+            run_check(&check, &title, &a.output, settings, out).await
+        }
+        CheckCommand::Incomplete(a) => {
+            let start = a.start.unwrap_or(a.end - chrono::Days::new(29));
+            let check = crate::ops::check::Incomplete {
+                range: DateRange::new(start, a.end)?,
+            };
+            let title = format!("Data gaps {start} – {}", a.end);
+            run_check(&check, &title, &a.output, settings, out).await
+        }
+        CheckCommand::Gaps(a) => {
+            let start = a.start.unwrap_or(a.end - chrono::Days::new(29));
+            let check = crate::ops::check::Gaps {
+                range: DateRange::new(start, a.end)?,
+            };
+            let title = format!(
+                "Upstream gaps in the windows of {start} – {} (worst first)",
+                a.end
+            );
+            run_check(&check, &title, &a.output, settings, out).await
+        }
+        CheckCommand::Cascade(a) => {
+            let check = crate::ops::check::Cascade::new(a.backfill_date, a.forward_days)?;
+            let title = format!("Records that used {}", a.backfill_date);
+            run_check(&check, &title, &a.output, settings, out).await
+        }
+    }
+}
+
+async fn run_check(
+    check: &impl Check,
+    title: &str,
+    args: &CheckOutputArgs,
+    settings: &Settings,
+    out: &Output,
+) -> Result<u8> {
+    if args.sql {
+        let bigquery = match settings.kind {
+            crate::cli::config::Kind::Bigquery => Some(bigquery_warehouse(settings)?),
+            crate::cli::config::Kind::Local => None,
+        };
+        print!(
+            "{}",
+            crate::ops::check::render_sql(check, bigquery.as_ref())?
+        );
+        return Ok(0);
+    }
+    let output = check.run(&check_source(settings).await?).await?;
+    if out.json {
+        out.json(&output.to_json(args.limit.unwrap_or(usize::MAX))?);
+        return Ok(0);
+    }
+    println!("{title}");
+    print!(
+        "{}",
+        crate::ops::check::table::render(&output.rows, args.limit.unwrap_or(20))?
+    );
+    for note in &output.notes {
+        println!("{note}");
+    }
+    for warning in &output.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(0)
+}
+
+async fn spot_check(args: SpotCheckArgs, settings: &Settings, out: &Output) -> Result<u8> {
+    let seed = args.seed.unwrap_or_else(rand::random);
+    let check = crate::ops::spot_check::SpotCheck {
+        date: args.date,
+        count: args.count as usize,
+        players: args.player,
+        all_players: args.all_players,
+        seed,
+    };
+    let report = check.run(&check_source(settings).await?).await?;
+    if out.json {
+        out.json(&report);
+    } else {
+        print!("{}", crate::ops::spot_check::render(&report));
+    }
+    Ok(if report.failed > 0 { 1 } else { 0 })
+}
+
+async fn rollback(args: RollbackArgs, settings: &Settings, out: &Output) -> Result<u8> {
+    let options = crate::warehouse::delta::rollback::RollbackOptions {
+        dry_run: args.dry_run,
+        force: args.force,
+    };
+    let report = any_warehouse(settings)?
+        .rollback(&settings.run_dir, &args.run_id, options, chrono::Utc::now())
+        .await?;
+    if out.json {
+        out.json(&report);
+    } else {
+        print!("{}", report.render());
+    }
+    Ok(0)
+}
+
+async fn runs(settings: &Settings, out: &Output) -> Result<u8> {
+    let runs = crate::ops::runs::list(&warehouse(settings)?, &settings.run_dir).await?;
+    if out.json {
+        out.json(&runs);
+    } else {
+        print!("{}", crate::ops::runs::render(&runs));
+    }
+    Ok(0)
+}
+
+async fn report_daily(args: DailyArgs, settings: &Settings, out: &Output) -> Result<u8> {
+    let source = check_source(settings).await?;
+    let daily = crate::report::daily::DailyReport::build(&source, args.end, args.days).await?;
+    let dir = args.out.unwrap_or_else(|| {
+        std::path::PathBuf::from("completeness-reports").join(format!("daily-{}", args.end))
+    });
+    std::fs::create_dir_all(&dir).map_err(Error::io("creating report directory", &dir))?;
+    let html = dir.join("report.html");
+    let page = crate::report::html::render(&crate::report::pages::daily_page(&daily));
+    std::fs::write(&html, page).map_err(Error::io("writing report", &html))?;
+    let json = dir.join("daily.json");
+    let text = serde_json::to_string_pretty(&daily).expect("daily report serializes");
+    std::fs::write(&json, text + "\n").map_err(Error::io("writing report", &json))?;
+    if out.json {
+        out.json(&daily);
+    } else if !out.quiet {
+        let t = &daily.totals;
+        println!(
+            "daily report {} – {}: {} records with a struct on {} dates, {} complete, {} data gaps, {} without a struct",
+            daily.start,
+            daily.end,
+            t.total_features,
+            t.dates,
+            t.complete,
+            t.incomplete,
+            t.without_struct
+        );
+        println!("  {}", html.display());
+        println!("  {}", json.display());
+    }
+    Ok(0)
+}

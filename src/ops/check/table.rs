@@ -1,0 +1,123 @@
+//! Query results for people (a terminal table) and for scripts (JSON rows).
+
+use arrow::array::RecordBatch;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use comfy_table::{CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+
+use crate::error::{Error, Result};
+use crate::io::columns::{head, num_rows};
+
+/// The first `shown` rows as a table, then "… and N more" when rows were left out.
+pub fn render(batches: &[RecordBatch], shown: usize) -> Result<String> {
+    let Some(first) = batches.first() else {
+        return Ok("(no rows)\n".to_string());
+    };
+    let total = num_rows(batches);
+    if total == 0 {
+        return Ok("(no rows)\n".to_string());
+    }
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(first.schema().fields().iter().map(|f| f.name().clone()));
+    let options = FormatOptions::default().with_null("NULL");
+    for batch in head(batches, shown) {
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Error::arrow("formatting a result table"))?;
+        for row in 0..batch.num_rows() {
+            table.add_row(formatters.iter().map(|f| f.value(row).to_string()));
+        }
+    }
+    align_numbers(&mut table, first);
+    let mut text = format!("{table}\n");
+    if total > shown {
+        text.push_str(&format!(
+            "… and {} more (--limit N to see more, --json for all)\n",
+            total - shown
+        ));
+    }
+    Ok(text)
+}
+
+fn align_numbers(table: &mut Table, batch: &RecordBatch) {
+    for (i, field) in batch.schema().fields().iter().enumerate() {
+        if let Some(column) = table
+            .column_mut(i)
+            .filter(|_| field.data_type().is_numeric())
+        {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+}
+
+/// The first `limit` rows as JSON objects (dates as "YYYY-MM-DD", NULL as null).
+pub fn json_rows(batches: &[RecordBatch], limit: usize) -> Result<Vec<serde_json::Value>> {
+    let mut buf = Vec::new();
+    {
+        let mut writer = arrow::json::WriterBuilder::new()
+            .with_explicit_nulls(true)
+            .build::<_, arrow::json::writer::JsonArray>(&mut buf);
+        for batch in head(batches, limit) {
+            writer
+                .write(&batch)
+                .map_err(Error::arrow("writing JSON rows"))?;
+        }
+        writer.finish().map_err(Error::arrow("writing JSON rows"))?;
+    }
+    if buf.is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_slice(&buf).map_err(Error::arrow("reading back JSON rows"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Date32Array, Int64Array};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+
+    fn batch(n: i64) -> RecordBatch {
+        let schema = Schema::new(vec![
+            Field::new("game_date", DataType::Date32, false),
+            Field::new("records", DataType::Int64, true),
+        ]);
+        let days: Vec<i32> = (0..n as i32).map(|i| 20_000 + i).collect();
+        let counts: Vec<Option<i64>> = (0..n).map(|i| (i % 2 == 0).then_some(i)).collect();
+        RecordBatch::try_new(
+            Arc::new(schema),
+            vec![
+                Arc::new(Date32Array::from(days)),
+                Arc::new(Int64Array::from(counts)),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn render_shows_the_first_rows_and_counts_the_rest() {
+        let text = render(&[batch(25)], 20).unwrap();
+        assert!(text.contains("game_date"), "{text}");
+        assert!(text.contains("2024-10-06"), "{text}"); // day 20_000 + 2
+        assert!(text.contains("NULL"), "{text}");
+        assert!(text.contains("… and 5 more"), "{text}");
+        assert!(!render(&[batch(3)], 20).unwrap().contains("more"));
+        assert_eq!(render(&[], 20).unwrap(), "(no rows)\n");
+    }
+
+    #[test]
+    fn json_rows_are_objects_with_dates_and_nulls() {
+        let rows = json_rows(&[batch(3)], 2).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0]["game_date"], "2024-10-04");
+        assert_eq!(rows[0]["records"], 0);
+        assert!(rows[1]["records"].is_null());
+    }
+}

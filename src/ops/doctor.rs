@@ -1,0 +1,276 @@
+//! `doctor`: check everything a run needs before starting one, naming each problem.
+//!
+//! Every check runs even when an earlier one failed (an operator fixing a setup wants
+//! the whole list at once), except that nothing can be checked without a valid
+//! configuration. Secrets are never printed: the credential check says which source
+//! was used and whether it produced a token.
+//!
+//! On BigQuery it checks every column the tool reads on the three objects
+//! ([`schema::FEATURE_READS`], [`schema::GAMES_READS`], [`schema::SCHEDULE_READS`]),
+//! then has BigQuery validate every statement a run and the checks send, as dry-run
+//! jobs: a partition filter it refuses, a column it cannot find, a type it cannot
+//! compare all show up here, with the statement.
+
+use object_store::ObjectStoreExt;
+use serde::Serialize;
+
+use crate::cli::config::{Kind, Settings};
+use crate::io::storage::{Credentials, Remote};
+use crate::model::{FEATURES_TABLE, GAMES_TABLE, SCHEDULE_TABLE};
+use crate::warehouse::bigquery::schema;
+use crate::warehouse::{BigQueryWarehouse, LocalWarehouse};
+
+/// One line of the diagnosis.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub check: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Diagnosis {
+    pub warehouse: String,
+    pub findings: Vec<Finding>,
+}
+
+impl Diagnosis {
+    pub fn ok(&self) -> bool {
+        self.findings.iter().all(|f| f.ok)
+    }
+
+    fn add(&mut self, check: impl Into<String>, result: Result<String, String>) {
+        let (ok, detail) = match result {
+            Ok(d) => (true, d),
+            Err(d) => (false, d),
+        };
+        self.findings.push(Finding {
+            check: check.into(),
+            ok,
+            detail,
+        });
+    }
+
+    /// One line per check, then a verdict.
+    pub fn render(&self) -> String {
+        let mut out = format!("doctor: {}\n", self.warehouse);
+        for f in &self.findings {
+            let mark = if f.ok { "OK  " } else { "FAIL" };
+            out.push_str(&format!("  {mark} {:<18} {}\n", f.check, f.detail));
+        }
+        let failed = self.findings.iter().filter(|f| !f.ok).count();
+        out.push_str(&match failed {
+            0 => "all checks passed\n".to_string(),
+            n => format!("{n} problem(s) found\n"),
+        });
+        out
+    }
+}
+
+/// Diagnose the configured warehouse.
+pub async fn diagnose(settings: &Settings) -> Diagnosis {
+    let mut d = match settings.kind {
+        Kind::Local => local(settings).await,
+        Kind::Bigquery => bigquery(settings).await,
+    };
+    d.findings.insert(0, config_file(settings));
+    d
+}
+
+/// Which config file is in use: one picked up from the working directory is named.
+fn config_file(settings: &Settings) -> Finding {
+    Finding {
+        check: "config file".into(),
+        ok: true,
+        detail: match &settings.config_file {
+            Some(path) => path.display().to_string(),
+            None => format!(
+                "none ({} not found; flags and COMPLETENESS_* only)",
+                crate::cli::config::DEFAULT_CONFIG
+            ),
+        },
+    }
+}
+
+async fn local(settings: &Settings) -> Diagnosis {
+    let mut d = Diagnosis {
+        warehouse: settings.warehouse.clone().unwrap_or_default(),
+        ..Default::default()
+    };
+    let w = match settings.require_warehouse().and_then(LocalWarehouse::open) {
+        Ok(w) => w,
+        Err(e) => {
+            d.add("configuration", Err(e.to_string()));
+            return d;
+        }
+    };
+    d.add("configuration", Ok("local Delta warehouse".into()));
+    for (table, required) in [
+        (FEATURES_TABLE, true),
+        (GAMES_TABLE, true),
+        (SCHEDULE_TABLE, false),
+    ] {
+        let result = match w.open_table(table).await {
+            Ok(t) => Ok(format!("version {}", t.version().unwrap_or(0))),
+            Err(_) if !required => Ok("missing: the built-in season calendar is used".into()),
+            Err(e) => Err(e.to_string()),
+        };
+        d.add(table, result);
+    }
+    d
+}
+
+async fn bigquery(settings: &Settings) -> Diagnosis {
+    let mut d = Diagnosis::default();
+    let w = match settings
+        .require_bigquery()
+        .and_then(|c| BigQueryWarehouse::open(c, &settings.stores))
+    {
+        Ok(w) => w,
+        Err(e) => {
+            d.add("configuration", Err(e.to_string()));
+            return d;
+        }
+    };
+    d.warehouse = w.describe();
+    d.add(
+        "configuration",
+        Ok(format!(
+            "project {}, location {}",
+            w.config.project, w.config.location
+        )),
+    );
+    d.add("credentials", credentials(&w, settings).await);
+    let tables = [
+        (
+            "features table",
+            &w.tables.features,
+            &schema::FEATURE_READS[..],
+        ),
+        ("games table", &w.tables.games, &schema::GAMES_READS[..]),
+        (
+            "schedule view",
+            &w.tables.schedule,
+            &schema::SCHEDULE_READS[..],
+        ),
+    ];
+    let mut shaped = 0;
+    for (name, table, reads) in tables {
+        let result = match w.client.table(table).await {
+            Err(e) => Err(e.to_string()),
+            Ok(None) if name == "schedule view" => Ok(format!(
+                "{table} not found: the built-in season calendar is used"
+            )),
+            Ok(None) => Err(format!("{table} not found")),
+            Ok(Some(resource)) => {
+                let problems = schema::read_problems(&resource, reads);
+                if problems.is_empty() {
+                    shaped += 1;
+                    Ok(format!(
+                        "{table}: the {} columns the tool reads are there",
+                        reads.len()
+                    ))
+                } else {
+                    Err(format!("{table}: {}", problems.join("; ")))
+                }
+            }
+        };
+        d.add(name, result);
+    }
+    if shaped >= 2 {
+        d.add("statements", statements(&w).await);
+    }
+    d.add("staging dataset", staging_dataset(&w).await);
+    d.add("staging bucket", bucket(&w.staging).await);
+    if w.exports.url() != w.staging.url() {
+        d.add("export bucket", bucket(&w.exports).await);
+    }
+    d
+}
+
+async fn credentials(w: &BigQueryWarehouse, settings: &Settings) -> Result<String, String> {
+    let mode = settings
+        .stores
+        .gcs
+        .credentials()
+        .map_err(|e| e.to_string())?;
+    let source = match &mode {
+        Credentials::None => return Ok("none (emulator endpoints)".into()),
+        Credentials::KeyFile(path) => format!("service-account file {}", path.display()),
+        Credentials::GoogleDefault => "the Google default chain".into(),
+    };
+    let bucket = w.staging.base.host_str().unwrap_or_default();
+    let store = settings
+        .stores
+        .gcs_bucket(bucket)
+        .map_err(|e| format!("{source}: {e}"))?;
+    match store.credentials().get_credential().await {
+        Ok(_) => Ok(format!("{source}: a token was issued")),
+        Err(e) => Err(format!("{source}: no token: {e}")),
+    }
+}
+
+/// Every statement of a run over the last 30 days and of the checks, validated by
+/// BigQuery as dry-run jobs; each refusal is listed.
+async fn statements(w: &BigQueryWarehouse) -> Result<String, String> {
+    use crate::warehouse::bigquery::{plan::ExportPlan, preflight};
+    let today = chrono::Utc::now().date_naive();
+    let range = crate::model::dates::DateRange::new(today - chrono::Days::new(30), today)
+        .map_err(|e| e.to_string())?;
+    let plan = ExportPlan::new(w, range, "doctor-dry-run", false)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut all = preflight::run_statements(w, &plan).map_err(|e| e.to_string())?;
+    all.extend(preflight::check_statements(w, today).map_err(|e| e.to_string())?);
+    let mut refused = Vec::new();
+    for s in &all {
+        if let Err(e) = w.client.dry_run(&s.sql, &s.params, &s.what).await {
+            refused.push(e.to_string());
+        }
+    }
+    match refused.is_empty() {
+        true => Ok(format!(
+            "BigQuery accepts all {} statements (dry runs)",
+            all.len()
+        )),
+        false => Err(refused.join("\n")),
+    }
+}
+
+async fn staging_dataset(w: &BigQueryWarehouse) -> Result<String, String> {
+    let name = &w.config.staging_dataset;
+    match w.client.dataset_exists(name).await {
+        Ok(true) => Ok(format!("{name} exists")),
+        Ok(false) => Ok(format!("{name} does not exist; the first merge creates it")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Write, read back and delete a small object under the prefix.
+async fn bucket(remote: &Remote) -> Result<String, String> {
+    let probe = remote.child("_completeness_doctor");
+    let url = probe.url();
+    let body: &[u8] = b"completeness doctor probe";
+    probe
+        .store
+        .put(&probe.prefix, body.to_vec().into())
+        .await
+        .map_err(|e| format!("{url}: cannot write: {e}"))?;
+    let read = probe
+        .store
+        .get(&probe.prefix)
+        .await
+        .map_err(|e| format!("{url}: cannot read back: {e}"))?
+        .bytes()
+        .await
+        .map_err(|e| format!("{url}: cannot read back: {e}"))?;
+    if read.as_ref() != body {
+        return Err(format!("{url}: read back different bytes"));
+    }
+    probe
+        .store
+        .delete(&probe.prefix)
+        .await
+        .map_err(|e| format!("{url}: cannot delete: {e}"))?;
+    Ok(format!("{}: write, read, delete", remote.url()))
+}

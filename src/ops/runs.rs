@@ -1,0 +1,148 @@
+//! `runs`: what has been run against this warehouse, from two sources that can each be
+//! incomplete: the run directories (every run, dry runs included, if they were kept)
+//! and the feature table's history (every commit, even from another machine).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::model::FEATURES_TABLE;
+use crate::model::dates::DateRange;
+use crate::run::manifest::{Manifest, Phase};
+use crate::warehouse::LocalWarehouse;
+use crate::warehouse::delta::log::history;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub created_at: Option<DateTime<Utc>>,
+    pub range: Option<DateRange>,
+    pub dry_run: Option<bool>,
+    pub rows_written: Option<u64>,
+    /// Rows the merge left alone because another writer changed them after the export.
+    pub conflicts: Option<u64>,
+    /// The version the run committed to the feature table.
+    pub table_version: Option<u64>,
+    pub rolled_back_in: Option<u64>,
+    /// dry run · merged · rolled back · no changes · stopped after <phase> · commit only
+    pub status: String,
+}
+
+/// Every run known from `run_root` or the feature table's history, newest first.
+pub async fn list(warehouse: &LocalWarehouse, run_root: &Path) -> Result<Vec<RunSummary>> {
+    let mut runs: BTreeMap<String, RunSummary> = BTreeMap::new();
+    for m in manifests(run_root)? {
+        runs.insert(m.run_id.clone(), from_manifest(&m));
+    }
+    let table = warehouse.open_table(FEATURES_TABLE).await?;
+    for commit in history(&table)? {
+        if let Some(id) = &commit.run_id {
+            let run = runs.entry(id.clone()).or_insert_with(|| RunSummary {
+                run_id: id.clone(),
+                created_at: commit.timestamp.and_then(DateTime::from_timestamp_millis),
+                status: "commit only (no run directory)".into(),
+                ..Default::default()
+            });
+            run.table_version = Some(commit.version);
+            run.rows_written = run.rows_written.or(commit.rows_updated);
+        }
+        if let Some(run) = commit.rollback_of.as_ref().and_then(|id| runs.get_mut(id)) {
+            run.rolled_back_in = Some(commit.version);
+        }
+    }
+    let mut out: Vec<RunSummary> = runs.into_values().map(finish_status).collect();
+    out.reverse(); // ids start with their UTC time: newest first
+    Ok(out)
+}
+
+fn manifests(run_root: &Path) -> Result<Vec<Manifest>> {
+    let Ok(entries) = std::fs::read_dir(run_root) else {
+        return Ok(Vec::new()); // no run directory yet
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(Error::io("listing runs", run_root))?
+            .path()
+            .join("manifest.json");
+        // Directories without a readable manifest are not runs of this tool.
+        if let Ok(m) = Manifest::load(&path) {
+            out.push(m);
+        }
+    }
+    Ok(out)
+}
+
+fn from_manifest(m: &Manifest) -> RunSummary {
+    let merge = m.merge.as_ref();
+    let last = m.phases.keys().max();
+    let status = match last {
+        _ if m.dry_run && merge.is_none() => "dry run".to_string(),
+        Some(Phase::Merge) if m.is_done(Phase::Merge) => "merged".to_string(),
+        Some(p) => format!("incomplete: last phase {p:?} (backfill --resume)").to_lowercase(),
+        None => "created".to_string(),
+    };
+    RunSummary {
+        run_id: m.run_id.clone(),
+        created_at: Some(m.created_at),
+        range: Some(m.range),
+        dry_run: Some(m.dry_run),
+        rows_written: merge.map(|r| r.rows_written),
+        conflicts: merge.map(|r| r.conflicts),
+        table_version: merge.and_then(|r| r.table_version),
+        rolled_back_in: None,
+        status,
+    }
+}
+
+fn finish_status(mut run: RunSummary) -> RunSummary {
+    if let Some(v) = run.rolled_back_in {
+        run.status = format!("rolled back in version {v}");
+    } else if run.status == "merged" && run.table_version.is_none() {
+        run.status = match run.conflicts.unwrap_or(0) {
+            0 => "merged: no changes, no commit".into(),
+            n => format!("merged: nothing written, all {n} changes conflicted"),
+        };
+    }
+    run
+}
+
+/// The runs as a terminal table.
+pub fn render(runs: &[RunSummary]) -> String {
+    if runs.is_empty() {
+        return "no runs yet (start with `completeness backfill --start … --end … --dry-run`)\n"
+            .into();
+    }
+    let mut table = comfy_table::Table::new();
+    table
+        .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_header([
+            "run_id",
+            "created",
+            "range",
+            "rows written",
+            "conflicts",
+            "version",
+            "status",
+        ]);
+    let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+    for r in runs {
+        table.add_row([
+            r.run_id.clone(),
+            r.created_at
+                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_else(|| "-".into()),
+            r.range
+                .map(|g| format!("{} – {}", g.start, g.end))
+                .unwrap_or_else(|| "-".into()),
+            opt(r.rows_written),
+            opt(r.conflicts),
+            opt(r.table_version),
+            r.status.clone(),
+        ]);
+    }
+    format!("{table}\n")
+}

@@ -1,0 +1,650 @@
+//! `backfill`: export → compute → diff → merge, each phase recorded in the manifest.
+//!
+//! A run starts fresh ([`BackfillBuilder::new`]) or continues one ([`BackfillBuilder::resume`]):
+//! phases already done are not repeated, so a run interrupted at any point can be
+//! resumed and ends as an uninterrupted run would. A dry run stops after the diff;
+//! `merge --run` applies such a run later. The merge phase, when it was started but not
+//! recorded as done, first asks the table whether the run committed (its application
+//! transaction on Delta, its MERGE job on BigQuery): if so, the merge happened and is not
+//! repeated. Before merging, the games the run was computed from are compared with the
+//! table's ([`crate::pipeline::staleness`]): a stale plan is refused unless allowed.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::failpoint;
+use crate::io::storage::Location;
+use crate::model::dates::DateRange;
+use crate::model::{GAME_DATE, PLAYER_LOOKUP};
+use crate::pipeline::diff::DiffOptions;
+use crate::report::{MergeSummary, Report};
+use crate::run::dir::RunDir;
+use crate::run::manifest::{Manifest, Phase, PhaseStatus};
+use crate::warehouse::Warehouse;
+
+/// Called with a phase and a one-line message as the run goes.
+pub type Progress = Arc<dyn Fn(Phase, &str) + Send + Sync>;
+
+/// What a backfill produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackfillOutcome {
+    pub run_id: String,
+    pub run_dir: PathBuf,
+    pub report: Report,
+    pub manifest: Manifest,
+    /// The run's merge was committed before this invocation, which wrote nothing.
+    pub already_applied: bool,
+}
+
+/// How far a run should go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopAfter {
+    Export,
+    Diff,
+    Merge,
+}
+
+pub struct BackfillBuilder {
+    warehouse: Warehouse,
+    run_root: PathBuf,
+    start: Start,
+    report_dir: Option<PathBuf>,
+    stop_after: StopAfter,
+    /// A fixed clock (tests); `None` reads the wall clock when it is needed.
+    clock: Option<DateTime<Utc>>,
+    allow_stale: bool,
+    progress: Progress,
+    on_run: Arc<dyn Fn(&str) + Send + Sync>,
+}
+
+enum Start {
+    New {
+        range: DateRange,
+        dry_run: bool,
+        include_bootstrap: bool,
+        extended: bool,
+    },
+    Resume {
+        run_id: String,
+        apply: bool,
+    },
+}
+
+impl BackfillBuilder {
+    /// A new run over `range`; applies the merge unless [`with_dry_run`](Self::with_dry_run).
+    pub fn new(
+        warehouse: impl Into<Warehouse>,
+        run_root: impl Into<PathBuf>,
+        range: DateRange,
+    ) -> Self {
+        Self::with_start(
+            warehouse.into(),
+            run_root,
+            Start::New {
+                range,
+                dry_run: false,
+                include_bootstrap: false,
+                extended: false,
+            },
+        )
+    }
+
+    /// Continue run `run_id` from its first phase not done.
+    pub fn resume(
+        warehouse: impl Into<Warehouse>,
+        run_root: impl Into<PathBuf>,
+        run_id: &str,
+    ) -> Self {
+        Self::with_start(
+            warehouse.into(),
+            run_root,
+            Start::Resume {
+                run_id: run_id.to_string(),
+                apply: false,
+            },
+        )
+    }
+
+    fn with_start(warehouse: Warehouse, run_root: impl Into<PathBuf>, start: Start) -> Self {
+        BackfillBuilder {
+            warehouse,
+            run_root: run_root.into(),
+            start,
+            report_dir: None,
+            stop_after: StopAfter::Merge,
+            clock: None,
+            allow_stale: false,
+            progress: Arc::new(|_, _| {}),
+            on_run: Arc::new(|_| {}),
+        }
+    }
+
+    /// Stop after the diff and write nothing to the warehouse (default: false).
+    pub fn with_dry_run(mut self, dry: bool) -> Self {
+        if let Start::New { dry_run, .. } = &mut self.start {
+            *dry_run = dry;
+        }
+        self
+    }
+
+    /// Also cover the first 14 days of each season (default: skip and count them).
+    pub fn with_include_bootstrap(mut self, include: bool) -> Self {
+        if let Start::New {
+            include_bootstrap, ..
+        } = &mut self.start
+        {
+            *include_bootstrap = include;
+        }
+        self
+    }
+
+    /// Also fill `historical_completeness_ext` (default: false). Local warehouses only.
+    pub fn with_extended(mut self, yes: bool) -> Self {
+        if let Start::New { extended, .. } = &mut self.start {
+            *extended = yes;
+        }
+        self
+    }
+
+    /// When resuming a dry run, apply its merge (what `merge --run` does).
+    pub fn with_apply(mut self, yes: bool) -> Self {
+        if let Start::Resume { apply, .. } = &mut self.start {
+            *apply = yes;
+        }
+        self
+    }
+
+    /// Also write the report files into this directory (default: only the run's `report/`).
+    pub fn with_report_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.report_dir = dir;
+        self
+    }
+
+    /// Stop after this phase (default: [`StopAfter::Merge`]).
+    pub fn with_stop_after(mut self, stop: StopAfter) -> Self {
+        self.stop_after = stop;
+        self
+    }
+
+    /// Progress callback (default: silent).
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// Called with the run id as soon as the run directory exists (so a caller that is
+    /// interrupted can say which run to resume).
+    pub fn with_run_started(mut self, on_run: Arc<dyn Fn(&str) + Send + Sync>) -> Self {
+        self.on_run = on_run;
+        self
+    }
+
+    /// A fixed clock for run ids and the `updated_at` written (default: the wall clock,
+    /// read when the run starts and when it merges).
+    pub fn with_now(mut self, now: DateTime<Utc>) -> Self {
+        self.clock = Some(now);
+        self
+    }
+
+    /// Merge even if the games the run was computed from changed since its export
+    /// (default: refuse, exit 2).
+    pub fn with_allow_stale(mut self, yes: bool) -> Self {
+        self.allow_stale = yes;
+        self
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.unwrap_or_else(Utc::now)
+    }
+
+    pub async fn execute(self) -> Result<BackfillOutcome> {
+        // Fail on a missing table before a run directory exists.
+        self.warehouse.require_features().await?;
+        let (dir, mut manifest) = self.open_run()?;
+        let _lock = dir.lock()?;
+        if matches!(self.start, Start::Resume { .. }) {
+            manifest = self.open_run()?.1; // as it is now that no one else holds the run
+        }
+        (self.on_run)(&dir.id);
+        let mut phases = Phases {
+            builder: &self,
+            dir: &dir,
+        };
+        if !manifest.is_done(Phase::Export)
+            && let Err(e) = phases.export(&mut manifest).await
+        {
+            // A new run that could not even export leaves nothing behind.
+            if matches!(self.start, Start::New { .. }) {
+                let _ = std::fs::remove_dir_all(&dir.path);
+            }
+            return Err(e);
+        }
+        if self.stop_after == StopAfter::Export {
+            return phases.outcome(manifest, Report::default());
+        }
+        if !manifest.is_done(Phase::Compute) {
+            phases.compute(&mut manifest).await?;
+        }
+        let mut report = if manifest.is_done(Phase::Diff) {
+            Report::load(&dir.report_dir().join("report.json"))?
+        } else {
+            phases.diff(&mut manifest).await?
+        };
+        if manifest.dry_run || self.stop_after == StopAfter::Diff {
+            phases.write_report(&report)?;
+            return phases.outcome(manifest, report);
+        }
+        if matches!(self.start, Start::Resume { .. }) {
+            phases.refuse_rolled_back(&manifest).await?;
+        }
+        let already_applied = manifest.is_done(Phase::Merge);
+        if !already_applied {
+            phases.merge(&mut manifest).await?;
+        }
+        report.dry_run = false;
+        report.merge = manifest.merge.as_ref().map(|m| MergeSummary {
+            rows_written: m.rows_written,
+            conflicts: m.conflicts,
+            table_version: m.table_version,
+            conflict_keys: m.conflict_keys.clone(),
+        });
+        phases
+            .write_report(&report)
+            .map_err(|e| manifest.after_commit(e))?;
+        phases.drop_exports(&manifest).await;
+        let mut outcome = phases.outcome(manifest, report)?;
+        outcome.already_applied = already_applied;
+        Ok(outcome)
+    }
+
+    fn open_run(&self) -> Result<(RunDir, Manifest)> {
+        match &self.start {
+            Start::New {
+                range,
+                dry_run,
+                include_bootstrap,
+                extended,
+            } => {
+                let now = self.now();
+                let dir = RunDir::create(&self.run_root, now)?;
+                let manifest = Manifest {
+                    run_id: dir.id.clone(),
+                    created_at: now,
+                    tool_version: env!("CARGO_PKG_VERSION").to_string(),
+                    warehouse: self.warehouse.describe(),
+                    range: *range,
+                    dry_run: *dry_run,
+                    include_bootstrap: *include_bootstrap,
+                    extended: *extended,
+                    snapshot: None,
+                    season_starts: Default::default(),
+                    rows: Default::default(),
+                    phases: Default::default(),
+                    merge: None,
+                    bigquery: None,
+                };
+                manifest.save(&dir.manifest())?;
+                Ok((dir, manifest))
+            }
+            Start::Resume { run_id, apply } => {
+                let dir = RunDir::open(&self.run_root, run_id)?;
+                let mut manifest = Manifest::load(&dir.manifest())?;
+                let here = self.warehouse.describe();
+                if manifest.warehouse != here {
+                    return Err(Error::input(format!(
+                        "run {run_id} was made against warehouse {}, not {here}",
+                        manifest.warehouse
+                    )));
+                }
+                if *apply && manifest.dry_run {
+                    manifest.dry_run = false;
+                    manifest.phases.remove(&Phase::Merge);
+                }
+                Ok((dir, manifest))
+            }
+        }
+    }
+}
+
+impl std::future::IntoFuture for BackfillBuilder {
+    type Output = Result<BackfillOutcome>;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.execute())
+    }
+}
+
+/// The phases of one run, sharing the builder's settings and the run directory.
+struct Phases<'a> {
+    builder: &'a BackfillBuilder,
+    dir: &'a RunDir,
+}
+
+impl Phases<'_> {
+    fn begin(&self, m: &mut Manifest, phase: Phase) -> Result<Instant> {
+        m.mark(phase, PhaseStatus::Started, Utc::now(), None);
+        m.save(&self.dir.manifest())?;
+        tracing::debug!(run = %m.run_id, ?phase, "phase started");
+        Ok(Instant::now())
+    }
+
+    fn finish(&self, m: &mut Manifest, phase: Phase, clock: Instant, message: &str) -> Result<()> {
+        let ms = clock.elapsed().as_millis() as u64;
+        m.mark(phase, PhaseStatus::Done, Utc::now(), Some(ms));
+        m.save(&self.dir.manifest())?;
+        tracing::debug!(run = %m.run_id, ?phase, elapsed_ms = ms, "phase done");
+        (self.builder.progress)(phase, &format!("{message} ({ms} ms)"));
+        Ok(())
+    }
+
+    async fn export(&mut self, m: &mut Manifest) -> Result<()> {
+        let clock = self.begin(m, Phase::Export)?;
+        failpoint::hit("export:started").await;
+        let x = self.builder.warehouse.export(m, self.dir).await?;
+        failpoint::hit("export:written").await;
+        m.season_starts = x.season_starts;
+        m.rows.insert("features".into(), x.num_feature_rows);
+        m.rows.insert("games".into(), x.num_game_rows);
+        let note = if x.schedule_missing {
+            "; no schedule table, using the known season starts"
+        } else {
+            ""
+        };
+        let pinned = self.builder.warehouse.pinned(m);
+        let message = format!(
+            "export: {} feature records {pinned}, {} game rows{note}",
+            x.num_feature_rows, x.num_game_rows
+        );
+        self.finish(m, Phase::Export, clock, &message)?;
+        failpoint::hit("export:done").await;
+        Ok(())
+    }
+
+    /// Where the exported features and games are: the run directory, or the bucket.
+    fn exported(&self, m: &Manifest) -> Result<(Location, Location)> {
+        self.builder.warehouse.exported(m, self.dir)
+    }
+
+    async fn compute(&mut self, m: &mut Manifest) -> Result<()> {
+        let clock = self.begin(m, Phase::Compute)?;
+        failpoint::hit("compute:started").await;
+        let (features, games) = self.exported(m)?;
+        let metrics =
+            crate::pipeline::compute::ComputeBuilder::new(features, games, self.dir.results())
+                .with_start(Some(m.range.start))
+                .with_end(Some(m.range.end))
+                .await?;
+        m.rows.insert("results".into(), metrics.num_records as u64);
+        let mut message = format!("compute: {} records", metrics.num_records);
+        if m.extended {
+            message.push_str(&self.compute_extended(m).await?);
+        }
+        self.finish(m, Phase::Compute, clock, &message)?;
+        failpoint::hit("compute:done").await;
+        Ok(())
+    }
+
+    /// `extended.parquet`: the extended struct of every result key, from the exported
+    /// games and the schedule at the version the export pinned.
+    async fn compute_extended(&self, m: &Manifest) -> Result<String> {
+        let ctx = crate::io::engine::session();
+        let results = crate::io::engine::read_parquet(
+            &ctx,
+            &self.dir.results(),
+            &[PLAYER_LOOKUP, GAME_DATE],
+            "results",
+        )
+        .await?;
+        let keys: Vec<(String, chrono::NaiveDate)> =
+            crate::io::columns::strings(&results, PLAYER_LOOKUP)?
+                .into_iter()
+                .zip(crate::io::columns::dates(&results, GAME_DATE)?)
+                .filter_map(|(p, d)| Some((p?, d?)))
+                .collect();
+        let exported_games = self.exported(m)?.1;
+        // Which games list their rosters (exports before 2026-12 lack these columns).
+        let mut columns = vec![PLAYER_LOOKUP, GAME_DATE, "team_abbr"];
+        for flag in ["is_active", "is_dnp", "primary_source_used"] {
+            if crate::io::engine::has_column(&ctx, &exported_games, flag).await? {
+                columns.push(flag);
+            }
+        }
+        let games =
+            crate::io::engine::read_parquet_at(&ctx, &exported_games, &columns, "exported games")
+                .await?;
+        let schedule = self.builder.warehouse.team_games(m).await?;
+        let no_schedule = schedule.iter().all(|b| b.num_rows() == 0);
+        let inputs = crate::ops::gaps::GapInputs::from_batches(&games, &schedule)?;
+        let values = crate::pipeline::extended::extended(&keys, &inputs, &m.calendar());
+        crate::pipeline::extended::write(&self.dir.extended(), &keys, &values)?;
+        let missing = values
+            .iter()
+            .filter(|v| !v.missing_game_dates.is_empty())
+            .count();
+        Ok(if no_schedule {
+            ", extended: no schedule games, so no missing games can be found".into()
+        } else {
+            format!(", extended: {missing} with missing games")
+        })
+    }
+
+    /// The extended structs compute wrote, by key.
+    async fn read_extended(
+        &self,
+        m: &Manifest,
+    ) -> Result<
+        Option<
+            Arc<
+                std::collections::HashMap<
+                    (String, i32),
+                    crate::pipeline::extended::ExtendedCompleteness,
+                >,
+            >,
+        >,
+    > {
+        if !m.extended {
+            return Ok(None);
+        }
+        let ctx = crate::io::engine::session();
+        let batches = crate::io::engine::read_parquet(
+            &ctx,
+            &self.dir.extended(),
+            &[
+                PLAYER_LOOKUP,
+                GAME_DATE,
+                crate::pipeline::extended::EXTENDED_COLUMN,
+            ],
+            "extended results",
+        )
+        .await?;
+        Ok(Some(Arc::new(crate::pipeline::extended::by_key(&batches)?)))
+    }
+
+    async fn diff(&mut self, m: &mut Manifest) -> Result<Report> {
+        let clock = self.begin(m, Phase::Diff)?;
+        failpoint::hit("diff:started").await;
+        let ctx = crate::io::engine::session();
+        let results = crate::io::engine::read_parquet(
+            &ctx,
+            &self.dir.results(),
+            &[
+                PLAYER_LOOKUP,
+                GAME_DATE,
+                crate::model::HISTORICAL_COMPLETENESS,
+            ],
+            "results",
+        )
+        .await?;
+        let mut columns = crate::warehouse::exported::FEATURE_COLUMNS.to_vec();
+        let exported = self.exported(m)?.0;
+        if m.extended
+            && crate::io::engine::has_column(
+                &ctx,
+                &exported,
+                crate::pipeline::extended::EXTENDED_COLUMN,
+            )
+            .await?
+        {
+            columns.push(crate::pipeline::extended::EXTENDED_COLUMN);
+        }
+        let current =
+            crate::io::engine::read_parquet_at(&ctx, &exported, &columns, "exported features")
+                .await?;
+        let options = DiffOptions {
+            calendar: m.calendar(),
+            include_bootstrap: m.include_bootstrap,
+            extended: self.read_extended(m).await?,
+        };
+        let location = self.builder.warehouse.features_location();
+        let outcome = crate::pipeline::diff::diff(&results, &current, &options, &location)?;
+        crate::pipeline::tally_check::cross_check(&results, &current, &outcome.report).await?;
+        crate::io::engine::write_parquet(
+            &self.dir.changes(),
+            outcome.changes.schema(),
+            std::slice::from_ref(&outcome.changes),
+        )?;
+        failpoint::hit("diff:written").await;
+        let mut report = outcome.report;
+        report.run_id = m.run_id.clone();
+        report.range = Some(m.range);
+        report.dry_run = m.dry_run;
+        report.write(&self.dir.report_dir())?;
+        m.rows
+            .insert("changes".into(), outcome.changes.num_rows() as u64);
+        let message = format!(
+            "diff: {} added, {} changed, {} unchanged, {} skipped",
+            report.records.added,
+            report.records.changed,
+            report.records.unchanged,
+            report.records.skipped_bootstrap
+        );
+        self.finish(m, Phase::Diff, clock, &message)?;
+        failpoint::hit("diff:done").await;
+        Ok(report)
+    }
+
+    /// Apply the run's changes, unless the run committed them before (then only its
+    /// record is brought up to date).
+    async fn merge(&mut self, m: &mut Manifest) -> Result<()> {
+        let warehouse = &self.builder.warehouse;
+        if let Some(how) = warehouse.applied_merge(m).await? {
+            m.mark(Phase::Merge, PhaseStatus::Done, Utc::now(), None);
+            m.save(&self.dir.manifest())?;
+            (self.builder.progress)(Phase::Merge, &format!("merge: already committed {how}"));
+            return Ok(());
+        }
+        self.refuse_stale(m).await?;
+        let clock = self.begin(m, Phase::Merge)?;
+        failpoint::hit("merge:started").await;
+        let x = warehouse.merge(m, self.dir, self.builder.now()).await?;
+        failpoint::hit("merge:after-commit").await;
+        let committed = x.table_version.is_some() || x.job_id.is_some();
+        self.finish(m, Phase::Merge, clock, &merge_message(&x))
+            .map_err(|e| match committed {
+                true => m.after_commit(e),
+                false => e,
+            })
+    }
+
+    /// Refuse to merge a plan whose games changed since its export (unless allowed).
+    async fn refuse_stale(&self, m: &Manifest) -> Result<()> {
+        let warehouse = &self.builder.warehouse;
+        if self.builder.allow_stale || warehouse.games_unchanged(m).await? {
+            return Ok(());
+        }
+        let ctx = crate::io::engine::session();
+        let exported = crate::io::engine::read_parquet_at(
+            &ctx,
+            &self.exported(m)?.1,
+            &[PLAYER_LOOKUP, GAME_DATE],
+            "exported games",
+        )
+        .await?;
+        let then = crate::pipeline::staleness::exported_counts(&exported, m.range)?;
+        let now =
+            crate::pipeline::staleness::current_counts(&warehouse.source().await?, m.range).await?;
+        let changes = crate::pipeline::staleness::compare(&then, &now);
+        match changes.is_empty() {
+            true => Ok(()),
+            false => Err(crate::pipeline::staleness::refusal(
+                &m.run_id, m.range, &changes,
+            )),
+        }
+    }
+
+    /// A rolled-back run is never applied again: its rows were restored on purpose.
+    async fn refuse_rolled_back(&self, m: &Manifest) -> Result<()> {
+        let Some(version) = self.builder.warehouse.rolled_back_in(m).await? else {
+            return Ok(());
+        };
+        Err(Error::input(format!(
+            "run {} was rolled back in {version}: its rows were restored and it is not applied \
+             again; to write the structs anew, start a new run: {}",
+            m.run_id,
+            m.backfill_command()
+        )))
+    }
+
+    /// The exported Parquet of a merged run is no longer needed (a dry run keeps its
+    /// exports for `merge --run`); a failure to delete it is only a warning.
+    async fn drop_exports(&self, m: &Manifest) {
+        if let Err(e) = self.builder.warehouse.drop_exports(m, self.dir).await {
+            tracing::warn!("{e}");
+            (self.builder.progress)(Phase::Merge, &format!("warning: {e}"));
+        }
+    }
+
+    fn write_report(&self, report: &Report) -> Result<()> {
+        if report.merge.is_some() && failpoint::injected("report:fail-after-commit") {
+            return Err(Error::io("writing the report", self.dir.report_dir())(
+                std::io::Error::other("injected failure"),
+            ));
+        }
+        report.write(&self.dir.report_dir())?;
+        if let Some(dir) = &self.builder.report_dir {
+            report.write(dir)?;
+        }
+        Ok(())
+    }
+
+    fn outcome(&self, manifest: Manifest, report: Report) -> Result<BackfillOutcome> {
+        Ok(BackfillOutcome {
+            run_id: self.dir.id.clone(),
+            run_dir: self.dir.path.clone(),
+            report,
+            manifest,
+            already_applied: false,
+        })
+    }
+}
+
+/// The progress line of a merge: the commit (or job) and its counts.
+fn merge_message(x: &crate::warehouse::MergeMetrics) -> String {
+    let steps: Vec<String> = x
+        .steps_ms
+        .iter()
+        .map(|(step, ms)| format!("{step} {ms} ms"))
+        .collect();
+    match (x.table_version, &x.job_id) {
+        (Some(v), _) => format!(
+            "merge: {} rows written in version {v}, {} conflicts [{}]",
+            x.num_rows_written,
+            x.num_conflicts,
+            steps.join(", ")
+        ),
+        (None, Some(job)) => format!(
+            "merge: {} rows written by one MERGE (BigQuery job {job}), {} conflicts",
+            x.num_rows_written, x.num_conflicts
+        ),
+        (None, None) => format!(
+            "merge: nothing to write, no commit ({} conflicts)",
+            x.num_conflicts
+        ),
+    }
+}

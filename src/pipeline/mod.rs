@@ -1,0 +1,9 @@
+//! A run: export → compute → diff → merge ([`backfill`]), each phase an operation of
+//! its own, with the checks that guard it ([`tally_check`], [`staleness`]).
+
+pub mod backfill;
+pub mod compute;
+pub mod diff;
+pub mod extended;
+pub mod staleness;
+pub mod tally_check;

@@ -1,0 +1,335 @@
+//! `rollback RUN_ID`: undo a run's commit on a local warehouse, as a new commit.
+//!
+//! The run's commit is found in the table's log (numbered by its own file names) by the
+//! run id in its commit info. The rows it changed are those whose struct or
+//! `updated_at` differ between the version before the commit and the commit itself
+//! (`queries/rollback_rows.sql`); they get their old struct and `updated_at` back
+//! through one verified rewrite ([`crate::warehouse::delta::rewrite`]), guarded by the
+//! run's `updated_at`. Rows that someone rewrote after the run are refused (listed,
+//! nothing written) unless `--force`: a rollback must not lose a newer write by
+//! accident. Other later commits are kept as they are, which a whole-table restore to
+//! the old version would not do. The rollback is recorded as an application
+//! transaction, so a second one is refused even after log cleanup.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use datafusion::prelude::{SessionContext, col, lit};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::io::columns::{dates, strings};
+use crate::model::{FEATURES_TABLE, GAME_DATE, HISTORICAL_COMPLETENESS, PLAYER_LOOKUP, UPDATED_AT};
+use crate::pipeline::extended::EXTENDED_COLUMN;
+use crate::queries::Query;
+use crate::run::dir::RunDir;
+use crate::run::manifest::Manifest;
+use crate::warehouse::LocalWarehouse;
+use crate::warehouse::delta::log::{self, Commit, history};
+use crate::warehouse::delta::rewrite::{GUARD, Tag, Updates, rewrite};
+
+pub use crate::warehouse::delta::log::ROLLBACK_OF_KEY;
+const MAX_KEYS: usize = 100;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RollbackOptions {
+    /// Report what would be restored, write nothing.
+    pub dry_run: bool,
+    /// Also restore rows rewritten after the run (their newer write is lost).
+    pub force: bool,
+}
+
+/// What a rollback did (or would do, with `dry_run`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RollbackReport {
+    pub run_id: String,
+    /// The version the run committed.
+    pub run_version: u64,
+    /// The version whose rows are restored (the one before the run's commit).
+    pub restored_from_version: u64,
+    /// Commits after the run's (kept).
+    pub later_commits: u64,
+    /// Rows the run's commit changed.
+    pub rows_in_run: u64,
+    /// Of those, rows rewritten after the run.
+    pub rows_changed_since: u64,
+    pub changed_since_keys: Vec<(String, NaiveDate)>,
+    pub rows_restored: u64,
+    /// The version the rollback committed (`None` on a dry run).
+    pub table_version: Option<u64>,
+    pub dry_run: bool,
+    pub forced: bool,
+}
+
+impl RollbackReport {
+    /// The lines `rollback` prints.
+    pub fn render(&self) -> String {
+        let mut s = format!(
+            "run {} committed version {}; its {} rows are restored from version {} ({} later commits kept)\n",
+            self.run_id,
+            self.run_version,
+            self.rows_in_run,
+            self.restored_from_version,
+            self.later_commits
+        );
+        if self.rows_changed_since > 0 {
+            let forced = match self.forced {
+                true => " and are restored anyway (--force)",
+                false => "",
+            };
+            s += &format!(
+                "{} rows were rewritten after the run{forced}\n",
+                self.rows_changed_since
+            );
+        }
+        s += &match self.table_version {
+            Some(v) => format!("restored {} rows in version {v}\n", self.rows_restored),
+            None if self.dry_run => "dry run: nothing was written\n".to_string(),
+            None => "nothing to restore; no commit\n".to_string(),
+        };
+        s
+    }
+}
+
+/// Roll back `run_id` in `warehouse`; `run_root` is where run directories live.
+pub async fn rollback(
+    warehouse: &LocalWarehouse,
+    run_root: &Path,
+    run_id: &str,
+    options: RollbackOptions,
+) -> Result<RollbackReport> {
+    crate::run::dir::validate_id(run_id)?;
+    let table = warehouse.open_table(FEATURES_TABLE).await?;
+    let commits = history(&table)?;
+    if log::has_transaction(&table, &log::rollback_app_id(run_id)).await? {
+        return Err(already_rolled_back(&commits, run_id));
+    }
+    let run_commit = find_commit(&commits, run_root, run_id)?;
+    if run_commit.version == 0 {
+        return Err(Error::input(format!(
+            "run {run_id} created the table (version 0); there is no earlier version to restore"
+        )));
+    }
+    let mut report = RollbackReport {
+        run_id: run_id.to_string(),
+        run_version: run_commit.version,
+        restored_from_version: run_commit.version - 1,
+        later_commits: table.version().unwrap_or(0) - run_commit.version,
+        dry_run: options.dry_run,
+        forced: options.force,
+        ..Default::default()
+    };
+    let ctx = crate::io::engine::session();
+    for (name, version) in [
+        ("before", Some(report.restored_from_version)),
+        ("after", Some(report.run_version)),
+        ("current", None),
+    ] {
+        let t = warehouse.open_table_at(FEATURES_TABLE, version).await?;
+        warehouse.register(&ctx, name, &t).await?;
+    }
+    let mut rows = Query::RollbackRows.run(&ctx, &[]).await?;
+    let extended = has_extended(&ctx).await;
+    if extended {
+        rows = with_extended(&ctx, rows).await?;
+    }
+    count_rows(&ctx, &rows, &mut report).await?;
+    if report.rows_changed_since > 0 && !options.force {
+        return Err(refusal(&report));
+    }
+    if options.dry_run || report.rows_in_run == 0 {
+        return Ok(report);
+    }
+    let how = Apply {
+        force: options.force,
+        extended,
+        staging: run_root.join(format!(".rollback-{run_id}-staged")),
+    };
+    apply(table, &ctx, rows, &mut report, how).await?;
+    Ok(report)
+}
+
+/// Whether the version before the run has the extended column (then it is restored too).
+async fn has_extended(ctx: &SessionContext) -> bool {
+    match ctx.table("before").await {
+        Ok(df) => df
+            .schema()
+            .as_arrow()
+            .field_with_name(EXTENDED_COLUMN)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// The rollback rows with the extended struct to restore (`restore_extended`).
+async fn with_extended(
+    ctx: &SessionContext,
+    rows: Vec<arrow::array::RecordBatch>,
+) -> Result<Vec<arrow::array::RecordBatch>> {
+    let context = "reading the extended column to restore";
+    let df = ctx.read_batches(rows).map_err(Error::datafusion(context))?;
+    ctx.register_table("rollback_rows", df.into_view())
+        .map_err(Error::datafusion(context))?;
+    let sql = format!(
+        "SELECT r.*, b.{EXTENDED_COLUMN} AS restore_extended FROM rollback_rows r \
+         JOIN before b ON b.{PLAYER_LOOKUP} = r.{PLAYER_LOOKUP} AND b.{GAME_DATE} = r.{GAME_DATE}"
+    );
+    ctx.sql(&sql)
+        .await
+        .map_err(Error::datafusion(context))?
+        .collect()
+        .await
+        .map_err(Error::datafusion(context))
+}
+
+/// How a rollback writes: guarded by the run's `updated_at` unless forced, and with the
+/// extended column when the table has one.
+struct Apply {
+    force: bool,
+    extended: bool,
+    /// Where the rewritten files wait for their verification (outside the warehouse).
+    staging: std::path::PathBuf,
+}
+
+/// The run's commit, or a clear reason why there is none.
+fn find_commit(commits: &[Commit], run_root: &Path, run_id: &str) -> Result<Commit> {
+    if let Some(c) = commits.iter().find(|c| c.run_id.as_deref() == Some(run_id)) {
+        return Ok(c.clone());
+    }
+    let manifest = RunDir::open(run_root, run_id)
+        .ok()
+        .and_then(|dir| Manifest::load(&dir.manifest()).ok());
+    Err(Error::input(match manifest {
+        Some(m) if m.dry_run => format!(
+            "run {run_id} was a dry run: it wrote nothing to the feature table, so there is nothing to roll back"
+        ),
+        Some(_) => format!(
+            "run {run_id} made no commit to the feature table (nothing changed, or it stopped before the merge); nothing to roll back"
+        ),
+        None => format!(
+            "unknown run {run_id}: no run directory under {} and no commit of the feature table carries it (see `completeness runs`)",
+            run_root.display()
+        ),
+    }))
+}
+
+fn already_rolled_back(commits: &[Commit], run_id: &str) -> Error {
+    let at = commits
+        .iter()
+        .find(|c| c.rollback_of.as_deref() == Some(run_id))
+        .map_or(String::new(), |c| format!(" in version {}", c.version));
+    Error::input(format!("run {run_id} was already rolled back{at}"))
+}
+
+/// Fill in the row counts and the keys rewritten since the run.
+async fn count_rows(
+    ctx: &SessionContext,
+    rows: &[arrow::array::RecordBatch],
+    report: &mut RollbackReport,
+) -> Result<()> {
+    report.rows_in_run = crate::io::columns::num_rows(rows) as u64;
+    if report.rows_in_run == 0 {
+        return Ok(());
+    }
+    let changed = ctx
+        .read_batches(rows.to_vec())
+        .and_then(|df| df.filter(col("unchanged_since").eq(lit(false))))
+        .map_err(Error::datafusion("finding rows rewritten after the run"))?
+        .collect()
+        .await
+        .map_err(Error::datafusion("finding rows rewritten after the run"))?;
+    report.rows_changed_since = crate::io::columns::num_rows(&changed) as u64;
+    let players = strings(&changed, PLAYER_LOOKUP)?;
+    let days = dates(&changed, GAME_DATE)?;
+    report.changed_since_keys = players
+        .into_iter()
+        .zip(days)
+        .filter_map(|(p, d)| Some((p?, d?)))
+        .take(MAX_KEYS)
+        .collect();
+    Ok(())
+}
+
+fn refusal(report: &RollbackReport) -> Error {
+    let keys: Vec<String> = report
+        .changed_since_keys
+        .iter()
+        .take(10)
+        .map(|(p, d)| format!("{p} {d}"))
+        .collect();
+    Error::input(format!(
+        "refusing to roll back run {}: {} of its {} rows were rewritten after it (e.g. {}); \
+         restoring them would lose those writes. Nothing was written. \
+         Use --force to restore them anyway, or --dry-run to see the counts.",
+        report.run_id,
+        report.rows_changed_since,
+        report.rows_in_run,
+        keys.join(", ")
+    ))
+}
+
+/// One verified rewrite writing the old struct and `updated_at` back, guarded (unless
+/// forced) by the run's `updated_at`, so a write landing during the rollback is not
+/// overwritten either.
+async fn apply(
+    table: deltalake::DeltaTable,
+    ctx: &SessionContext,
+    rows: Vec<arrow::array::RecordBatch>,
+    report: &mut RollbackReport,
+    how: Apply,
+) -> Result<()> {
+    let Apply {
+        force,
+        extended,
+        staging,
+    } = how;
+    let context = "building the rollback's updates";
+    let mut columns = vec![
+        col(PLAYER_LOOKUP),
+        col(GAME_DATE),
+        col("restore_completeness").alias(HISTORICAL_COMPLETENESS),
+        col("restore_updated_at").alias(UPDATED_AT),
+        col("run_updated_at").alias(GUARD),
+    ];
+    if extended {
+        columns.push(col("restore_extended").alias(EXTENDED_COLUMN));
+    }
+    let batches = ctx
+        .read_batches(rows)
+        .and_then(|df| {
+            let df = if force {
+                df
+            } else {
+                df.filter(col("unchanged_since").eq(lit(true)))?
+            };
+            df.select(columns)
+        })
+        .map_err(Error::datafusion(context))?
+        .collect()
+        .await
+        .map_err(Error::datafusion(context))?;
+    let schema = batches
+        .first()
+        .map(|b| b.schema())
+        .ok_or_else(|| Error::input(format!("run {}: no rows to restore", report.run_id)))?;
+    let batch = arrow::compute::concat_batches(&schema, &batches).map_err(Error::arrow(context))?;
+    let expected = batch.num_rows() as u64;
+    let updates = Updates {
+        batch,
+        guarded: !force,
+    };
+    let tag = Tag {
+        key: ROLLBACK_OF_KEY,
+        run_id: report.run_id.clone(),
+        app_id: log::rollback_app_id(&report.run_id),
+    };
+    let _ = std::fs::remove_dir_all(&staging);
+    let x = rewrite(&table, &updates, &tag, &staging).await;
+    let _ = std::fs::remove_dir_all(&staging);
+    let x = x?;
+    report.rows_restored = x.num_rows_written;
+    // Rows rewritten between the check and the commit were left alone.
+    report.rows_changed_since += expected.saturating_sub(x.num_updates - x.num_conflicts);
+    report.table_version = x.table_version;
+    Ok(())
+}
