@@ -14,6 +14,7 @@ mod crash;
 mod extended;
 mod fuzz;
 mod gaps;
+mod hints;
 mod imports;
 mod operator;
 mod oracle;
