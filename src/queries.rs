@@ -25,6 +25,7 @@ pub enum Query {
     UpstreamRowsOnDate,
     SpotCheckCandidates,
     NewestStructDate,
+    NewestFeatureDate,
     PlayerGames,
     DiffTallies,
     RollbackRows,
@@ -38,7 +39,7 @@ pub enum Query {
 }
 
 impl Query {
-    pub const ALL: [Query; 19] = [
+    pub const ALL: [Query; 20] = [
         Query::DailySummary,
         Query::MissingStructs,
         Query::GamesFoundHistogram,
@@ -48,6 +49,7 @@ impl Query {
         Query::UpstreamRowsOnDate,
         Query::SpotCheckCandidates,
         Query::NewestStructDate,
+        Query::NewestFeatureDate,
         Query::PlayerGames,
         Query::DiffTallies,
         Query::RollbackRows,
@@ -72,6 +74,7 @@ impl Query {
             Query::UpstreamRowsOnDate => "upstream_rows_on_date",
             Query::SpotCheckCandidates => "spot_check_candidates",
             Query::NewestStructDate => "newest_struct_date",
+            Query::NewestFeatureDate => "newest_feature_date",
             Query::PlayerGames => "player_games",
             Query::DiffTallies => "diff_tallies",
             Query::RollbackRows => "rollback_rows",
@@ -97,6 +100,7 @@ impl Query {
             Query::UpstreamRowsOnDate => include_str!("../queries/upstream_rows_on_date.sql"),
             Query::SpotCheckCandidates => include_str!("../queries/spot_check_candidates.sql"),
             Query::NewestStructDate => include_str!("../queries/newest_struct_date.sql"),
+            Query::NewestFeatureDate => include_str!("../queries/newest_feature_date.sql"),
             Query::PlayerGames => include_str!("../queries/player_games.sql"),
             Query::DiffTallies => include_str!("../queries/diff_tallies.sql"),
             Query::RollbackRows => include_str!("../queries/rollback_rows.sql"),
@@ -137,6 +141,9 @@ impl Query {
             }
             Query::NewestStructDate => {
                 include_str!("../queries/bigquery/checks/newest_struct_date.sql")
+            }
+            Query::NewestFeatureDate => {
+                include_str!("../queries/bigquery/checks/newest_feature_date.sql")
             }
             Query::PlayerGames => include_str!("../queries/bigquery/checks/player_games.sql"),
             Query::GapRows => include_str!("../queries/bigquery/checks/gap_rows.sql"),

@@ -6,12 +6,14 @@
 
 use std::sync::Arc;
 
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::cli::config::{FileConfig, Settings};
 use crate::cli::{
     BackfillArgs, CheckCommand, CheckOutputArgs, Cli, Command, ComputeArgs, DailyArgs, DiffArgs,
-    GenerateArgs, MergeArgs, RangeArgs, ReportCommand, RollbackArgs, SamplesCommand, SpotCheckArgs,
+    GenerateArgs, MergeArgs, RangeArgs, ReportCommand, RollbackArgs, RunsArgs, SamplesCommand,
+    SpotCheckArgs,
 };
 use crate::error::{Error, Result};
 use crate::model::dates::DateRange;
@@ -35,12 +37,7 @@ struct Output {
 
 impl Output {
     fn progress(&self) -> Progress {
-        let quiet = self.quiet;
-        Arc::new(move |_, message: &str| {
-            if !quiet {
-                eprintln!("{message}");
-            }
-        })
+        crate::cli::progress::reporter(self.quiet, crate::cli::progress::spinners_wanted(self.json))
     }
 
     fn json<T: Serialize>(&self, value: &T) {
@@ -78,7 +75,7 @@ async fn dispatch(cli: Cli) -> Result<u8> {
         Command::Check(command) => check(command, &settings, &out).await,
         Command::SpotCheck(args) => spot_check(args, &settings, &out).await,
         Command::Rollback(args) => rollback(args, &settings, &out).await,
-        Command::Runs => runs(&settings, &out).await,
+        Command::Runs(args) => runs(args, &settings, &out).await,
         Command::Report(ReportCommand::Daily(args)) => report_daily(args, &settings, &out).await,
         Command::Completions(args) => {
             crate::cli::generated::completions(args.shell, &mut std::io::stdout());
@@ -199,7 +196,13 @@ async fn check_source(settings: &Settings) -> Result<crate::warehouse::Source> {
 }
 
 async fn doctor(settings: &Settings, out: &Output) -> Result<u8> {
-    let report = crate::ops::doctor::diagnose(settings).await;
+    let progress = |step: &str| {
+        use std::io::IsTerminal;
+        if !out.quiet && !out.json && std::io::stderr().is_terminal() {
+            eprintln!("{step}");
+        }
+    };
+    let report = crate::ops::doctor::diagnose(settings, &progress).await;
     if out.json {
         out.json(&report);
     } else {
@@ -375,18 +378,44 @@ fn print_outcome(outcome: &BackfillOutcome, out: &Output) -> Result<u8> {
         for (player, date) in keys.iter().take(10) {
             eprintln!("conflict: {player} {date} was rewritten after the export; left as it is");
         }
-        eprintln!(
-            "{conflicts} rows were not written because someone else changed them after the export; rerun the backfill for the same range to cover them"
-        );
+        eprintln!("{}", conflicts_advice(conflicts, &outcome.manifest));
         return Ok(1);
     }
     Ok(0)
 }
 
+/// What to do about rows the merge left alone: when runs of this tool committed since
+/// the plan (the rows are likely theirs), rerun the dry run; else rerun the backfill.
+fn conflicts_advice(conflicts: u64, m: &crate::run::manifest::Manifest) -> String {
+    match m.moved_by_runs() {
+        Some(moved) => {
+            let by: Vec<String> = moved
+                .runs
+                .iter()
+                .map(|(id, v)| format!("run {id} in version {v}"))
+                .collect();
+            format!(
+                "{conflicts} rows were not written: the table moved since this plan (version \
+                 {} → {}; {}), so the plan is stale; rerun the dry run: `{} --dry-run`",
+                moved.planned,
+                moved.read,
+                by.join(", "),
+                m.backfill_command()
+            )
+        }
+        None => format!(
+            "{conflicts} rows were not written because someone else changed them after the \
+             export; rerun the backfill for the same range to cover them: `{}`",
+            m.backfill_command()
+        ),
+    }
+}
+
 async fn check(command: CheckCommand, settings: &Settings, out: &Output) -> Result<u8> {
     match command {
         CheckCommand::Summary(a) => {
-            let check = crate::ops::check::Summary::new(a.end, a.days)?;
+            let end = window_end(a.end, a.output.sql, settings, out).await?;
+            let check = crate::ops::check::Summary::new(end, a.days)?;
             let title = format!(
                 "Daily summary {} – {} (records with a struct, newest first)",
                 check.range.start, check.range.end
@@ -394,28 +423,50 @@ async fn check(command: CheckCommand, settings: &Settings, out: &Output) -> Resu
             run_check(&check, &title, &a.output, settings, out).await
         }
         CheckCommand::Incomplete(a) => {
-            let start = a.start.unwrap_or(a.end - chrono::Days::new(29));
+            let end = window_end(a.end, a.output.sql, settings, out).await?;
+            let start = a.start.unwrap_or(end - chrono::Days::new(29));
             let check = crate::ops::check::Incomplete {
-                range: DateRange::new(start, a.end)?,
+                range: DateRange::new(start, end)?,
             };
-            let title = format!("Data gaps {start} – {}", a.end);
+            let title = format!("Data gaps {start} – {end}");
             run_check(&check, &title, &a.output, settings, out).await
         }
         CheckCommand::Gaps(a) => {
-            let start = a.start.unwrap_or(a.end - chrono::Days::new(29));
+            let end = window_end(a.end, a.output.sql, settings, out).await?;
+            let start = a.start.unwrap_or(end - chrono::Days::new(29));
             let check = crate::ops::check::Gaps {
-                range: DateRange::new(start, a.end)?,
+                range: DateRange::new(start, end)?,
             };
-            let title = format!(
-                "Upstream gaps in the windows of {start} – {} (worst first)",
-                a.end
-            );
+            let title = format!("Upstream gaps in the windows of {start} – {end} (worst first)");
             run_check(&check, &title, &a.output, settings, out).await
         }
         CheckCommand::Cascade(a) => {
             let check = crate::ops::check::Cascade::new(a.backfill_date, a.forward_days)?;
             let title = format!("Records that used {}", a.backfill_date);
             run_check(&check, &title, &a.output, settings, out).await
+        }
+    }
+}
+
+/// `--end`, or where the data ends (said on stderr). `--sql` only prints text and
+/// reads no table, so there the default is today.
+async fn window_end(
+    end: Option<NaiveDate>,
+    sql: bool,
+    settings: &Settings,
+    out: &Output,
+) -> Result<NaiveDate> {
+    let today = chrono::Utc::now().date_naive();
+    match (end, sql) {
+        (Some(end), _) => Ok(end),
+        (None, true) => Ok(today),
+        (None, false) => {
+            let source = check_source(settings).await?;
+            let end = crate::ops::data_end::newest_feature_date(&source, today).await?;
+            if !out.quiet {
+                eprintln!("{}", end.note());
+            }
+            Ok(end.date())
         }
     }
 }
@@ -491,7 +542,17 @@ async fn rollback(args: RollbackArgs, settings: &Settings, out: &Output) -> Resu
     Ok(0)
 }
 
-async fn runs(settings: &Settings, out: &Output) -> Result<u8> {
+async fn runs(args: RunsArgs, settings: &Settings, out: &Output) -> Result<u8> {
+    if args.prune {
+        let now = chrono::Utc::now();
+        let report =
+            crate::ops::prune::prune(&settings.run_dir, args.keep_days, now, args.dry_run)?;
+        match out.json {
+            true => out.json(&report),
+            false => print!("{}", report.render()),
+        }
+        return Ok(0);
+    }
     let runs = crate::ops::runs::list(&warehouse(settings)?, &settings.run_dir).await?;
     if out.json {
         out.json(&runs);
@@ -502,11 +563,12 @@ async fn runs(settings: &Settings, out: &Output) -> Result<u8> {
 }
 
 async fn report_daily(args: DailyArgs, settings: &Settings, out: &Output) -> Result<u8> {
+    let end = window_end(args.end, false, settings, out).await?;
     let source = check_source(settings).await?;
-    let daily = crate::report::daily::DailyReport::build(&source, args.end, args.days).await?;
-    let dir = args.out.unwrap_or_else(|| {
-        std::path::PathBuf::from("completeness-reports").join(format!("daily-{}", args.end))
-    });
+    let daily = crate::report::daily::DailyReport::build(&source, end, args.days).await?;
+    let dir = args
+        .out
+        .unwrap_or_else(|| settings.run_dir.join(format!("daily-{end}")));
     std::fs::create_dir_all(&dir).map_err(Error::io("creating report directory", &dir))?;
     let html = dir.join("report.html");
     let page = crate::report::html::render(&crate::report::pages::daily_page(&daily));

@@ -5,6 +5,7 @@ pub mod config;
 pub mod generated;
 pub mod logging;
 pub mod output;
+pub mod progress;
 pub mod signals;
 
 use std::path::PathBuf;
@@ -37,6 +38,7 @@ pub struct Cli {
     #[arg(
         long,
         global = true,
+        help_heading = "Global options",
         env = "COMPLETENESS_WAREHOUSE",
         value_name = "URL"
     )]
@@ -44,23 +46,41 @@ pub struct Cli {
 
     /// Where run directories (exported Parquet, results, reports, manifest.json) go
     /// [default: ./completeness-runs]
-    #[arg(long, global = true, env = "COMPLETENESS_RUN_DIR", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "COMPLETENESS_RUN_DIR",
+        value_name = "DIR"
+    )]
     pub run_dir: Option<PathBuf>,
 
     /// Config file [default: ./completeness.toml when it exists]
-    #[arg(long, global = true, env = "COMPLETENESS_CONFIG", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "COMPLETENESS_CONFIG",
+        value_name = "FILE"
+    )]
     pub config: Option<PathBuf>,
 
     /// Print one JSON document on stdout instead of tables
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
 
     /// More detail on stderr: -v debug (phases, jobs, timings), -vv trace
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, help_heading = "Global options", action = clap::ArgAction::Count)]
     pub verbose: u8,
 
     /// Only errors on stderr (stdout keeps the results and the report path)
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        help_heading = "Global options",
+        conflicts_with = "verbose"
+    )]
     pub quiet: bool,
 
     #[command(subcommand)]
@@ -120,7 +140,10 @@ pub enum Command {
     Rollback(RollbackArgs),
 
     /// List runs: from the run directories and the feature table's history
-    Runs,
+    ///
+    /// With --prune, delete the directories of finished runs (dry runs and merged
+    /// runs) older than --keep-days instead; interrupted runs are kept for --resume.
+    Runs(RunsArgs),
 
     /// Write reports (a self-contained report.html with charts, plus JSON)
     #[command(subcommand)]
@@ -178,12 +201,25 @@ pub struct DailyArgs {
     /// Number of days, ending on --end
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3653))]
     pub days: u32,
-    /// Last game date of the report
-    #[arg(long, value_parser = parse_date, default_value = "today")]
-    pub end: NaiveDate,
-    /// Directory to write into [default: completeness-reports/daily-<end>]
+    /// Last game date of the report [default: the newest game_date in the feature table]
+    #[arg(long, value_parser = parse_date)]
+    pub end: Option<NaiveDate>,
+    /// Directory to write into [default: <run-dir>/daily-<end>]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// Delete the run directories of finished runs older than --keep-days
+    #[arg(long)]
+    pub prune: bool,
+    /// With --prune: keep the runs created in the last N days
+    #[arg(long, value_name = "N", default_value_t = 30, requires = "prune")]
+    pub keep_days: u32,
+    /// With --prune: list what would be deleted, delete nothing
+    #[arg(long, requires = "prune")]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -260,9 +296,10 @@ pub struct SummaryArgs {
     /// Number of days, ending on --end
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3653))]
     pub days: u32,
-    /// Last game date of the summary
-    #[arg(long, value_parser = parse_date, default_value = "today")]
-    pub end: NaiveDate,
+    /// Last game date of the summary [default: the newest game_date in the feature
+    /// table; today with --sql]
+    #[arg(long, value_parser = parse_date)]
+    pub end: Option<NaiveDate>,
     #[command(flatten)]
     pub output: CheckOutputArgs,
 }
@@ -272,9 +309,10 @@ pub struct IncompleteArgs {
     /// First game date [default: 29 days before --end]
     #[arg(long, value_parser = parse_date)]
     pub start: Option<NaiveDate>,
-    /// Last game date
-    #[arg(long, value_parser = parse_date, default_value = "today")]
-    pub end: NaiveDate,
+    /// Last game date [default: the newest game_date in the feature table; today
+    /// with --sql]
+    #[arg(long, value_parser = parse_date)]
+    pub end: Option<NaiveDate>,
     #[command(flatten)]
     pub output: CheckOutputArgs,
 }
@@ -284,9 +322,10 @@ pub struct GapsArgs {
     /// First feature date whose window counts [default: 29 days before --end]
     #[arg(long, value_parser = parse_date)]
     pub start: Option<NaiveDate>,
-    /// Last feature date whose window counts
-    #[arg(long, value_parser = parse_date, default_value = "today")]
-    pub end: NaiveDate,
+    /// Last feature date whose window counts [default: the newest game_date in the
+    /// feature table; today with --sql]
+    #[arg(long, value_parser = parse_date)]
+    pub end: Option<NaiveDate>,
     #[command(flatten)]
     pub output: CheckOutputArgs,
 }
@@ -408,10 +447,10 @@ pub struct MergeArgs {
 
 #[derive(Debug, Args)]
 pub struct BackfillArgs {
-    /// First game_date, inclusive (YYYY-MM-DD, today or yesterday)
+    /// First game_date, inclusive (YYYY-MM-DD, today or yesterday); required unless --resume
     #[arg(long, value_parser = parse_date, required_unless_present = "resume")]
     pub start: Option<NaiveDate>,
-    /// Last game_date, inclusive (YYYY-MM-DD, today or yesterday)
+    /// Last game_date, inclusive (YYYY-MM-DD, today or yesterday); required unless --resume
     #[arg(long, value_parser = parse_date, required_unless_present = "resume")]
     pub end: Option<NaiveDate>,
     /// Stop after the diff: print the report, write nothing to the warehouse

@@ -5,6 +5,7 @@
 //! Delta table with an identical schema.
 
 pub mod completeness_column;
+pub mod count;
 pub mod dates;
 pub mod identifiers;
 

@@ -229,7 +229,7 @@ fn utc(micros: i64) -> DateTime<Utc> {
 
 /// The terminal summary.
 pub fn render(r: &AsOfReport, shown: usize) -> String {
-    use crate::report::terminal::thousands;
+    use crate::model::count::thousands;
     let mut s = String::new();
     let _ = writeln!(
         s,

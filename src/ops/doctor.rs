@@ -1,9 +1,12 @@
 //! `doctor`: check everything a run needs before starting one, naming each problem.
 //!
 //! Every check runs even when an earlier one failed (an operator fixing a setup wants
-//! the whole list at once), except that nothing can be checked without a valid
-//! configuration. Secrets are never printed: the credential check says which source
-//! was used and whether it produced a token.
+//! the whole list at once), except those that cannot succeed: nothing can be checked
+//! without a valid configuration, and nothing remote without a token. Those are listed
+//! as skipped, so a root cause is reported once, with the command that fixes it. The
+//! independent remote checks (tables, staging dataset, buckets) run concurrently.
+//! Secrets are never printed: the credential check says which source was used and
+//! whether it produced a token.
 //!
 //! On BigQuery it checks every column the tool reads on the three objects
 //! ([`schema::FEATURE_READS`], [`schema::GAMES_READS`], [`schema::SCHEDULE_READS`]),
@@ -26,6 +29,9 @@ pub struct Finding {
     pub check: String,
     pub ok: bool,
     pub detail: String,
+    /// Not run: an earlier finding it depends on failed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -48,30 +54,50 @@ impl Diagnosis {
             check: check.into(),
             ok,
             detail,
+            skipped: false,
         });
+    }
+
+    /// `checks` were not run because `cause` failed.
+    fn skip(&mut self, checks: &[&str], cause: &str) {
+        for check in checks {
+            self.findings.push(Finding {
+                check: check.to_string(),
+                ok: false,
+                detail: format!("skipped: needs {cause} (fix that first)"),
+                skipped: true,
+            });
+        }
     }
 
     /// One line per check, then a verdict.
     pub fn render(&self) -> String {
         let mut out = format!("doctor: {}\n", self.warehouse);
         for f in &self.findings {
-            let mark = if f.ok { "OK  " } else { "FAIL" };
-            out.push_str(&format!("  {mark} {:<18} {}\n", f.check, f.detail));
+            let mark = match (f.ok, f.skipped) {
+                (true, _) => "OK  ",
+                (false, true) => "SKIP",
+                (false, false) => "FAIL",
+            };
+            let detail = f.detail.replace('\n', &format!("\n{:26}", ""));
+            out.push_str(&format!("  {mark} {:<18} {detail}\n", f.check));
         }
-        let failed = self.findings.iter().filter(|f| !f.ok).count();
-        out.push_str(&match failed {
-            0 => "all checks passed\n".to_string(),
-            n => format!("{n} problem(s) found\n"),
+        let failed = self.findings.iter().filter(|f| !f.ok && !f.skipped).count();
+        let skipped = self.findings.iter().filter(|f| f.skipped).count();
+        out.push_str(&match (failed, skipped) {
+            (0, _) => "all checks passed\n".to_string(),
+            (n, 0) => format!("{n} problem(s) found\n"),
+            (n, k) => format!("{n} problem(s) found; {k} check(s) skipped until they are fixed\n"),
         });
         out
     }
 }
 
-/// Diagnose the configured warehouse.
-pub async fn diagnose(settings: &Settings) -> Diagnosis {
+/// Diagnose the configured warehouse; `progress` hears of each step as it starts.
+pub async fn diagnose(settings: &Settings, progress: &(dyn Fn(&str) + Sync)) -> Diagnosis {
     let mut d = match settings.kind {
         Kind::Local => local(settings).await,
-        Kind::Bigquery => bigquery(settings).await,
+        Kind::Bigquery => bigquery(settings, progress).await,
     };
     d.findings.insert(0, config_file(settings));
     d
@@ -89,6 +115,7 @@ fn config_file(settings: &Settings) -> Finding {
                 crate::cli::config::DEFAULT_CONFIG
             ),
         },
+        skipped: false,
     }
 }
 
@@ -120,7 +147,16 @@ async fn local(settings: &Settings) -> Diagnosis {
     d
 }
 
-async fn bigquery(settings: &Settings) -> Diagnosis {
+/// The checks that need a token.
+const REMOTE_CHECKS: [&str; 5] = [
+    "features table",
+    "games table",
+    "schedule view",
+    "staging dataset",
+    "staging bucket",
+];
+
+async fn bigquery(settings: &Settings, progress: &(dyn Fn(&str) + Sync)) -> Diagnosis {
     let mut d = Diagnosis::default();
     let w = match settings
         .require_bigquery()
@@ -140,7 +176,43 @@ async fn bigquery(settings: &Settings) -> Diagnosis {
             w.config.project, w.config.location
         )),
     );
-    d.add("credentials", credentials(&w, settings).await);
+    progress(
+        "doctor: asking for a token (off Google Cloud, the metadata server can take ~20 s to give up)",
+    );
+    let token = credentials(&w, settings).await;
+    let has_token = token.is_ok();
+    d.add("credentials", token);
+    if !has_token {
+        d.skip(&REMOTE_CHECKS, "credentials");
+        return d;
+    }
+    progress("doctor: reading the tables, the staging dataset and the buckets");
+    let (tables, dataset, staging, exports) =
+        tokio::join!(tables(&w), staging_dataset(&w), bucket(&w.staging), async {
+            match w.exports.url() != w.staging.url() {
+                true => Some(bucket(&w.exports).await),
+                false => None,
+            }
+        });
+    let shaped = tables.iter().filter(|(_, _, shaped)| *shaped).count();
+    for (name, result, _) in tables {
+        d.add(name, result);
+    }
+    if shaped >= 2 {
+        progress("doctor: having BigQuery validate every statement (dry runs)");
+        d.add("statements", statements(&w).await);
+    }
+    d.add("staging dataset", dataset);
+    d.add("staging bucket", staging);
+    if let Some(exports) = exports {
+        d.add("export bucket", exports);
+    }
+    d
+}
+
+/// The three objects the tool reads, each with the columns it needs (concurrently);
+/// per object: its finding and whether it has the shape the statements need.
+async fn tables(w: &BigQueryWarehouse) -> Vec<(&'static str, Result<String, String>, bool)> {
     let tables = [
         (
             "features table",
@@ -154,38 +226,34 @@ async fn bigquery(settings: &Settings) -> Diagnosis {
             &schema::SCHEDULE_READS[..],
         ),
     ];
-    let mut shaped = 0;
-    for (name, table, reads) in tables {
+    let checks = tables.map(|(name, table, reads)| async move {
         let result = match w.client.table(table).await {
             Err(e) => Err(e.to_string()),
-            Ok(None) if name == "schedule view" => Ok(format!(
-                "{table} not found: the built-in season calendar is used"
-            )),
+            Ok(None) if name == "schedule view" => {
+                return (
+                    name,
+                    Ok(format!(
+                        "{table} not found: the built-in season calendar is used"
+                    )),
+                    false,
+                );
+            }
             Ok(None) => Err(format!("{table} not found")),
             Ok(Some(resource)) => {
                 let problems = schema::read_problems(&resource, reads);
-                if problems.is_empty() {
-                    shaped += 1;
-                    Ok(format!(
+                match problems.is_empty() {
+                    true => Ok(format!(
                         "{table}: the {} columns the tool reads are there",
                         reads.len()
-                    ))
-                } else {
-                    Err(format!("{table}: {}", problems.join("; ")))
+                    )),
+                    false => Err(format!("{table}: {}", problems.join("; "))),
                 }
             }
         };
-        d.add(name, result);
-    }
-    if shaped >= 2 {
-        d.add("statements", statements(&w).await);
-    }
-    d.add("staging dataset", staging_dataset(&w).await);
-    d.add("staging bucket", bucket(&w.staging).await);
-    if w.exports.url() != w.staging.url() {
-        d.add("export bucket", bucket(&w.exports).await);
-    }
-    d
+        let shaped = result.is_ok();
+        (name, result, shaped)
+    });
+    futures::future::join_all(checks).await
 }
 
 async fn credentials(w: &BigQueryWarehouse, settings: &Settings) -> Result<String, String> {
@@ -206,7 +274,25 @@ async fn credentials(w: &BigQueryWarehouse, settings: &Settings) -> Result<Strin
         .map_err(|e| format!("{source}: {e}"))?;
     match store.credentials().get_credential().await {
         Ok(_) => Ok(format!("{source}: a token was issued")),
-        Err(e) => Err(format!("{source}: no token: {e}")),
+        Err(e) => Err(format!(
+            "{source}: no token: {e}\n{}",
+            credentials_fix(&mode)
+        )),
+    }
+}
+
+/// The command or setting that gives the tool a token.
+fn credentials_fix(mode: &Credentials) -> String {
+    match mode {
+        Credentials::KeyFile(path) => format!(
+            "fix: check that {} is a valid service-account key file, or use \
+             `gcloud auth application-default login` and drop `[gcs] credentials`",
+            path.display()
+        ),
+        _ => "fix: run `gcloud auth application-default login`, or point \
+              GOOGLE_APPLICATION_CREDENTIALS (or `[gcs] credentials`) at a service-account \
+              key file"
+            .to_string(),
     }
 }
 
@@ -273,4 +359,41 @@ async fn bucket(remote: &Remote) -> Result<String, String> {
         .await
         .map_err(|e| format!("{url}: cannot delete: {e}"))?;
     Ok(format!("{}: write, read, delete", remote.url()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Checks skipped for a failed root cause are listed, but the problem counts once.
+    #[test]
+    fn a_root_cause_counts_once_and_its_dependents_are_skipped() {
+        let mut d = Diagnosis::default();
+        d.add("configuration", Ok("project p".into()));
+        d.add(
+            "credentials",
+            Err(format!(
+                "no token: metadata server\n{}",
+                credentials_fix(&Credentials::GoogleDefault)
+            )),
+        );
+        d.skip(&REMOTE_CHECKS, "credentials");
+        let text = d.render();
+        assert!(!d.ok());
+        assert!(
+            text.contains("1 problem(s) found; 5 check(s) skipped"),
+            "{text}"
+        );
+        assert_eq!(text.matches("metadata server").count(), 1, "{text}");
+        assert_eq!(text.matches("SKIP").count(), 5, "{text}");
+        assert!(
+            text.contains("gcloud auth application-default login"),
+            "{text}"
+        );
+        // The fix is on its own line, under the detail.
+        assert!(
+            text.contains(&format!("\n{:26}fix: run `gcloud", "")),
+            "{text}"
+        );
+    }
 }

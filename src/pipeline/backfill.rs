@@ -27,8 +27,19 @@ use crate::run::dir::RunDir;
 use crate::run::manifest::{Manifest, Phase, PhaseStatus};
 use crate::warehouse::Warehouse;
 
-/// Called with a phase and a one-line message as the run goes.
-pub type Progress = Arc<dyn Fn(Phase, &str) + Send + Sync>;
+/// What the progress callback hears as the run goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step<'a> {
+    /// A phase began (a terminal can show it working).
+    Started(Phase),
+    /// A phase ended, with its one-line summary.
+    Done(Phase, &'a str),
+    /// A line to show that ends no phase (a warning, an earlier commit found).
+    Note(Phase, &'a str),
+}
+
+/// Called with each [`Step`] of the run.
+pub type Progress = Arc<dyn Fn(Step) + Send + Sync>;
 
 /// What a backfill produced.
 #[derive(Debug, Clone, Serialize)]
@@ -119,7 +130,7 @@ impl BackfillBuilder {
             stop_after: StopAfter::Merge,
             clock: None,
             allow_stale: false,
-            progress: Arc::new(|_, _| {}),
+            progress: Arc::new(|_| {}),
             on_run: Arc::new(|_| {}),
         }
     }
@@ -331,6 +342,7 @@ impl Phases<'_> {
         m.mark(phase, PhaseStatus::Started, Utc::now(), None);
         m.save(&self.dir.manifest())?;
         tracing::debug!(run = %m.run_id, ?phase, "phase started");
+        (self.builder.progress)(Step::Started(phase));
         Ok(Instant::now())
     }
 
@@ -339,7 +351,7 @@ impl Phases<'_> {
         m.mark(phase, PhaseStatus::Done, Utc::now(), Some(ms));
         m.save(&self.dir.manifest())?;
         tracing::debug!(run = %m.run_id, ?phase, elapsed_ms = ms, "phase done");
-        (self.builder.progress)(phase, &format!("{message} ({ms} ms)"));
+        (self.builder.progress)(Step::Done(phase, &format!("{message} ({ms} ms)")));
         Ok(())
     }
 
@@ -536,7 +548,8 @@ impl Phases<'_> {
         if let Some(how) = warehouse.applied_merge(m).await? {
             m.mark(Phase::Merge, PhaseStatus::Done, Utc::now(), None);
             m.save(&self.dir.manifest())?;
-            (self.builder.progress)(Phase::Merge, &format!("merge: already committed {how}"));
+            let line = format!("merge: already committed {how}");
+            (self.builder.progress)(Step::Note(Phase::Merge, &line));
             return Ok(());
         }
         self.refuse_stale(m).await?;
@@ -596,7 +609,7 @@ impl Phases<'_> {
     async fn drop_exports(&self, m: &Manifest) {
         if let Err(e) = self.builder.warehouse.drop_exports(m, self.dir).await {
             tracing::warn!("{e}");
-            (self.builder.progress)(Phase::Merge, &format!("warning: {e}"));
+            (self.builder.progress)(Step::Note(Phase::Merge, &format!("warning: {e}")));
         }
     }
 

@@ -27,6 +27,8 @@ pub struct Page {
     pub table: Table,
     /// Warnings and next steps; highlighted near the top when there are any.
     pub notes: Vec<String>,
+    /// Further tables under the charts (the before/after examples of a run).
+    pub more: Vec<Table>,
 }
 
 /// One headline number.
@@ -64,7 +66,11 @@ pub fn render(page: &Page) -> String {
     s += "<div class=\"split\">\n";
     s += &histogram_section(&page.games_found);
     s += &table_section(&page.table);
-    s += "</div>\n</main>\n";
+    s += "</div>\n";
+    for table in &page.more {
+        s += &table_section(table);
+    }
+    s += "</main>\n";
     s += "<footer>Written by completeness. This file is self-contained: it loads nothing.</footer>\n";
     s += "</body>\n</html>\n";
     s
@@ -262,6 +268,7 @@ mod tests {
                 numeric: vec![false, true],
             },
             notes: vec![],
+            more: vec![],
         }
     }
 
@@ -348,6 +355,7 @@ mod tests {
             games_found: [0; 11],
             table: Table::default(),
             notes: vec![],
+            more: vec![],
         };
         let html = render(&page);
         assert_self_contained(&html);
@@ -454,6 +462,7 @@ mod tests {
                     "{gaps} dates have INCOMPLETE records; check the boxscore export for those dates."
                 ),
             ],
+            more: vec![],
         }
     }
 

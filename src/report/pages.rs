@@ -51,6 +51,7 @@ pub fn backfill_page(r: &Report) -> Page {
             Some(format!("{} data gaps", thousands(r.after.incomplete))),
         ),
     ];
+    let cards = [cards, merge_cards(r)].concat();
     let shares = r
         .by_date
         .iter()
@@ -104,6 +105,53 @@ pub fn backfill_page(r: &Report) -> Page {
             rows,
         ),
         notes: backfill_notes(r),
+        more: vec![examples_table(r)],
+    }
+}
+
+/// The merge's outcome as cards: the commit, the rows written, the conflicts.
+fn merge_cards(r: &Report) -> Vec<Card> {
+    let Some(m) = &r.merge else {
+        return Vec::new();
+    };
+    let commit = m
+        .table_version
+        .map_or("no commit".to_string(), |v| format!("version {v}"));
+    vec![
+        card("rows written", thousands(m.rows_written), Some(commit)),
+        card(
+            "conflicts",
+            thousands(m.conflicts),
+            Some("rows rewritten by someone else, left alone".into()),
+        ),
+    ]
+}
+
+/// A few records before and after, as report.md lists them.
+fn examples_table(r: &Report) -> Table {
+    let headers = ["player_lookup", "game_date", "kind", "before", "after"];
+    let rows = r
+        .examples
+        .iter()
+        .map(|e| {
+            let before = e
+                .before
+                .as_ref()
+                .map_or("NULL".into(), super::markdown::short);
+            vec![
+                e.player_lookup.clone(),
+                e.game_date.to_string(),
+                e.kind.clone(),
+                before,
+                super::markdown::short(&e.after),
+            ]
+        })
+        .collect();
+    Table {
+        caption: "Before and after (examples)".into(),
+        headers: headers.iter().map(|h| h.to_string()).collect(),
+        numeric: vec![false; headers.len()],
+        rows,
     }
 }
 
@@ -232,6 +280,7 @@ pub fn daily_page(d: &DailyReport) -> Page {
             rows,
         ),
         notes,
+        more: vec![],
     }
 }
 

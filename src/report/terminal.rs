@@ -4,19 +4,7 @@ use std::fmt::Write;
 
 use super::Report;
 use super::markdown::{pct, short};
-
-/// Group digits by thousands: 43790 → 43,790.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::model::count::thousands;
 
 pub fn render(r: &Report) -> String {
     let mut s = String::new();

@@ -64,6 +64,10 @@ pub struct MergeRecord {
     /// invariant check).
     #[serde(default)]
     pub steps_ms: std::collections::BTreeMap<String, u64>,
+    /// Runs of this tool that committed between the plan's export and this merge
+    /// (a local warehouse, when there were conflicts): the likely authors of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs_since_plan: Vec<(String, u64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,7 +144,31 @@ impl Manifest {
     }
 }
 
+/// A plan's table moved under it by runs of this tool: see [`Manifest::moved_by_runs`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MovedByRuns<'a> {
+    /// The feature table version the plan's export read.
+    pub planned: u64,
+    /// The version its merge read.
+    pub read: u64,
+    /// The runs (id, version) that committed in between.
+    pub runs: &'a [(String, u64)],
+}
+
 impl Manifest {
+    /// The versions this plan was made on and its merge read, with the runs of this
+    /// tool that committed in between: when its rows were rewritten by our own later
+    /// run, the plan is stale rather than in conflict with a stranger.
+    pub fn moved_by_runs(&self) -> Option<MovedByRuns<'_>> {
+        let merge = self.merge.as_ref()?;
+        let moved = MovedByRuns {
+            planned: self.snapshot.as_ref()?.features_version,
+            read: merge.read_version?,
+            runs: merge.runs_since_plan.as_slice(),
+        };
+        (!moved.runs.is_empty()).then_some(moved)
+    }
+
     /// The `backfill` command that recomputes and applies this run's range anew, with
     /// its flags.
     pub fn backfill_command(&self) -> String {

@@ -173,3 +173,21 @@ fn verbose_shows_debug_events_as_text_or_json_lines() {
         "{json}"
     );
 }
+
+/// A command's `--help` keeps the global flags under their own heading, apart from its
+/// own, and says when `--start`/`--end` are required.
+#[test]
+fn help_separates_global_flags_and_says_what_is_required() {
+    let out = binary().args(["backfill", "--help"]).output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    let global = help.find("Global options:").expect("a global heading");
+    let own = help.find("--dry-run").expect("backfill's own flag");
+    let json = help.find("--json").expect("the global --json");
+    assert!(own < global && global < json, "{help}");
+    assert_eq!(
+        help.matches("required unless --resume").count(),
+        2,
+        "{help}"
+    );
+}

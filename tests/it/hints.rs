@@ -215,3 +215,136 @@ fn cascade_and_gaps_advise_the_same_backfill_for_a_date() {
     let from_gaps = suggested(&format!("`{rerun}`"), "completeness backfill");
     assert_eq!(from_cascade, from_gaps);
 }
+
+/// Without `--end`, the checks' windows end at the newest feature record (the samples
+/// stop long before today) and say so; the answer is the one for that `--end`.
+#[test]
+fn default_windows_end_at_the_newest_feature_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let wh = sample_warehouse();
+    let table = read_table(&features_table(&wh), None, "game_date");
+    let newest = dates(&table, "game_date")
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap();
+    for check in ["summary", "incomplete", "gaps"] {
+        let out = cli_at(&wh, &runs)
+            .args(["--json", "check", check])
+            .assert()
+            .success();
+        let output = out.get_output();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let note = format!("--end not given: using {newest}, the newest game_date");
+        assert!(stderr.contains(&note), "{check}: {stderr}");
+        let defaulted: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let explicit = cli_json(&wh, &runs, &["check", check, "--end", &newest.to_string()]);
+        assert_eq!(defaulted, explicit, "{check}");
+        if check == "summary" {
+            // The window holds the data: not the empty one a default of today gave.
+            assert!(defaulted["rows_total"].as_u64() > Some(0), "{defaulted}");
+        }
+    }
+}
+
+/// `report daily` writes under `--run-dir` unless `--out` says otherwise, and its
+/// default window ends at the data too.
+#[test]
+fn the_daily_report_goes_under_the_run_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("elsewhere");
+    let wh = sample_warehouse();
+    let table = read_table(&features_table(&wh), None, "game_date");
+    let newest = dates(&table, "game_date")
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap();
+    let out = cli_at(&wh, &runs)
+        .current_dir(dir.path())
+        .args(["report", "daily"])
+        .assert()
+        .success();
+    let written = runs.join(format!("daily-{newest}"));
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout);
+    assert!(written.join("report.html").is_file(), "{stdout}");
+    assert!(written.join("daily.json").is_file(), "{stdout}");
+    assert!(stdout.contains(&written.display().to_string()), "{stdout}");
+    assert!(!dir.path().join("completeness-reports").exists());
+}
+
+/// `check … --sql` on BigQuery only prints text: it needs no credentials, no table and
+/// no network.
+#[test]
+fn sql_on_bigquery_needs_no_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("completeness.toml");
+    std::fs::write(
+        &config,
+        "kind = \"bigquery\"\n[bigquery]\nproject = \"my-project\"\nlocation = \"US\"\n\
+         staging_uri = \"gs://b/completeness\"\n",
+    )
+    .unwrap();
+    let out = cli()
+        .env("HOME", dir.path())
+        .env("GCE_METADATA_HOST", "127.0.0.1:9")
+        .env("GCE_METADATA_IP", "127.0.0.1:9")
+        .arg("--config")
+        .arg(&config)
+        .args(["check", "summary", "--sql"])
+        .assert()
+        .success();
+    let sql = String::from_utf8_lossy(&out.get_output().stdout);
+    assert!(
+        sql.contains("FROM `my-project.nba_predictions.ml_feature_store_v2`"),
+        "{sql}"
+    );
+}
+
+/// A plan made before another run of the tool merged the same rows: its merge names
+/// that run and the version, and advises a new dry run (the rows are not a stranger's).
+#[test]
+fn a_plan_overtaken_by_another_run_says_the_table_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = copy_of_samples(dir.path());
+    let runs = dir.path().join("runs");
+    let range = ["--start", "2026-01-20", "--end", "2026-01-22"];
+    let plan = cli_json(
+        &wh,
+        &runs,
+        &[&["backfill", "--dry-run"][..], &range].concat(),
+    );
+    let plan_id = plan["run_id"].as_str().unwrap().to_string();
+    let applied = cli_json(&wh, &runs, &[&["backfill"][..], &range].concat());
+    let applied_id = applied["run_id"].as_str().unwrap().to_string();
+    let version = applied["merge"]["table_version"].as_u64().unwrap();
+
+    let out = cli_at(&wh, &runs)
+        .args(["merge", "--run", &plan_id])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("the table moved since this plan (version 0 → 1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("run {applied_id} in version {version}")),
+        "{stderr}"
+    );
+    let again = suggested(&stderr, "completeness backfill");
+    assert_eq!(
+        again,
+        [
+            "backfill",
+            "--start",
+            "2026-01-20",
+            "--end",
+            "2026-01-22",
+            "--dry-run"
+        ]
+    );
+    // Nothing of the stale plan was written.
+    assert_eq!(delta_versions(&features_table(&wh)), version as usize + 1);
+}

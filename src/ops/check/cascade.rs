@@ -6,6 +6,7 @@
 //! check also answers the what-if: the date's missing rows, found from the schedule
 //! ([`crate::ops::gaps`]), and the records whose struct would change if they were backfilled.
 
+use crate::model::count::thousands;
 use crate::ops::check::Source;
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
@@ -154,9 +155,9 @@ impl Check for Cascade {
         };
         let mut notes = vec![format!(
             "{} records on {} dates ({} players) used {} (looking {} days ahead, to {})",
-            totals.count,
-            totals.unique_dates,
-            totals.unique_players,
+            thousands(totals.count),
+            thousands(totals.unique_dates),
+            thousands(totals.unique_players),
             self.backfill_date,
             self.forward_days,
             self.until()
@@ -188,9 +189,9 @@ impl Cascade {
         }
         format!(
             "what if: {} rows are missing on {}; backfilling them would change {} records up to {}",
-            totals.missing_rows_on_date,
+            thousands(totals.missing_rows_on_date),
             self.backfill_date,
-            totals.records_would_change,
+            thousands(totals.records_would_change),
             self.until()
         )
     }
@@ -206,9 +207,9 @@ impl Cascade {
              that spans {d}); after backfilling {d}, recompute every record whose 60-day window \
              can hold it with `completeness backfill --start {next} --end {last}`",
             d = self.backfill_date,
-            m = totals.missing_rows_on_date,
-            c = totals.records_would_change,
-            n = totals.records_window_spans_date,
+            m = thousands(totals.missing_rows_on_date),
+            c = thousands(totals.records_would_change),
+            n = thousands(totals.records_window_spans_date),
             until = self.until(),
             next = self.backfill_date + chrono::Days::new(1),
             last = self.backfill_date + chrono::Days::new(WINDOW_DAYS as u64),

@@ -16,6 +16,7 @@ use serde::Serialize;
 use super::{Check, CheckOutput, Source};
 use crate::error::Result;
 use crate::io::columns::{dates, strings};
+use crate::model::count::thousands;
 use crate::model::dates::DateRange;
 use crate::model::{LOOKBACK_DAYS, WINDOW_DAYS, date_to_days};
 use crate::ops::gaps::MissingGame;
@@ -134,10 +135,10 @@ impl Check for Gaps {
         let mut notes = vec![format!(
             "{} rows missing in {} team games on {} days; {} feature records in {} – {} have one in their 60-day window. \
              Restore a game's rows upstream, then run its `rerun` command.",
-            totals.missing_rows,
-            totals.team_games,
-            totals.days,
-            totals.records_affected,
+            thousands(totals.missing_rows),
+            thousands(totals.team_games),
+            thousands(totals.days),
+            thousands(totals.records_affected),
             self.range.start,
             self.range.end
         )];

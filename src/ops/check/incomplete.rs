@@ -1,6 +1,7 @@
 //! `check incomplete`: the data gaps (`v_incomplete_features`): records that are neither
 //! complete nor bootstrap, worst first on the newest dates.
 
+use crate::model::count::thousands;
 use crate::ops::check::Source;
 use serde::Serialize;
 
@@ -51,7 +52,10 @@ impl Check for Incomplete {
         };
         let notes = vec![format!(
             "{} incomplete records on {} dates, {} players, {} games missing in total",
-            totals.count, totals.unique_dates, totals.unique_players, totals.total_games_missing
+            thousands(totals.count),
+            thousands(totals.unique_dates),
+            thousands(totals.unique_players),
+            thousands(totals.total_games_missing)
         )];
         Ok(CheckOutput::over_range(
             self.name(),

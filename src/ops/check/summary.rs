@@ -1,6 +1,7 @@
 //! `check summary`: per game date, how the stored structs break down
 //! (`v_historical_completeness_daily`), plus how many records still have none.
 
+use crate::model::count::thousands;
 use crate::ops::check::Source;
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -78,11 +79,11 @@ impl Check for Summary {
         };
         let mut notes = vec![format!(
             "{} dates, {} records with a struct: {} complete, {} incomplete (data gaps), {} bootstrap",
-            totals.dates,
-            totals.total_features,
-            totals.complete,
-            totals.incomplete,
-            totals.bootstrap
+            thousands(totals.dates),
+            thousands(totals.total_features),
+            thousands(totals.complete),
+            thousands(totals.incomplete),
+            thousands(totals.bootstrap)
         )];
         notes.push(progress_line(&totals, &self.range));
         Ok(CheckOutput::over_range(
@@ -108,6 +109,9 @@ fn progress_line(totals: &SummaryTotals, range: &DateRange) -> String {
     }
     format!(
         "{} records on {} dates still have no struct: run `completeness backfill --start {} --end {} --include-bootstrap` (without --include-bootstrap the first 14 days of a season are skipped)",
-        totals.without_struct, totals.dates_without_struct, range.start, range.end
+        thousands(totals.without_struct),
+        thousands(totals.dates_without_struct),
+        range.start,
+        range.end
     )
 }

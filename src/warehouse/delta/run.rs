@@ -68,8 +68,27 @@ pub async fn merge(
         conflicts: x.num_conflicts,
         conflict_keys: x.conflict_keys.clone(),
         steps_ms: x.steps_ms.clone(),
+        runs_since_plan: match x.num_conflicts {
+            0 => Vec::new(),
+            _ => runs_between(w, m, x.read_version).await?,
+        },
     });
     Ok(x)
+}
+
+/// The runs of this tool that committed after the plan's snapshot, up to `read`.
+async fn runs_between(w: &LocalWarehouse, m: &Manifest, read: u64) -> Result<Vec<(String, u64)>> {
+    let Some(planned) = m.snapshot.as_ref().map(|s| s.features_version) else {
+        return Ok(Vec::new());
+    };
+    let table = w.open_table(FEATURES_TABLE).await?;
+    let mut runs: Vec<(String, u64)> = log::history(&table)?
+        .into_iter()
+        .filter(|c| c.version > planned && c.version <= read)
+        .filter_map(|c| Some((c.run_id.or(c.rollback_of)?, c.version)))
+        .collect();
+    runs.sort_by_key(|r| r.1);
+    Ok(runs)
 }
 
 /// Where run `run_id` was rolled back ("version N"), if it was.
