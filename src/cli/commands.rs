@@ -274,11 +274,39 @@ async fn diff(args: DiffArgs, settings: &Settings, out: &Output) -> Result<u8> {
 }
 
 async fn merge(args: MergeArgs, settings: &Settings, out: &Output) -> Result<u8> {
+    if args.reapply
+        && let Some(builder) = reapplied(&args.run, settings).await?
+    {
+        return run_interruptible(builder.with_progress(out.progress()), out).await;
+    }
     let builder = BackfillBuilder::resume(any_warehouse(settings)?, &settings.run_dir, &args.run)
         .with_apply(true)
         .with_allow_stale(args.allow_stale)
         .with_progress(out.progress());
     run_interruptible(builder, out).await
+}
+
+/// `merge --run R --reapply` of a rolled-back run: a new run over R's range and flags
+/// (said on stderr); None when R was not rolled back (then it is merged as usual).
+async fn reapplied(run_id: &str, settings: &Settings) -> Result<Option<BackfillBuilder>> {
+    let dir = crate::run::dir::RunDir::open(&settings.run_dir, run_id)?;
+    let m = crate::run::manifest::Manifest::load(&dir.manifest())?;
+    let wh = any_warehouse(settings)?;
+    let Some(at) = wh.rolled_back_in(&m).await? else {
+        return Ok(None);
+    };
+    if m.extended {
+        wh.require_extended_column().await?;
+    }
+    eprintln!(
+        "run {run_id} was rolled back in {at}: recomputing its range as a new run (`{}`)",
+        m.backfill_command()
+    );
+    Ok(Some(
+        BackfillBuilder::new(wh, &settings.run_dir, m.range)
+            .with_include_bootstrap(m.include_bootstrap)
+            .with_extended(m.extended),
+    ))
 }
 
 async fn backfill(args: BackfillArgs, settings: &Settings, out: &Output) -> Result<u8> {
@@ -423,21 +451,18 @@ async fn check(command: CheckCommand, settings: &Settings, out: &Output) -> Resu
             run_check(&check, &title, &a.output, settings, out).await
         }
         CheckCommand::Incomplete(a) => {
-            let end = window_end(a.end, a.output.sql, settings, out).await?;
-            let start = a.start.unwrap_or(end - chrono::Days::new(29));
-            let check = crate::ops::check::Incomplete {
-                range: DateRange::new(start, end)?,
-            };
-            let title = format!("Data gaps {start} – {end}");
+            let range = check_range(a.start, a.end, a.output.sql, settings, out).await?;
+            let title = format!("Data gaps {} – {}", range.start, range.end);
+            let check = crate::ops::check::Incomplete { range };
             run_check(&check, &title, &a.output, settings, out).await
         }
         CheckCommand::Gaps(a) => {
-            let end = window_end(a.end, a.output.sql, settings, out).await?;
-            let start = a.start.unwrap_or(end - chrono::Days::new(29));
-            let check = crate::ops::check::Gaps {
-                range: DateRange::new(start, end)?,
-            };
-            let title = format!("Upstream gaps in the windows of {start} – {end} (worst first)");
+            let range = check_range(a.start, a.end, a.output.sql, settings, out).await?;
+            let title = format!(
+                "Upstream gaps in the windows of {} – {} (worst first)",
+                range.start, range.end
+            );
+            let check = crate::ops::check::Gaps { range };
             run_check(&check, &title, &a.output, settings, out).await
         }
         CheckCommand::Cascade(a) => {
@@ -446,6 +471,18 @@ async fn check(command: CheckCommand, settings: &Settings, out: &Output) -> Resu
             run_check(&check, &title, &a.output, settings, out).await
         }
     }
+}
+
+/// A check's `--start`/`--end`: by default the 30 days that end at the data.
+async fn check_range(
+    start: Option<NaiveDate>,
+    end: Option<NaiveDate>,
+    sql: bool,
+    settings: &Settings,
+    out: &Output,
+) -> Result<DateRange> {
+    let end = window_end(end, sql, settings, out).await?;
+    DateRange::new(start.unwrap_or(end - chrono::Days::new(29)), end)
 }
 
 /// `--end`, or where the data ends (said on stderr). `--sql` only prints text and
@@ -497,7 +534,7 @@ async fn run_check(
     println!("{title}");
     print!(
         "{}",
-        crate::ops::check::table::render(&output.rows, args.limit.unwrap_or(20))?
+        crate::ops::check::table::render(&output.rows, args.limit.unwrap_or(20), terminal_width())?
     );
     for note in &output.notes {
         println!("{note}");
@@ -506,6 +543,13 @@ async fn run_check(
         eprintln!("warning: {warning}");
     }
     Ok(0)
+}
+
+/// The width of the terminal stdout is, if it is one.
+fn terminal_width() -> Option<usize> {
+    console::Term::stdout()
+        .size_checked()
+        .map(|(_, columns)| columns as usize)
 }
 
 async fn spot_check(args: SpotCheckArgs, settings: &Settings, out: &Output) -> Result<u8> {

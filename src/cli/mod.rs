@@ -443,6 +443,11 @@ pub struct MergeArgs {
     /// such a plan is refused: its structs would be stale)
     #[arg(long)]
     pub allow_stale: bool,
+    /// For a run that was rolled back: recompute its range (and flags) as a new run and
+    /// apply that. The old plan is never written again: its rows were restored on
+    /// purpose, and the table has moved since.
+    #[arg(long, conflicts_with = "allow_stale")]
+    pub reapply: bool,
 }
 
 #[derive(Debug, Args)]

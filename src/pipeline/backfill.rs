@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::failpoint;
 use crate::io::storage::Location;
+use crate::model::count::thousands;
 use crate::model::dates::DateRange;
 use crate::model::{GAME_DATE, PLAYER_LOOKUP};
 use crate::pipeline::diff::DiffOptions;
@@ -339,7 +340,7 @@ struct Phases<'a> {
 
 impl Phases<'_> {
     fn begin(&self, m: &mut Manifest, phase: Phase) -> Result<Instant> {
-        m.mark(phase, PhaseStatus::Started, Utc::now(), None);
+        m.mark(phase, PhaseStatus::Started, self.builder.now(), None);
         m.save(&self.dir.manifest())?;
         tracing::debug!(run = %m.run_id, ?phase, "phase started");
         (self.builder.progress)(Step::Started(phase));
@@ -348,7 +349,7 @@ impl Phases<'_> {
 
     fn finish(&self, m: &mut Manifest, phase: Phase, clock: Instant, message: &str) -> Result<()> {
         let ms = clock.elapsed().as_millis() as u64;
-        m.mark(phase, PhaseStatus::Done, Utc::now(), Some(ms));
+        m.mark(phase, PhaseStatus::Done, self.builder.now(), Some(ms));
         m.save(&self.dir.manifest())?;
         tracing::debug!(run = %m.run_id, ?phase, elapsed_ms = ms, "phase done");
         (self.builder.progress)(Step::Done(phase, &format!("{message} ({ms} ms)")));
@@ -371,7 +372,8 @@ impl Phases<'_> {
         let pinned = self.builder.warehouse.pinned(m);
         let message = format!(
             "export: {} feature records {pinned}, {} game rows{note}",
-            x.num_feature_rows, x.num_game_rows
+            thousands(x.num_feature_rows),
+            thousands(x.num_game_rows)
         );
         self.finish(m, Phase::Export, clock, &message)?;
         failpoint::hit("export:done").await;
@@ -393,7 +395,7 @@ impl Phases<'_> {
                 .with_end(Some(m.range.end))
                 .await?;
         m.rows.insert("results".into(), metrics.num_records as u64);
-        let mut message = format!("compute: {} records", metrics.num_records);
+        let mut message = format!("compute: {} records", thousands(metrics.num_records as u64));
         if m.extended {
             message.push_str(&self.compute_extended(m).await?);
         }
@@ -531,10 +533,10 @@ impl Phases<'_> {
             .insert("changes".into(), outcome.changes.num_rows() as u64);
         let message = format!(
             "diff: {} added, {} changed, {} unchanged, {} skipped",
-            report.records.added,
-            report.records.changed,
-            report.records.unchanged,
-            report.records.skipped_bootstrap
+            thousands(report.records.added),
+            thousands(report.records.changed),
+            thousands(report.records.unchanged),
+            thousands(report.records.skipped_bootstrap)
         );
         self.finish(m, Phase::Diff, clock, &message)?;
         failpoint::hit("diff:done").await;
@@ -546,7 +548,7 @@ impl Phases<'_> {
     async fn merge(&mut self, m: &mut Manifest) -> Result<()> {
         let warehouse = &self.builder.warehouse;
         if let Some(how) = warehouse.applied_merge(m).await? {
-            m.mark(Phase::Merge, PhaseStatus::Done, Utc::now(), None);
+            m.mark(Phase::Merge, PhaseStatus::Done, self.builder.now(), None);
             m.save(&self.dir.manifest())?;
             let line = format!("merge: already committed {how}");
             (self.builder.progress)(Step::Note(Phase::Merge, &line));
@@ -598,7 +600,9 @@ impl Phases<'_> {
         };
         Err(Error::input(format!(
             "run {} was rolled back in {version}: its rows were restored and it is not applied \
-             again; to write the structs anew, start a new run: {}",
+             again; to write the structs anew, start a new run: `completeness merge --run {} \
+             --reapply` recomputes its range, as `{}` does",
+            m.run_id,
             m.run_id,
             m.backfill_command()
         )))
@@ -647,17 +651,18 @@ fn merge_message(x: &crate::warehouse::MergeMetrics) -> String {
     match (x.table_version, &x.job_id) {
         (Some(v), _) => format!(
             "merge: {} rows written in version {v}, {} conflicts [{}]",
-            x.num_rows_written,
-            x.num_conflicts,
+            thousands(x.num_rows_written),
+            thousands(x.num_conflicts),
             steps.join(", ")
         ),
         (None, Some(job)) => format!(
             "merge: {} rows written by one MERGE (BigQuery job {job}), {} conflicts",
-            x.num_rows_written, x.num_conflicts
+            thousands(x.num_rows_written),
+            thousands(x.num_conflicts)
         ),
         (None, None) => format!(
             "merge: nothing to write, no commit ({} conflicts)",
-            x.num_conflicts
+            thousands(x.num_conflicts)
         ),
     }
 }

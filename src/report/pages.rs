@@ -105,7 +105,10 @@ pub fn backfill_page(r: &Report) -> Page {
             rows,
         ),
         notes: backfill_notes(r),
-        more: vec![examples_table(r)],
+        more: [Some(examples_table(r)), reasons_table(r)]
+            .into_iter()
+            .flatten()
+            .collect(),
     }
 }
 
@@ -125,6 +128,34 @@ fn merge_cards(r: &Report) -> Vec<Card> {
             Some("rows rewritten by someone else, left alone".into()),
         ),
     ]
+}
+
+/// With `--extended`: why records fall short, with early season and new players told
+/// apart from data gaps (only `missing_games` is one).
+fn reasons_table(r: &Report) -> Option<Table> {
+    let x = r.extended.as_ref()?;
+    let rows = x
+        .reasons
+        .iter()
+        .map(|(reason, n)| {
+            let meaning = match reason.as_str() {
+                "missing_games" => "a data gap: games missing upstream",
+                "early_season" => "early season: not a data gap",
+                "new_player" => "a new player: not a data gap",
+                "stale_window" => "a long absence: not a data gap",
+                "no_data" => "no games in a year: not a data gap",
+                "none" => "nothing amiss",
+                _ => "",
+            };
+            vec![reason.clone(), thousands(*n), meaning.to_string()]
+        })
+        .collect();
+    Some(Table {
+        caption: "Why records fall short (historical_completeness_ext)".into(),
+        headers: vec!["reason".into(), "records".into(), "meaning".into()],
+        numeric: vec![false, true, false],
+        rows,
+    })
 }
 
 /// A few records before and after, as report.md lists them.
@@ -202,7 +233,7 @@ pub fn daily_page(d: &DailyReport) -> Page {
         card(
             "bootstrap",
             thousands(t.bootstrap),
-            Some("fewer than 10 games in 365 days".into()),
+            Some("early season; overlaps complete (see notes)".into()),
         ),
         card(
             "no struct yet",
@@ -260,6 +291,14 @@ pub fn daily_page(d: &DailyReport) -> Page {
             d.end
         ));
     }
+    notes.push(
+        "Counts: the cards and the table count as the operators' view does, so a bootstrap \
+         record that is complete is in both complete and bootstrap; the chart gives each \
+         record one label (COMPLETE, else BOOTSTRAP, else INCOMPLETE), so its bootstrap \
+         share is only the bootstrap records that are not complete. A backfill's report \
+         counts the chart's way."
+            .to_string(),
+    );
     if t.incomplete > 0 {
         notes.push(format!(
             "{} records have a data gap: `completeness check incomplete --start {} --end {}`.",
@@ -290,5 +329,45 @@ fn table(caption: &str, headers: &[&str], rows: Vec<Vec<String>>) -> Table {
         headers: headers.iter().map(|h| h.to_string()).collect(),
         numeric: (0..headers.len()).map(|i| i > 0).collect(),
         rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::ExtendedSummary;
+
+    /// An extended run's page tells early season and new players apart from data gaps.
+    #[test]
+    fn reasons_are_told_apart_from_data_gaps() {
+        let mut r = Report::default();
+        assert!(reasons_table(&r).is_none(), "no table without --extended");
+        r.extended = Some(ExtendedSummary {
+            reasons: [("early_season", 3), ("missing_games", 2), ("none", 1_500)]
+                .into_iter()
+                .map(|(k, n)| (k.to_string(), n))
+                .collect(),
+            ..Default::default()
+        });
+        let page = backfill_page(&r);
+        let table = page
+            .more
+            .iter()
+            .find(|t| t.caption.contains("fall short"))
+            .unwrap();
+        let row = |reason: &str| {
+            table
+                .rows
+                .iter()
+                .find(|row| row[0] == reason)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(row("early_season")[2], "early season: not a data gap");
+        assert_eq!(
+            row("missing_games")[2],
+            "a data gap: games missing upstream"
+        );
+        assert_eq!(row("none")[1], "1,500");
     }
 }

@@ -209,3 +209,31 @@ fn terminal_summary_of_a_dry_run() {
         .stdout(contains("dry run: nothing was written"))
         .stderr(contains("export:"));
 }
+
+/// The manifest's phase times come from the builder's clock (`with_now`), as the
+/// `updated_at` it writes does: one clock per run, replaceable in tests.
+#[test]
+fn phase_times_follow_the_builder_clock() {
+    use completeness::pipeline::backfill::BackfillBuilder;
+    use completeness::warehouse::LocalWarehouse;
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let range =
+        completeness::model::dates::DateRange::new(d("2026-01-20"), d("2026-01-22")).unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2030-06-01T12:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let outcome = runtime()
+        .block_on(async {
+            let wh = LocalWarehouse::open(sample_warehouse().to_str().unwrap())?;
+            BackfillBuilder::new(wh, &runs, range)
+                .with_dry_run(true)
+                .with_now(at)
+                .await
+        })
+        .unwrap();
+    assert!(!outcome.manifest.phases.is_empty());
+    for (phase, record) in &outcome.manifest.phases {
+        assert_eq!(record.at, at, "{phase:?}");
+    }
+}

@@ -96,6 +96,8 @@ fn reports_render_in_a_headless_browser_without_network() {
         &dir.path().join("profile"),
     );
     assert!(dom.contains("historical_completeness, daily"), "{dom}");
+    // Both count conventions appear on the page, so it says which is which.
+    assert!(dom.contains("one label (COMPLETE, else BOOTSTRAP"), "{dom}");
     assert!(
         dom.matches("<svg").count() >= 2,
         "the charts are drawn: {dom}"

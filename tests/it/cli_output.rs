@@ -191,3 +191,26 @@ fn help_separates_global_flags_and_says_what_is_required() {
         "{help}"
     );
 }
+
+/// An exit-3 failure (the environment, not the input) under `--json` is one JSON
+/// document too, naming the path it could not write.
+#[test]
+fn an_io_failure_under_json_is_a_json_error_with_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    let out = binary()
+        .arg("--json")
+        .arg("--warehouse")
+        .arg(sample_warehouse())
+        .args(["samples", "inputs", "--out"])
+        .arg(blocker.join("inputs"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(doc["error"]["kind"], "io", "{doc}");
+    assert_eq!(doc["error"]["exit_code"], 3, "{doc}");
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(message.contains("a-file"), "{message}");
+}

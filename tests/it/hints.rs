@@ -24,6 +24,14 @@ fn suggested(text: &str, prefix: &str) -> Vec<String> {
         .collect()
 }
 
+/// A copy of the samples to write to, and a run directory beside it.
+fn copy_with_runs() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = copy_of_samples(dir.path());
+    let runs = dir.path().join("runs");
+    (dir, wh, runs)
+}
+
 fn stdout_of(wh: &Path, runs: &Path, args: &[&str]) -> String {
     let out = cli_at(wh, runs).args(args).assert().success();
     String::from_utf8(out.get_output().stdout.clone()).unwrap()
@@ -55,9 +63,7 @@ fn summary(wh: &Path, runs: &Path, end: &str, days: &str) -> Value {
 /// included: without `--include-bootstrap` the backfill skips them).
 #[test]
 fn the_summary_s_backfill_leaves_no_record_without_a_struct() {
-    let dir = tempfile::tempdir().unwrap();
-    let wh = copy_of_samples(dir.path());
-    let runs = dir.path().join("runs");
+    let (_dir, wh, runs) = copy_with_runs();
     let window = ["check", "summary", "--end", "2025-11-10", "--days", "21"];
     let before = summary(&wh, &runs, "2025-11-10", "21");
     assert!(before["totals"]["without_struct"].as_u64().unwrap() > 0);
@@ -94,9 +100,7 @@ fn an_empty_window_is_a_warning() {
 /// and the `backfill` line carries the run's own flags.
 #[test]
 fn the_dry_run_s_suggestions_carry_its_flags_and_apply_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let wh = copy_of_samples(dir.path());
-    let runs = dir.path().join("runs");
+    let (_dir, wh, runs) = copy_with_runs();
     let text = stdout_of(
         &wh,
         &runs,
@@ -306,9 +310,7 @@ fn sql_on_bigquery_needs_no_credentials() {
 /// that run and the version, and advises a new dry run (the rows are not a stranger's).
 #[test]
 fn a_plan_overtaken_by_another_run_says_the_table_moved() {
-    let dir = tempfile::tempdir().unwrap();
-    let wh = copy_of_samples(dir.path());
-    let runs = dir.path().join("runs");
+    let (_dir, wh, runs) = copy_with_runs();
     let range = ["--start", "2026-01-20", "--end", "2026-01-22"];
     let plan = cli_json(
         &wh,
@@ -347,4 +349,48 @@ fn a_plan_overtaken_by_another_run_says_the_table_moved() {
     );
     // Nothing of the stale plan was written.
     assert_eq!(delta_versions(&features_table(&wh)), version as usize + 1);
+}
+
+/// After a rollback, `merge --run` refuses and names `--reapply`; running that as
+/// printed recomputes the range as a new run and applies it: a dry run afterwards finds
+/// nothing to change, and the rolled-back run's own plan was not written again.
+#[test]
+fn a_rolled_back_run_is_reapplied_only_as_a_new_run() {
+    let (_dir, wh, runs) = copy_with_runs();
+    let range = ["--start", "2026-01-15", "--end", "2026-01-22"];
+    let first = cli_json(&wh, &runs, &[&["backfill"][..], &range].concat());
+    let run = first["run_id"].as_str().unwrap().to_string();
+    cli_at(&wh, &runs)
+        .args(["rollback", &run])
+        .assert()
+        .success();
+    let refused = cli_at(&wh, &runs)
+        .args(["merge", "--run", &run])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    let reapply = suggested(&stderr, "completeness merge");
+    assert_eq!(reapply, ["merge", "--run", run.as_str(), "--reapply"]);
+
+    let versions = delta_versions(&features_table(&wh));
+    let out = cli_at(&wh, &runs)
+        .arg("--json")
+        .args(&reapply)
+        .assert()
+        .success();
+    let again: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_ne!(again["run_id"], first["run_id"], "a new run");
+    assert_eq!(again["range"], first["range"]);
+    assert_eq!(
+        again["merge"]["rows_written"], first["merge"]["rows_written"],
+        "the restored rows get their structs again"
+    );
+    assert_eq!(delta_versions(&features_table(&wh)), versions + 1);
+    let check = cli_json(
+        &wh,
+        &runs,
+        &[&["backfill", "--dry-run"][..], &range].concat(),
+    );
+    assert_eq!(check["records"]["added"], 0, "{check}");
+    assert_eq!(check["records"]["changed"], 0, "{check}");
 }

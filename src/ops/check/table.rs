@@ -8,7 +8,10 @@ use crate::error::{Error, Result};
 use crate::io::columns::{head, num_rows};
 
 /// The first `shown` rows as a table, then "… and N more" when rows were left out.
-pub fn render(batches: &[RecordBatch], shown: usize) -> Result<String> {
+/// A table wider than `width` (the terminal's, when stdout is one) is printed one
+/// record per line instead: a table wrapped inside its cells cannot be read, nor a
+/// command in it copied.
+pub fn render(batches: &[RecordBatch], shown: usize, width: Option<usize>) -> Result<String> {
     let Some(first) = batches.first() else {
         return Ok("(no rows)\n".to_string());
     };
@@ -16,12 +19,41 @@ pub fn render(batches: &[RecordBatch], shown: usize) -> Result<String> {
     if total == 0 {
         return Ok("(no rows)\n".to_string());
     }
+    let headers: Vec<String> = first
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let rows = formatted(batches, shown)?;
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(first.schema().fields().iter().map(|f| f.name().clone()));
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(headers.clone());
+    for row in &rows {
+        table.add_row(row.clone());
+    }
+    align_numbers(&mut table, first);
+    let table = table.to_string();
+    let widest = table.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    let mut text = match width {
+        Some(w) if widest > w => records(&headers, &rows),
+        _ => format!("{table}\n"),
+    };
+    if total > shown {
+        text.push_str(&format!(
+            "… and {} more (--limit N to see more, --json for all)\n",
+            total - shown
+        ));
+    }
+    Ok(text)
+}
+
+/// The first `shown` rows, each cell as text (NULL for a null).
+fn formatted(batches: &[RecordBatch], shown: usize) -> Result<Vec<Vec<String>>> {
     let options = FormatOptions::default().with_null("NULL");
+    let mut rows = Vec::new();
     for batch in head(batches, shown) {
         let formatters = batch
             .columns()
@@ -30,18 +62,28 @@ pub fn render(batches: &[RecordBatch], shown: usize) -> Result<String> {
             .collect::<Result<Vec<_>, _>>()
             .map_err(Error::arrow("formatting a result table"))?;
         for row in 0..batch.num_rows() {
-            table.add_row(formatters.iter().map(|f| f.value(row).to_string()));
+            rows.push(
+                formatters
+                    .iter()
+                    .map(|f| f.value(row).to_string())
+                    .collect(),
+            );
         }
     }
-    align_numbers(&mut table, first);
-    let mut text = format!("{table}\n");
-    if total > shown {
-        text.push_str(&format!(
-            "… and {} more (--limit N to see more, --json for all)\n",
-            total - shown
-        ));
+    Ok(rows)
+}
+
+/// One `name: value` line per cell, a blank line between records.
+fn records(headers: &[String], rows: &[Vec<String>]) -> String {
+    let pad = headers.iter().map(|h| h.chars().count()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        out.push_str(&format!("-[ record {} ]-\n", i + 1));
+        for (name, value) in headers.iter().zip(row) {
+            out.push_str(&format!("{name:<pad$} | {value}\n"));
+        }
     }
-    Ok(text)
+    out
 }
 
 fn align_numbers(table: &mut Table, batch: &RecordBatch) {
@@ -103,13 +145,27 @@ mod tests {
 
     #[test]
     fn render_shows_the_first_rows_and_counts_the_rest() {
-        let text = render(&[batch(25)], 20).unwrap();
+        let text = render(&[batch(25)], 20, None).unwrap();
         assert!(text.contains("game_date"), "{text}");
         assert!(text.contains("2024-10-06"), "{text}"); // day 20_000 + 2
         assert!(text.contains("NULL"), "{text}");
         assert!(text.contains("… and 5 more"), "{text}");
-        assert!(!render(&[batch(3)], 20).unwrap().contains("more"));
-        assert_eq!(render(&[], 20).unwrap(), "(no rows)\n");
+        assert!(!render(&[batch(3)], 20, None).unwrap().contains("more"));
+        assert_eq!(render(&[], 20, None).unwrap(), "(no rows)\n");
+    }
+
+    /// Too wide for the terminal: one record per line, every cell whole; wide enough
+    /// (or not a terminal): the table.
+    #[test]
+    fn a_table_wider_than_the_terminal_becomes_records() {
+        let table = render(&[batch(2)], 20, Some(200)).unwrap();
+        assert!(table.contains("┆") || table.contains("│"), "{table}");
+        let narrow = render(&[batch(2)], 20, Some(10)).unwrap();
+        assert!(narrow.starts_with("-[ record 1 ]-\n"), "{narrow}");
+        assert!(narrow.contains("game_date | 2024-10-04\n"), "{narrow}");
+        assert!(narrow.contains("records   | NULL\n"), "{narrow}");
+        assert!(narrow.contains("-[ record 2 ]-"), "{narrow}");
+        assert!(!narrow.contains('│'), "{narrow}");
     }
 
     #[test]
