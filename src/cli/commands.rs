@@ -497,15 +497,18 @@ async fn window_end(
     match (end, sql) {
         (Some(end), _) => Ok(end),
         (None, true) => Ok(today),
-        (None, false) => {
-            let source = check_source(settings).await?;
-            let end = crate::ops::data_end::newest_feature_date(&source, today).await?;
-            if !out.quiet {
-                eprintln!("{}", end.note());
-            }
-            Ok(end.date())
-        }
+        (None, false) => data_end(&check_source(settings).await?, out).await,
     }
+}
+
+/// The newest feature date, said on stderr (unless -q).
+async fn data_end(source: &crate::warehouse::Source, out: &Output) -> Result<NaiveDate> {
+    let today = chrono::Utc::now().date_naive();
+    let end = crate::ops::data_end::newest_feature_date(source, today).await?;
+    if !out.quiet {
+        eprintln!("{}", end.note());
+    }
+    Ok(end.date())
 }
 
 async fn run_check(
@@ -607,8 +610,11 @@ async fn runs(args: RunsArgs, settings: &Settings, out: &Output) -> Result<u8> {
 }
 
 async fn report_daily(args: DailyArgs, settings: &Settings, out: &Output) -> Result<u8> {
-    let end = window_end(args.end, false, settings, out).await?;
     let source = check_source(settings).await?;
+    let end = match args.end {
+        Some(end) => end,
+        None => data_end(&source, out).await?,
+    };
     let daily = crate::report::daily::DailyReport::build(&source, end, args.days).await?;
     let dir = args
         .out

@@ -15,6 +15,15 @@ use crate::run::manifest::Phase;
 /// The progress callback for a run: silent under `-q`; spinners only when `spinners`
 /// (stderr is a terminal and the output is not JSON).
 pub fn reporter(quiet: bool, spinners: bool) -> Progress {
+    reporter_with(quiet, spinners, |line| eprintln!("{line}"))
+}
+
+/// [`reporter`], printing each line with `print`.
+fn reporter_with(
+    quiet: bool,
+    spinners: bool,
+    print: impl Fn(&str) + Send + Sync + 'static,
+) -> Progress {
     let current: Mutex<Option<ProgressBar>> = Mutex::new(None);
     Arc::new(move |step: Step| {
         if quiet {
@@ -27,7 +36,7 @@ pub fn reporter(quiet: bool, spinners: bool) -> Progress {
         match step {
             Step::Started(phase) if spinners => *current = Some(spinner(phase)),
             Step::Started(_) => {}
-            Step::Done(_, line) | Step::Note(_, line) => eprintln!("{line}"),
+            Step::Done(_, line) | Step::Note(_, line) => print(line),
         }
     })
 }
@@ -60,18 +69,29 @@ fn what(phase: Phase) -> &'static str {
 mod tests {
     use super::*;
 
-    /// Without a terminal nothing is drawn, and `-q` hears nothing at all: the callback
-    /// must not panic or hold its lock across steps.
+    /// Each finished phase and note is one line, a start prints nothing, and `-q`
+    /// prints nothing at all; with spinners the lines are the same.
     #[test]
-    fn steps_without_spinners_are_plain() {
-        for quiet in [false, true] {
-            let progress = reporter(quiet, false);
+    fn steps_become_lines_and_quiet_silences_them() {
+        for (quiet, spinners) in [(false, false), (true, false), (false, true)] {
+            let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+            let sink = Arc::clone(&lines);
+            let progress = reporter_with(quiet, spinners, move |l| {
+                sink.lock().unwrap().push(l.to_string())
+            });
             progress(Step::Started(Phase::Export));
             progress(Step::Done(Phase::Export, "export: 3 rows (1 ms)"));
+            progress(Step::Started(Phase::Merge));
             progress(Step::Note(Phase::Merge, "warning: x"));
+            let want: Vec<String> = match quiet {
+                true => Vec::new(),
+                false => vec!["export: 3 rows (1 ms)".into(), "warning: x".into()],
+            };
+            assert_eq!(
+                *lines.lock().unwrap(),
+                want,
+                "quiet {quiet}, spinners {spinners}"
+            );
         }
-        let progress = reporter(false, true);
-        progress(Step::Started(Phase::Compute));
-        progress(Step::Done(Phase::Compute, "compute: done (1 ms)"));
     }
 }

@@ -74,7 +74,9 @@ pub fn prune(
         dry_run,
         ..Default::default()
     };
-    for (dir, m) in runs_in(run_root)? {
+    let mut runs = crate::ops::runs::run_dirs(run_root)?;
+    runs.sort_by_key(|(_, m)| m.created_at);
+    for (dir, m) in runs {
         if m.created_at >= cutoff {
             continue;
         }
@@ -98,22 +100,6 @@ pub fn prune(
 /// A dry run, or a run whose merge is done: nothing left to resume.
 fn is_finished(m: &Manifest) -> bool {
     (m.dry_run && m.merge.is_none()) || m.is_done(Phase::Merge)
-}
-
-/// The run directories under `run_root` with their manifests, oldest first.
-fn runs_in(run_root: &Path) -> Result<Vec<(PathBuf, Manifest)>> {
-    let Ok(entries) = std::fs::read_dir(run_root) else {
-        return Ok(Vec::new()); // no run directory yet
-    };
-    let mut out = Vec::new();
-    for entry in entries {
-        let dir = entry.map_err(Error::io("listing runs", run_root))?.path();
-        if let Ok(m) = Manifest::load(&dir.join("manifest.json")) {
-            out.push((dir, m));
-        }
-    }
-    out.sort_by_key(|(_, m)| m.created_at);
-    Ok(out)
 }
 
 /// The bytes of the files under `dir` (a file that cannot be read counts 0).

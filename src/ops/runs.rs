@@ -3,7 +3,7 @@
 //! and the feature table's history (every commit, even from another machine).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -34,7 +34,7 @@ pub struct RunSummary {
 /// Every run known from `run_root` or the feature table's history, newest first.
 pub async fn list(warehouse: &LocalWarehouse, run_root: &Path) -> Result<Vec<RunSummary>> {
     let mut runs: BTreeMap<String, RunSummary> = BTreeMap::new();
-    for m in manifests(run_root)? {
+    for (_, m) in run_dirs(run_root)? {
         runs.insert(m.run_id.clone(), from_manifest(&m));
     }
     let table = warehouse.open_table(FEATURES_TABLE).await?;
@@ -58,19 +58,17 @@ pub async fn list(warehouse: &LocalWarehouse, run_root: &Path) -> Result<Vec<Run
     Ok(out)
 }
 
-fn manifests(run_root: &Path) -> Result<Vec<Manifest>> {
+/// The run directories under `run_root` with their manifests. Directories without a
+/// readable manifest are not runs of this tool and are left out.
+pub fn run_dirs(run_root: &Path) -> Result<Vec<(PathBuf, Manifest)>> {
     let Ok(entries) = std::fs::read_dir(run_root) else {
         return Ok(Vec::new()); // no run directory yet
     };
     let mut out = Vec::new();
     for entry in entries {
-        let path = entry
-            .map_err(Error::io("listing runs", run_root))?
-            .path()
-            .join("manifest.json");
-        // Directories without a readable manifest are not runs of this tool.
-        if let Ok(m) = Manifest::load(&path) {
-            out.push(m);
+        let dir = entry.map_err(Error::io("listing runs", run_root))?.path();
+        if let Ok(m) = Manifest::load(&dir.join("manifest.json")) {
+            out.push((dir, m));
         }
     }
     Ok(out)

@@ -32,6 +32,16 @@ fn copy_with_runs() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBu
     (dir, wh, runs)
 }
 
+/// The newest game_date of the sample feature table, read from the table itself.
+fn newest_sample_date() -> chrono::NaiveDate {
+    let table = read_table(&features_table(&sample_warehouse()), None, "game_date");
+    dates(&table, "game_date")
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap()
+}
+
 fn stdout_of(wh: &Path, runs: &Path, args: &[&str]) -> String {
     let out = cli_at(wh, runs).args(args).assert().success();
     String::from_utf8(out.get_output().stdout.clone()).unwrap()
@@ -227,12 +237,7 @@ fn default_windows_end_at_the_newest_feature_record() {
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("runs");
     let wh = sample_warehouse();
-    let table = read_table(&features_table(&wh), None, "game_date");
-    let newest = dates(&table, "game_date")
-        .into_iter()
-        .flatten()
-        .max()
-        .unwrap();
+    let newest = newest_sample_date();
     for check in ["summary", "incomplete", "gaps"] {
         let out = cli_at(&wh, &runs)
             .args(["--json", "check", check])
@@ -259,12 +264,7 @@ fn the_daily_report_goes_under_the_run_dir() {
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("elsewhere");
     let wh = sample_warehouse();
-    let table = read_table(&features_table(&wh), None, "game_date");
-    let newest = dates(&table, "game_date")
-        .into_iter()
-        .flatten()
-        .max()
-        .unwrap();
+    let newest = newest_sample_date();
     let out = cli_at(&wh, &runs)
         .current_dir(dir.path())
         .args(["report", "daily"])
