@@ -473,7 +473,7 @@ impl Plan {
             .collect()
     }
 
-    /// The rewritten files, written under `staging` beside where they will live, each
+    /// The rewritten files, written flat under `staging` ([`staged`]), each
     /// the old file with its written columns replaced; their add actions.
     fn write(&self, files: &[&OldFile], staging: &Path) -> Result<Vec<Add>> {
         use rayon::prelude::*;
@@ -488,7 +488,7 @@ impl Plan {
                 }
                 let size = super::splice::splice(
                     &f.source,
-                    &staging.join(&relative),
+                    &staged(staging, &relative),
                     &fields,
                     &values,
                     crate::io::engine::table_writer_properties(),
@@ -516,7 +516,7 @@ impl Plan {
             .zip(adds)
             .map(|(f, add)| {
                 let back =
-                    super::splice::verify(&f.source, &staging.join(&add.path), &self.written)?;
+                    super::splice::verify(&f.source, &staged(staging, &add.path), &self.written)?;
                 let before: Vec<&[ArrayRef]> = f.groups.iter().map(|g| &g[1..]).collect();
                 changed_rows(&before, &back, &self.written)
             })
@@ -647,6 +647,12 @@ fn new_file_name(relative: &str) -> String {
     }
 }
 
+/// Where a new file is staged: flat under `staging` by its file name (unique), so staging
+/// makes no partition directories (creating them was a fifth of a backfill's time).
+fn staged(staging: &Path, relative: &str) -> PathBuf {
+    staging.join(relative.rsplit_once('/').map_or(relative, |(_, name)| name))
+}
+
 /// `8-4-4-4-12` hex digits, the shape of the file names Delta writers use.
 fn uuid_like(n: u128) -> String {
     let h = format!("{n:032x}");
@@ -712,7 +718,7 @@ fn touch_data_hash(
 fn move_into_table(adds: &[Add], staging: &Path, root: &Path) -> Result<Vec<PathBuf>> {
     let mut moved = Vec::with_capacity(adds.len());
     for add in adds {
-        let (from, to) = (staging.join(&add.path), root.join(&add.path));
+        let (from, to) = (staged(staging, &add.path), root.join(&add.path));
         if let Some(parent) = to.parent() {
             std::fs::create_dir_all(parent)
                 .map_err(Error::io("creating a partition directory", parent))?;
@@ -787,4 +793,27 @@ fn keys_of(batch: &RecordBatch, context: &str) -> Result<Vec<(String, i32)>> {
             Ok((players.value(i).to_string(), dates.value(i)))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_staged_flat_by_their_unique_names() {
+        let staging = Path::new("/runs/r1/staged");
+        let first = new_file_name("game_date=2026-01-20/part-00000-a-c000.snappy.parquet");
+        let second = new_file_name("game_date=2026-01-21/part-00000-b-c000.snappy.parquet");
+        assert!(first.starts_with("game_date=2026-01-20/part-00000-"));
+        for relative in [&first, &second] {
+            let path = staged(staging, relative);
+            assert_eq!(
+                path.parent(),
+                Some(staging),
+                "{relative} staged in a subdirectory"
+            );
+        }
+        assert_ne!(staged(staging, &first), staged(staging, &second));
+        assert_eq!(staged(staging, "top.parquet"), staging.join("top.parquet"));
+    }
 }
