@@ -648,7 +648,7 @@ fn new_file_name(relative: &str) -> String {
 }
 
 /// Where a new file is staged: flat under `staging` by its file name (unique), so staging
-/// makes no partition directories (creating them was a fifth of a backfill's time).
+/// creates and removes no partition directory per file (276 of each in a full backfill).
 fn staged(staging: &Path, relative: &str) -> PathBuf {
     staging.join(relative.rsplit_once('/').map_or(relative, |(_, name)| name))
 }
