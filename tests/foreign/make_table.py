@@ -182,10 +182,16 @@ class FileSpec:
     stats: bool = True
     # Applied to each date's rows just before writing (e.g. renaming, reordering).
     shape: Callable[[pa.Table, str], pa.Table] | None = None
+    files_per_date: int = 1
 
 
 def default_name(date: str, i: int, codec: str) -> str:
     return f"game_date={date}/part-{i:05d}-{uuid.uuid4()}-c000.{codec}.parquet"
+
+
+def file_uri(path: Path) -> str:
+    """An absolute file:// URI as Spark writes them (`=` left as is)."""
+    return "file://" + urllib.parse.quote(str(path.resolve()), safe="/=")
 
 
 def uri_path(relative: str, absolute: Path) -> str:
@@ -194,10 +200,14 @@ def uri_path(relative: str, absolute: Path) -> str:
 
 
 def write_files(root: Path, rows: pa.Table, dates: list[str], spec: FileSpec) -> list[dict]:
-    """One Parquet file per date under `root`; their add actions."""
+    """`files_per_date` Parquet files per date under `root`; their add actions."""
     adds = []
-    for i, date in enumerate(dates):
-        part = rows_of(rows, date)
+    pieces = []
+    for date in dates:
+        whole = rows_of(rows, date)
+        size = -(-whole.num_rows // spec.files_per_date)
+        pieces += [(date, whole.slice(k * size, size)) for k in range(spec.files_per_date)]
+    for i, (date, part) in enumerate(pieces):
         stats = stats_of(part) if spec.stats else None
         if spec.partitioned:
             part = part.drop_columns(["game_date"])
@@ -279,7 +289,7 @@ def log_actions(table: Path, version: int) -> list[dict]:
 
 def case_absolute_paths(out: Path, src: Source, args) -> None:
     """The log names each file by an absolute file:// URI inside the table root."""
-    spec = FileSpec(parquet={}, log_path=lambda rel, absolute: absolute.as_uri())
+    spec = FileSpec(parquet={}, log_path=lambda rel, absolute: file_uri(absolute))
     hand_table(out, src, spec)
 
 
@@ -292,13 +302,13 @@ def case_shallow_clone(out: Path, src: Source, args) -> None:
     clone_adds = []
     for action in source_adds:
         add = dict(action["add"])
-        add["path"] = (external / urllib.parse.unquote(add["path"])).resolve().as_uri()
+        add["path"] = file_uri(external / urllib.parse.unquote(add["path"]))
         clone_adds.append({"add": add})
     info = {
         "commitInfo": {
             "timestamp": now_ms(),
             "operation": "CLONE",
-            "operationParameters": {"source": external.resolve().as_uri(), "isShallow": True},
+            "operationParameters": {"source": file_uri(external), "isShallow": True},
             "engineInfo": "completeness tests/foreign/make_table.py (hand-written log)",
         }
     }
@@ -316,6 +326,20 @@ def case_check_games_expected(out: Path, src: Source, args) -> None:
             "games_expected_positive": f"{STRUCT} IS NULL OR {STRUCT}.games_expected >= 1",
         }
     )
+
+
+def case_check_plain_sql(out: Path, src: Source, args) -> None:
+    """The games_expected CHECK as Spark stores it: plain SQL text in a hand-written
+    metaData commit (writer 3), not the DataFusion form deltalake stores
+    (`get_field(…)`, `arrow_cast(…)`)."""
+    deltalake_table(out, src)
+    meta = next(a for a in log_actions(out, 0) if "metaData" in a)["metaData"]
+    configuration = dict(meta["configuration"])
+    configuration["delta.constraints.games_expected_positive"] = (
+        f"{STRUCT} IS NULL OR {STRUCT}.games_expected >= 1"
+    )
+    meta = dict(meta, configuration=configuration)
+    commit(out, latest_version(out) + 1, [protocol(1, 3), {"metaData": meta}], "ADD CONSTRAINT")
 
 
 def case_check_updated_at(out: Path, src: Source, args) -> None:
@@ -677,6 +701,11 @@ def case_unpartitioned(out: Path, src: Source, args) -> None:
     write_deltalake(str(out), src.rows)
 
 
+def case_files_several_per_date(out: Path, src: Source, args) -> None:
+    """Three files per date (pyarrow, hand-written log), as appends leave them."""
+    hand_table(out, src, FileSpec(parquet={}, files_per_date=3))
+
+
 def case_flat_layout(out: Path, src: Source, args) -> None:
     """Partitioned by game_date, but every file at the table root (legal: the
     partition values are in the log, not the directory)."""
@@ -737,7 +766,7 @@ def deletion_vector_table(out: Path, src: Source, property_on: bool) -> None:
     }
     stats = json.loads(first["stats"])
     stats["tightBounds"] = False
-    readd = {"add": dict(first, modificationTime=now, deletionVector=inline_deletion_vector([0]), stats=json.dumps(stats))}
+    readd = {"add": dict(first, modificationTime=now, deletionVector=inline_deletion_vector([0]), stats=json.dumps(stats, separators=(",", ":")))}
     commit(out, 1, [remove, readd], "DELETE")
     if not property_on:
         meta = next(a for a in log_actions(out, 0) if "metaData" in a)
@@ -837,6 +866,7 @@ CASES: dict[str, Case] = {
     "absolute-paths": Case(case_absolute_paths),
     "shallow-clone": Case(case_shallow_clone),
     "check-games-expected": Case(case_check_games_expected, ZERO_OF_ZERO_DATES),
+    "check-plain-sql": Case(case_check_plain_sql, ZERO_OF_ZERO_DATES),
     "check-updated-at": Case(case_check_updated_at),
     "invariant-updated-at": Case(case_invariant_updated_at),
     "generated-updated-date": Case(case_generated_updated_date),
@@ -854,6 +884,7 @@ CASES: dict[str, Case] = {
     "convert-to-deltalake": Case(case_convert_to_deltalake),
     "unpartitioned": Case(case_unpartitioned),
     "flat-layout": Case(case_flat_layout),
+    "files-several-per-date": Case(case_files_several_per_date),
     # Parquet encodings
     "row-groups-many": Case(parquet_case("pyarrow files of 40-row row groups", row_group_size=40)),
     "encoding-plain": Case(parquet_case("pyarrow files without dictionary encoding", use_dictionary=False)),
