@@ -16,6 +16,13 @@
 //!   invariant, a generated column over a written column): refused with exit 2,
 //!   naming the rule and a record that breaks it, nothing written; the dry run
 //!   already names the rule.
+//! - Another writer (deltalake Python) updates, deletes, appends, compacts or
+//!   Z-orders between the dry run and `merge --run`: its rows are kept, a record it
+//!   rewrote is a conflict (exit 1, named), the rerun picks up what was left.
+//!
+//! Identity columns, type widening and liquid clustering are expected refused (the
+//! delta-rs commit machinery the tool uses supports none of them); absolute and
+//! percent-encoded paths writable. `tests/foreign/README.md` lists every case.
 //!
 //! The Python is the emulator venv's (`$COMPLETENESS_EMULATOR_VENV`, default
 //! `~/.cache/completeness-emulators/venv`, made by `scripts/emulators install`); without
@@ -298,7 +305,10 @@ fn python() -> Option<PathBuf> {
             return Err(format!(
                 "{} has no deltalake (scripts/emulators install pins it): {}",
                 python.display(),
-                String::from_utf8_lossy(&probe.stderr).trim()
+                String::from_utf8_lossy(&probe.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
             ));
         }
         Ok(python)
