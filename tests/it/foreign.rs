@@ -865,9 +865,7 @@ impl Fixture {
             .map(|(p, d)| (p, d.to_string()))
             .collect()
     }
-}
 
-impl Fixture {
     /// Every player's game dates in player_game_summary.
     fn game_dates_by_player(&self) -> BTreeMap<String, Vec<NaiveDate>> {
         let games = read_table(
