@@ -144,7 +144,31 @@ async fn local(settings: &Settings) -> Diagnosis {
         };
         d.add(table, result);
     }
+    if let Ok(table) = w.open_table(FEATURES_TABLE).await {
+        d.add("features writable", writable(&table));
+    }
     d
+}
+
+/// Whether a merge can write the local feature table, and the rules it will honour.
+fn writable(table: &deltalake::DeltaTable) -> Result<String, String> {
+    use crate::warehouse::delta::{rules::Rules, writable};
+    let written = [
+        crate::model::HISTORICAL_COMPLETENESS,
+        crate::model::UPDATED_AT,
+    ];
+    let reasons = writable::refusals(table, &written).map_err(|e| e.to_string())?;
+    if !reasons.is_empty() {
+        return Err(format!(
+            "a merge into this table would be refused: {}",
+            reasons.join("; ")
+        ));
+    }
+    let rules = Rules::of(table, &written).map_err(|e| e.to_string())?;
+    Ok(match rules.len() {
+        0 => "a merge can write it".to_string(),
+        n => format!("a merge can write it; {n} table rule(s) checked on every row written"),
+    })
 }
 
 /// The checks that need a token.

@@ -228,7 +228,7 @@ impl BackfillBuilder {
             dir: &dir,
         };
         if !manifest.is_done(Phase::Export)
-            && let Err(e) = phases.export(&mut manifest).await
+            && let Err(e) = phases.export_writable(&mut manifest).await
         {
             // A new run that could not even export leaves nothing behind.
             if matches!(self.start, Start::New { .. }) {
@@ -248,6 +248,18 @@ impl BackfillBuilder {
             phases.diff(&mut manifest).await?
         };
         if manifest.dry_run || self.stop_after == StopAfter::Diff {
+            // A plan its merge would refuse is not kept as a run.
+            let preview = self
+                .warehouse
+                .preview_merge(&manifest, &dir, self.now())
+                .await;
+            if let Err(e) = preview {
+                if matches!(self.start, Start::New { .. }) {
+                    drop(_lock);
+                    let _ = std::fs::remove_dir_all(&dir.path);
+                }
+                return Err(e);
+            }
             phases.write_report(&report)?;
             return phases.outcome(manifest, report);
         }
@@ -378,6 +390,17 @@ impl Phases<'_> {
         self.finish(m, Phase::Export, clock, &message)?;
         failpoint::hit("export:done").await;
         Ok(())
+    }
+
+    /// The export of a new run, then the question whether its merge could ever write the
+    /// table: a run that could never be applied is not planned (the columns the export
+    /// validates are named first).
+    async fn export_writable(&mut self, m: &mut Manifest) -> Result<()> {
+        self.export(m).await?;
+        match self.builder.start {
+            Start::New { extended, .. } => self.builder.warehouse.require_writable(extended).await,
+            Start::Resume { .. } => Ok(()),
+        }
     }
 
     /// Where the exported features and games are: the run directory, or the bucket.

@@ -87,6 +87,31 @@ impl Warehouse {
         Ok(())
     }
 
+    /// Refuse, before a run is planned, a feature table a merge would refuse to write
+    /// (its features, layout or generated columns: [`delta::writable`]). BigQuery's
+    /// pre-flight does its own checks.
+    pub async fn require_writable(&self, extended: bool) -> Result<()> {
+        match self {
+            Warehouse::Local(w) => delta::run::require_writable(w, extended).await,
+            Warehouse::BigQuery(_) => Ok(()),
+        }
+    }
+
+    /// Refuse a planned run whose merge would break a rule of the feature table (a CHECK
+    /// constraint, an invariant, a generated column, NOT NULL), evaluated on the rows
+    /// it would write ([`delta::rules`]); nothing is written.
+    pub async fn preview_merge(
+        &self,
+        m: &Manifest,
+        dir: &RunDir,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        match self {
+            Warehouse::Local(w) => delta::run::preview_merge(w, m, dir, now).await,
+            Warehouse::BigQuery(_) => Ok(()),
+        }
+    }
+
     /// `--extended` needs the extended column: the Delta merge adds it, on BigQuery
     /// the operator does (the error carries the DDL).
     pub async fn require_extended_column(&self) -> Result<()> {

@@ -113,26 +113,17 @@ fn files(table: &DeltaTable) -> Result<Vec<DataFile>> {
         .to_file_path()
         .map_err(|()| Error::input(format!("{context}: not a local table")))?;
     let snapshot = table.snapshot().map_err(Error::delta(context.clone()))?;
-    Ok(snapshot
+    snapshot
         .log_data()
         .iter()
-        .map(|f| DataFile {
-            path: local_path(&root, &f.path()),
-            partition: partition_key(f.partition_values_map()),
-            deletion_vector: f.deletion_vector_descriptor().is_some(),
+        .map(|f| {
+            Ok(DataFile {
+                path: crate::warehouse::delta::paths::resolve(&root, &f.path())?,
+                partition: partition_key(f.partition_values_map()),
+                deletion_vector: f.deletion_vector_descriptor().is_some(),
+            })
         })
-        .collect())
-}
-
-/// A file's path from the log: relative to the table, or an absolute `file://` URL.
-pub fn local_path(root: &Path, path: &str) -> PathBuf {
-    match url::Url::parse(path)
-        .ok()
-        .and_then(|u| u.to_file_path().ok())
-    {
-        Some(absolute) => absolute,
-        None => root.join(path),
-    }
+        .collect()
 }
 
 /// The table's columns (at `after`), without the partition columns and `ignored`.

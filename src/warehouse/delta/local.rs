@@ -93,6 +93,7 @@ impl LocalWarehouse {
             None => deltalake::open_table(url).await,
         }
         .map_err(Error::delta(context))?;
+        readable(&opened, &path)?;
         if version.is_none() {
             self.remember(&path, &opened);
         }
@@ -156,6 +157,25 @@ impl LocalWarehouse {
             .await
             .map_err(Error::delta(context))
     }
+}
+
+/// A table whose protocol delta-rs cannot read is refused by name when it is opened,
+/// not at the first scan with a reader error.
+fn readable(table: &DeltaTable, path: &Path) -> Result<()> {
+    let state = table.snapshot().map_err(Error::delta(format!(
+        "opening Delta table {}",
+        path.display()
+    )))?;
+    deltalake::kernel::transaction::PROTOCOL
+        .can_read_from(state)
+        .map_err(|e| {
+            Error::input(format!(
+                "{}: {}, so nothing can be read from it and a merge into this table would be \
+                 refused; nothing was written",
+                path.display(),
+                super::writable::protocol_reason(&e, "read")
+            ))
+        })
 }
 
 fn local_path(location: &str) -> Result<PathBuf> {

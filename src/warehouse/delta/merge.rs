@@ -71,6 +71,33 @@ pub async fn merge(
     })
 }
 
+/// What merging `changes` into `table` would write, refused where the merge would
+/// refuse (a broken table rule above all), writing nothing. An extended column the
+/// table does not have yet is left out (the merge adds it empty first).
+pub async fn preview(
+    table: &deltalake::DeltaTable,
+    changes: Vec<RecordBatch>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut batch = updates(changes, now)?;
+    let has_extended = table
+        .snapshot()
+        .map_err(Error::delta("reading the feature table's schema"))?
+        .snapshot()
+        .arrow_schema()
+        .field_with_name(EXTENDED_COLUMN)
+        .is_ok();
+    if !has_extended && let Ok(i) = batch.schema().index_of(EXTENDED_COLUMN) {
+        batch.remove_column(i);
+    }
+    let updates = Updates {
+        batch,
+        guarded: true,
+    };
+    crate::warehouse::delta::rewrite::preview(table, &updates).await?;
+    Ok(())
+}
+
 /// The changes as rewrite updates: the new `updated_at` is `now`, the guard the
 /// exported one.
 fn updates(changes: Vec<RecordBatch>, now: DateTime<Utc>) -> Result<RecordBatch> {

@@ -1,24 +1,33 @@
 //! The one way the tool writes to a Delta table: a verified rewrite of whole data files,
 //! committed as one transaction.
 //!
-//! 1. Read the latest snapshot; refuse what a rewrite cannot honour (deletion vectors,
-//!    column mapping, change data feed, writer features delta-rs lacks).
+//! 1. Read the latest snapshot; refuse what a rewrite cannot honour
+//!    ([`super::writable`]: deletion vectors, column mapping, change data feed, writer
+//!    features delta-rs lacks, generated columns computed from a written column, data
+//!    files off the local disk).
 //! 2. Read, from every data file of the partitions (game dates) the updates touch, the
 //!    keys and the columns the updates carry (the struct, `updated_at`, the extended
 //!    struct), row group by row group.
 //! 3. Apply each update to its key's rows when every row of that key still carries the
 //!    `updated_at` the update was planned against (its guard); otherwise the key is a
 //!    conflict: someone wrote it after the plan, and it is left alone.
-//! 4. Write the files that have a replaced row again, into a staging directory outside
+//! 4. Evaluate the table's rules ([`super::rules`]: CHECK constraints, invariants,
+//!    generated columns, NOT NULL) on every replaced row; a broken rule refuses the
+//!    write, naming it and a key that breaks it.
+//! 5. Write the files that have a replaced row again, into a staging directory outside
 //!    the warehouse: the same row groups, the replaced columns encoded anew, every other
 //!    column chunk copied byte for byte ([`super::splice`]).
-//! 5. Verify the staged files against the files they replace, read back from disk: the
+//! 6. Verify the staged files against the files they replace, read back from disk: the
 //!    same row groups of the same rows, every other column chunk identical byte for byte,
 //!    no more rows changed than updates applied.
-//! 6. Move the staged files into the table and commit one transaction (remove, add, and
-//!    the `txn` actions of [`super::log`]) through delta-rs's commit machinery, whose
-//!    conflict checker guards the snapshot read in step 1. A failure before the commit
-//!    lands deletes the moved files.
+//! 7. Move the staged files into the table, under its root with relative names
+//!    ([`super::paths`]), and check before the commit that each add names the file that
+//!    was verified and each remove names its file exactly as the log does. Commit one
+//!    transaction (remove, add, and the `txn` actions of [`super::log`]) through
+//!    delta-rs's commit machinery, whose conflict checker guards the snapshot read in
+//!    step 1. A failure before the commit lands deletes the moved files.
+//!
+//! Steps 1–4 alone are [`preview`]: what a dry run asks before it plans a run.
 //!
 //! Nothing enters the table before the verification passed and nothing unverified is
 //! committed, so a crash at any instant leaves the table exactly before or after.
@@ -28,11 +37,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Date32Type, Field, TimestampMicrosecondType};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Date32Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Date32Type, Field, Schema, TimestampMicrosecondType};
 use chrono::NaiveDate;
 use deltalake::DeltaTable;
-use deltalake::kernel::transaction::{CommitBuilder, CommitProperties, PROTOCOL};
+use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
 use deltalake::kernel::{Action, Add, Transaction};
 use deltalake::protocol::DeltaOperation;
 use serde::Serialize;
@@ -42,6 +51,8 @@ use crate::error::{Error, Result};
 use crate::failpoint;
 use crate::model::{GAME_DATE, PLAYER_LOOKUP, UPDATED_AT, date_to_days, days_to_date};
 use crate::warehouse::delta::commit_rows::{self, DataFile};
+use crate::warehouse::delta::paths;
+use crate::warehouse::delta::rules::{Rules, Violation};
 
 /// The column of the updates holding the `updated_at` a row must still carry.
 pub const GUARD: &str = "guard_updated_at";
@@ -95,39 +106,34 @@ pub async fn rewrite(
     staging: &Path,
 ) -> Result<RewriteMetrics> {
     let mut lap = Lap::new();
-    let context = format!("rewriting {}", table.table_url());
-    let state = table.snapshot().map_err(Error::delta(context.clone()))?;
-    let mut metrics = RewriteMetrics {
-        num_updates: updates.batch.num_rows() as u64,
-        read_version: state.version() as u64,
-        ..Default::default()
-    };
-    if metrics.num_updates == 0 {
-        return Ok(metrics);
-    }
-    refuse_unsupported(table)?;
-    let plan = Plan::new(table, updates)?;
-    let mut files = plan.read_files()?;
-    let applied = plan.match_rows(&files);
-    plan.replace_rows(&mut files, &applied)?;
+    let Prepared {
+        plan,
+        files,
+        mut metrics,
+    } = prepare(table, updates, false).await?;
     lap.record(&mut metrics, "read");
-    metrics.num_rows_written = applied.rows;
-    metrics.num_conflicts = metrics.num_updates - applied.updates;
-    metrics.conflict_keys = plan.conflict_keys(&applied);
-    let rewritten: Vec<&OldFile> = files.iter().filter(|f| f.replaced > 0).collect();
-    if rewritten.is_empty() {
+    let Some(plan) = plan.filter(|_| !files.is_empty()) else {
         return Ok(metrics);
-    }
+    };
+    let rewritten: Vec<&OldFile> = files.iter().collect();
     let adds = plan.write(&rewritten, staging)?;
     lap.record(&mut metrics, "write");
     failpoint::hit("merge:files-written").await;
-    plan.verify(&rewritten, &adds, staging, applied.rows)?;
+    let marks = plan.verify(&rewritten, &adds, staging, metrics.num_rows_written)?;
     lap.record(&mut metrics, "verify");
     failpoint::hit("merge:verified").await;
+    let removes = plan.removes(table, &rewritten)?;
     let moved = move_into_table(&adds, staging, &plan.root)?;
     metrics.num_files_removed = rewritten.len() as u64;
     metrics.num_files_added = adds.len() as u64;
-    let committed = plan.commit(table, &rewritten, adds, tag, &metrics).await;
+    let committed = match plan.check_adds(&adds, &marks) {
+        Ok(()) => {
+            let dates = rewritten.iter().map(|f| f.date);
+            plan.commit(table, dates, adds, removes, tag, &metrics)
+                .await
+        }
+        Err(e) => Err(e),
+    };
     let version = match committed {
         Ok(v) => v,
         Err(e) => {
@@ -142,36 +148,58 @@ pub async fn rewrite(
     Ok(metrics)
 }
 
-/// A table whose features a plain file rewrite would not honour is refused, before
-/// anything is written.
-fn refuse_unsupported(table: &DeltaTable) -> Result<()> {
+/// What [`rewrite`] would write, refused where it would refuse, without writing: the
+/// rows it would replace and the conflicts it would leave alone.
+pub async fn preview(table: &DeltaTable, updates: &Updates) -> Result<RewriteMetrics> {
+    Ok(prepare(table, updates, true).await?.metrics)
+}
+
+/// Steps 1–4: the plan, the files with a replaced row (their rows replaced), the counts.
+struct Prepared {
+    plan: Option<Plan>,
+    files: Vec<OldFile>,
+    metrics: RewriteMetrics,
+}
+
+async fn prepare(table: &DeltaTable, updates: &Updates, dry: bool) -> Result<Prepared> {
     let context = format!("rewriting {}", table.table_url());
-    let state = table.snapshot().map_err(Error::delta(context.clone()))?;
-    PROTOCOL
-        .can_write_to(state)
-        .and_then(|()| PROTOCOL.check_append_only(state.snapshot()))
-        .map_err(|e| Error::input(format!("{context}: {e}")))?;
-    let config = state.snapshot().metadata().configuration();
-    for (key, why) in [
-        ("delta.enableChangeDataFeed", "change data feed"),
-        ("delta.enableDeletionVectors", "deletion vectors"),
-    ] {
-        if config.get(key).is_some_and(|v| v == "true") {
-            return Err(Error::input(format!(
-                "{context}: the table has {why} enabled ({key}), which this tool does not write; \
-                 nothing was written"
-            )));
-        }
+    let state = table.snapshot().map_err(Error::delta(context))?;
+    let mut metrics = RewriteMetrics {
+        num_updates: updates.batch.num_rows() as u64,
+        read_version: state.version() as u64,
+        ..Default::default()
+    };
+    if metrics.num_updates == 0 {
+        return Ok(Prepared {
+            plan: None,
+            files: Vec::new(),
+            metrics,
+        });
     }
-    if config
-        .get("delta.columnMapping.mode")
-        .is_some_and(|m| m != "none")
-    {
+    let plan = Plan::new(table, updates, dry)?;
+    let mut files = plan.read_files()?;
+    let applied = plan.match_rows(&files);
+    plan.replace_rows(&mut files, &applied)?;
+    files.retain(|f| f.replaced > 0);
+    metrics.num_rows_written = applied.rows;
+    metrics.num_conflicts = metrics.num_updates - applied.updates;
+    metrics.conflict_keys = plan.conflict_keys(&applied);
+    if let Some(broken) = plan.first_violation(&files).await? {
+        let verb = if dry {
+            "would be refused"
+        } else {
+            "is refused"
+        };
         return Err(Error::input(format!(
-            "{context}: the table uses column mapping, which this tool does not write; nothing was written"
+            "{}: a merge into this table {verb}: the table's {broken}; nothing was written",
+            super::writable::table_name(table)
         )));
     }
-    Ok(())
+    Ok(Prepared {
+        plan: Some(plan),
+        files,
+        metrics,
+    })
 }
 
 /// Times consecutive steps.
@@ -194,8 +222,6 @@ struct OldFile {
     file: DataFile,
     /// Its bytes.
     source: super::splice::Source,
-    /// Its path in the log, relative to the table.
-    relative: String,
     partition_values: HashMap<String, Option<String>>,
     /// Its statistics in the log.
     stats: Option<String>,
@@ -205,6 +231,8 @@ struct OldFile {
     groups: Vec<Vec<ArrayRef>>,
     /// Per row group: the written columns with the updates applied.
     replacements: Vec<Vec<ArrayRef>>,
+    /// Per row group: which rows were replaced (`None`: none).
+    picked: Vec<Option<BooleanArray>>,
     /// Rows replaced in it.
     replaced: u64,
 }
@@ -235,19 +263,23 @@ struct Plan {
     /// `player_lookup` in the table's type.
     player: Field,
     files: Vec<FileEntry>,
+    /// What the table demands of every row written.
+    rules: Rules,
+    /// The table's columns as stored in data files (every one nullable, to hold rows
+    /// that break a rule), then `game_date`: the rows the rules are evaluated on.
+    row_fields: Vec<Field>,
 }
 
 /// A data file of the snapshot in a touched partition.
 struct FileEntry {
     file: DataFile,
-    relative: String,
     partition_values: HashMap<String, Option<String>>,
     stats: Option<String>,
     date: i32,
 }
 
 impl Plan {
-    fn new(table: &DeltaTable, updates: &Updates) -> Result<Plan> {
+    fn new(table: &DeltaTable, updates: &Updates, dry: bool) -> Result<Plan> {
         let context = format!("rewriting {}", table.table_url());
         let state = table.snapshot().map_err(Error::delta(context.clone()))?;
         let snapshot = state.snapshot();
@@ -256,12 +288,6 @@ impl Plan {
             .to_file_path()
             .map_err(|()| Error::input(format!("{context}: not a local table")))?;
         let schema = snapshot.arrow_schema();
-        let partitions = snapshot.metadata().partition_columns().to_vec();
-        if partitions != [GAME_DATE] {
-            return Err(Error::input(format!(
-                "{context}: expected the table partitioned by {GAME_DATE}, it is partitioned by {partitions:?}"
-            )));
-        }
         let field = |name: &str| -> Result<Field> {
             schema
                 .field_with_name(name)
@@ -269,14 +295,15 @@ impl Plan {
                 .map_err(|_| Error::input(format!("{context}: the table has no column `{name}`")))
         };
         let batch = &updates.batch;
-        let written = batch
-            .schema()
+        let batch_schema = batch.schema();
+        let names: Vec<&str> = batch_schema
             .fields()
             .iter()
             .map(|f| f.name().as_str())
             .filter(|n| ![PLAYER_LOOKUP, GAME_DATE, GUARD].contains(n))
-            .map(field)
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
+        super::writable::refuse(table, &names, dry)?;
+        let written = names.iter().map(|n| field(n)).collect::<Result<Vec<_>>>()?;
         let stamp = written
             .iter()
             .position(|f| f.name() == UPDATED_AT)
@@ -310,7 +337,7 @@ impl Plan {
                 )));
             }
         }
-        let files = touched_files(snapshot, &root, &keys);
+        let files = touched_files(snapshot, &root, &keys)?;
         if let Some(f) = files.iter().find(|f| f.file.deletion_vector) {
             return Err(Error::input(format!(
                 "{context}: {} carries a deletion vector, which this tool does not rewrite; nothing was written",
@@ -329,6 +356,8 @@ impl Plan {
             keys,
             by_key,
             files,
+            rules: Rules::of(table, &names)?,
+            row_fields: row_fields(&schema),
         })
     }
 
@@ -347,11 +376,11 @@ impl Plan {
                 Ok(OldFile {
                     file: f.file.clone(),
                     source,
-                    relative: f.relative.clone(),
                     partition_values: f.partition_values.clone(),
                     stats: f.stats.clone(),
                     date: f.date,
                     replacements: groups.iter().map(|g| g[1..].to_vec()).collect(),
+                    picked: vec![None; groups.len()],
                     groups,
                     replaced: 0,
                 })
@@ -414,7 +443,8 @@ impl Plan {
     fn replace_rows(&self, files: &mut [OldFile], applied: &Applied) -> Result<()> {
         for file in files.iter_mut() {
             let updates = self.by_key.get(&file.date);
-            for (group, replacement) in file.groups.iter().zip(&mut file.replacements) {
+            let groups = file.groups.iter().zip(&mut file.replacements);
+            for ((group, replacement), picked) in groups.zip(&mut file.picked) {
                 let players = group[0].as_string::<i32>();
                 let picks: Vec<Option<usize>> = (0..players.len())
                     .map(|i| {
@@ -431,6 +461,7 @@ impl Plan {
                 }
                 file.replaced += count;
                 *replacement = self.replaced(&group[1..], &picks, &file.file.path)?;
+                *picked = Some(picks.iter().map(|p| Some(p.is_some())).collect());
             }
         }
         Ok(())
@@ -481,7 +512,7 @@ impl Plan {
         files
             .par_iter()
             .map(|f| {
-                let relative = new_file_name(&f.relative);
+                let relative = paths::new_file(days_to_date(f.date));
                 let (mut fields, mut values) = (self.written.clone(), f.replacements.clone());
                 if failpoint::injected("merge:touch-data-hash") {
                     touch_data_hash(f, &mut fields, &mut values)?;
@@ -508,26 +539,131 @@ impl Plan {
 
     /// The staged files against the files they replace, read back from disk: the same
     /// row groups, every other column chunk byte-identical ([`super::splice::verify`]),
-    /// and no more rows changed in the written columns than updates applied.
-    fn verify(&self, old: &[&OldFile], adds: &[Add], staging: &Path, rows: u64) -> Result<()> {
+    /// and no more rows changed in the written columns than updates applied. Returns
+    /// what identifies each verified file, to find it again in the table.
+    fn verify(
+        &self,
+        old: &[&OldFile],
+        adds: &[Add],
+        staging: &Path,
+        rows: u64,
+    ) -> Result<Vec<paths::FileMark>> {
         use rayon::prelude::*;
-        let changed = old
+        let checked = old
             .par_iter()
             .zip(adds)
             .map(|(f, add)| {
-                let back =
-                    super::splice::verify(&f.source, &staged(staging, &add.path), &self.written)?;
+                let path = staged(staging, &add.path);
+                let back = super::splice::verify(&f.source, &path, &self.written)?;
                 let before: Vec<&[ArrayRef]> = f.groups.iter().map(|g| &g[1..]).collect();
-                changed_rows(&before, &back, &self.written)
+                Ok((
+                    changed_rows(&before, &back, &self.written)?,
+                    paths::FileMark::of(&path)?,
+                ))
             })
-            .collect::<Result<Vec<u64>>>()?
-            .into_iter()
-            .sum::<u64>();
+            .collect::<Result<Vec<(u64, paths::FileMark)>>>()?;
+        let changed: u64 = checked.iter().map(|c| c.0).sum();
         if changed > rows {
             return Err(Error::Invariant(format!(
                 "write invariant violated before the commit: {changed} rows changed, but only \
                  {rows} were to be updated; nothing was committed"
             )));
+        }
+        Ok(checked.into_iter().map(|c| c.1).collect())
+    }
+
+    /// The first rule of the table the replaced rows break.
+    async fn first_violation(&self, files: &[OldFile]) -> Result<Option<Violation>> {
+        if self.rules.is_empty() || files.is_empty() {
+            return Ok(None);
+        }
+        let rows = files
+            .iter()
+            .map(|f| self.replaced_rows(f))
+            .collect::<Result<Vec<_>>>()?;
+        let schema = Arc::new(Schema::new(self.row_fields.clone()));
+        let rows = arrow::compute::concat_batches(&schema, &rows)
+            .map_err(Error::arrow("collecting the rows to write"))?;
+        self.rules.first_violation(rows).await
+    }
+
+    /// The rows of `f` the rewrite replaces, whole, as they would be written.
+    fn replaced_rows(&self, f: &OldFile) -> Result<RecordBatch> {
+        let context = || format!("reading {}", f.file.path.display());
+        let stored = &self.row_fields[..self.row_fields.len() - 1];
+        let groups = super::splice::read_columns(&f.source, stored)?;
+        let schema = Arc::new(Schema::new(self.row_fields.clone()));
+        let mut out = Vec::new();
+        for (g, mut columns) in groups.into_iter().enumerate() {
+            let Some(picked) = &f.picked[g] else {
+                continue;
+            };
+            for (field, values) in self.written.iter().zip(&f.replacements[g]) {
+                let at = stored.iter().position(|s| s.name() == field.name());
+                columns[at.expect("a written column is a stored column")] = values.clone();
+            }
+            columns.push(Arc::new(Date32Array::from(vec![f.date; picked.len()])));
+            let rows =
+                RecordBatch::try_new(schema.clone(), columns).map_err(Error::arrow(context()))?;
+            out.push(
+                arrow::compute::filter_record_batch(&rows, picked)
+                    .map_err(Error::arrow(context()))?,
+            );
+        }
+        arrow::compute::concat_batches(&schema, &out).map_err(Error::arrow(context()))
+    }
+
+    /// The remove actions of the replaced files, each checked to name its file exactly
+    /// as the log's add did (else the old file would stay in the table).
+    fn removes(&self, table: &DeltaTable, old: &[&OldFile]) -> Result<Vec<Action>> {
+        let context = format!("committing to {}", table.table_url());
+        let state = table.snapshot().map_err(Error::delta(context.clone()))?;
+        let removes: Vec<(String, Action)> = state
+            .snapshot()
+            .log_data()
+            .iter()
+            .filter(|f| {
+                let path = paths::resolve(&self.root, &f.path()).ok();
+                old.iter().any(|o| Some(&o.file.path) == path.as_ref())
+            })
+            .map(|f| (f.path().into_owned(), Action::Remove(f.remove_action(true))))
+            .collect();
+        if removes.len() != old.len() {
+            return Err(Error::Invariant(format!(
+                "{context}: {} files to replace, but {} of them found in the log; nothing was \
+                 committed",
+                old.len(),
+                removes.len()
+            )));
+        }
+        let raw = paths::RawPaths::read(&self.root.join("_delta_log"))?;
+        for (name, remove) in &removes {
+            let logged = paths::logged_path(remove).unwrap_or_default();
+            if !raw.contains(&logged) {
+                return Err(Error::input(format!(
+                    "{}: a merge into this table is refused: its log names the data file \
+                     `{name}` in an encoding delta-rs does not write back (a remove would say \
+                     `{logged}`, which matches no add, and leave the old file in the table); \
+                     nothing was written",
+                    super::writable::table_name(table)
+                )));
+            }
+        }
+        Ok(removes.into_iter().map(|r| r.1).collect())
+    }
+
+    /// Every add names, as a reader resolves it, the very file that was verified.
+    fn check_adds(&self, adds: &[Add], marks: &[paths::FileMark]) -> Result<()> {
+        for (add, mark) in adds.iter().zip(marks) {
+            let logged = paths::logged_path(&Action::Add(add.clone())).unwrap_or_default();
+            let path = paths::resolve(&self.root, &paths::decode(&logged))?;
+            if paths::FileMark::of(&path).ok().as_ref() != Some(mark) {
+                return Err(Error::Invariant(format!(
+                    "write invariant violated before the commit: the add `{logged}` does not \
+                     name the verified file {} (size and footer); nothing was committed",
+                    path.display()
+                )));
+            }
         }
         Ok(())
     }
@@ -536,27 +672,19 @@ impl Plan {
     async fn commit(
         &self,
         table: &DeltaTable,
-        old: &[&OldFile],
+        dates: impl Iterator<Item = i32>,
         adds: Vec<Add>,
+        removes: Vec<Action>,
         tag: &Tag,
         metrics: &RewriteMetrics,
     ) -> Result<u64> {
         let context = format!("committing to {}", table.table_url());
         let state = table.snapshot().map_err(Error::delta(context.clone()))?;
-        let log_data = state.snapshot().log_data();
-        let removes: Vec<Action> = log_data
-            .iter()
-            .filter(|f| {
-                let path = commit_rows::local_path(&self.root, &f.path());
-                old.iter().any(|o| o.file.path == path)
-            })
-            .map(|f| Action::Remove(f.remove_action(true)))
-            .collect();
+        let num_removed = removes.len();
         let mut actions: Vec<Action> = adds.into_iter().map(Action::Add).collect();
         actions.extend(removes);
-        let dates: Vec<String> = old
-            .iter()
-            .map(|f| format!("DATE '{}'", days_to_date(f.date)))
+        let dates: Vec<String> = dates
+            .map(|d| format!("DATE '{}'", days_to_date(d)))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -577,7 +705,7 @@ impl Plan {
                     serde_json::json!({
                         "num_target_rows_updated": metrics.num_rows_written,
                         "num_conflicts": metrics.num_conflicts,
-                        "num_removed_files": old.len(),
+                        "num_removed_files": num_removed,
                     }),
                 ),
             ])
@@ -611,59 +739,54 @@ fn touched_files(
     snapshot: &deltalake::kernel::EagerSnapshot,
     root: &Path,
     keys: &[(String, i32)],
-) -> Vec<FileEntry> {
+) -> Result<Vec<FileEntry>> {
     let dates: BTreeSet<i32> = keys.iter().map(|k| k.1).collect();
-    snapshot
-        .log_data()
-        .iter()
-        .filter_map(|f| {
-            let values = f.partition_values_map();
-            let day = values.get(GAME_DATE).cloned().flatten()?;
-            let date = date_to_days(day.parse::<NaiveDate>().ok()?);
-            dates.contains(&date).then(|| FileEntry {
-                file: DataFile {
-                    path: commit_rows::local_path(root, &f.path()),
-                    partition: commit_rows::partition_key(values.clone()),
-                    deletion_vector: f.deletion_vector_descriptor().is_some(),
-                },
-                relative: f.path().to_string(),
-                partition_values: values,
-                stats: f.stats(),
-                date,
-            })
-        })
-        .collect()
+    let mut files = Vec::new();
+    for f in snapshot.log_data().iter() {
+        let values = f.partition_values_map();
+        let Some(day) = values.get(GAME_DATE).cloned().flatten() else {
+            continue;
+        };
+        let Some(date) = day.parse::<NaiveDate>().ok().map(date_to_days) else {
+            continue;
+        };
+        if !dates.contains(&date) {
+            continue;
+        }
+        files.push(FileEntry {
+            file: DataFile {
+                path: paths::resolve(root, &f.path())?,
+                partition: commit_rows::partition_key(values.clone()),
+                deletion_vector: f.deletion_vector_descriptor().is_some(),
+            },
+            partition_values: values,
+            stats: f.stats(),
+            date,
+        });
+    }
+    Ok(files)
 }
 
-/// A new data file's path beside `relative` (same partition directory).
-fn new_file_name(relative: &str) -> String {
-    let name = format!(
-        "part-00000-{}-c000.snappy.parquet",
-        uuid_like(rand::random::<u128>())
-    );
-    match relative.rsplit_once('/') {
-        Some((dir, _)) => format!("{dir}/{name}"),
-        None => name,
-    }
+/// The table's columns as rows to check are built: the stored ones, nullable, then
+/// `game_date`.
+fn row_fields(schema: &arrow::datatypes::Schema) -> Vec<Field> {
+    schema
+        .fields()
+        .iter()
+        .filter(|f| f.name() != GAME_DATE)
+        .map(|f| f.as_ref().clone().with_nullable(true))
+        .chain(std::iter::once(Field::new(
+            GAME_DATE,
+            DataType::Date32,
+            true,
+        )))
+        .collect()
 }
 
 /// Where a new file is staged: flat under `staging` by its file name (unique), so staging
 /// creates and removes no partition directory per file (276 of each in a full backfill).
 fn staged(staging: &Path, relative: &str) -> PathBuf {
     staging.join(relative.rsplit_once('/').map_or(relative, |(_, name)| name))
-}
-
-/// `8-4-4-4-12` hex digits, the shape of the file names Delta writers use.
-fn uuid_like(n: u128) -> String {
-    let h = format!("{n:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
 }
 
 /// A file's statistics without the written columns (their old values no longer hold;
@@ -802,9 +925,8 @@ mod tests {
     #[test]
     fn files_are_staged_flat_by_their_unique_names() {
         let staging = Path::new("/runs/r1/staged");
-        let first = new_file_name("game_date=2026-01-20/part-00000-a-c000.snappy.parquet");
-        let second = new_file_name("game_date=2026-01-21/part-00000-b-c000.snappy.parquet");
-        assert!(first.starts_with("game_date=2026-01-20/part-00000-"));
+        let first = paths::new_file(NaiveDate::from_ymd_opt(2026, 1, 20).unwrap());
+        let second = paths::new_file(NaiveDate::from_ymd_opt(2026, 1, 21).unwrap());
         for relative in [&first, &second] {
             let path = staged(staging, relative);
             assert_eq!(

@@ -11,7 +11,7 @@ use arrow::datatypes::SchemaRef;
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
-use crate::model::{FEATURES_TABLE, GAMES_TABLE};
+use crate::model::{FEATURES_TABLE, GAMES_TABLE, HISTORICAL_COMPLETENESS, UPDATED_AT};
 use crate::run::dir::RunDir;
 use crate::run::manifest::{Manifest, MergeRecord};
 use crate::warehouse::LocalWarehouse;
@@ -47,12 +47,7 @@ pub async fn merge(
     dir: &RunDir,
     now: DateTime<Utc>,
 ) -> Result<MergeMetrics> {
-    let schema = crate::pipeline::diff::changes_schema_for(m.extended);
-    let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    let ctx = crate::io::engine::session();
-    let changes =
-        crate::io::engine::read_parquet(&ctx, &dir.changes(), &columns, "changes").await?;
-    let changes = normalise_changes(changes, schema)?;
+    let changes = read_changes(m, dir).await?;
     let staging = dir.path.join("staged");
     if staging.exists() {
         // What an interrupted attempt staged: never committed, rewritten below.
@@ -74,6 +69,47 @@ pub async fn merge(
         },
     });
     Ok(x)
+}
+
+/// The columns a merge writes.
+fn written(extended: bool) -> Vec<&'static str> {
+    let mut columns = vec![HISTORICAL_COMPLETENESS, UPDATED_AT];
+    if extended {
+        columns.push(crate::pipeline::extended::EXTENDED_COLUMN);
+    }
+    columns
+}
+
+/// Refuse a feature table no merge could write, before a run is planned.
+pub async fn require_writable(w: &LocalWarehouse, extended: bool) -> Result<()> {
+    let table = w.open_table(FEATURES_TABLE).await?;
+    super::writable::refuse(&table, &written(extended), true)
+}
+
+/// What the run's merge would write, checked against the table's rules (only a table
+/// with rules needs the rows read).
+pub async fn preview_merge(
+    w: &LocalWarehouse,
+    m: &Manifest,
+    dir: &RunDir,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let table = w.open_table(FEATURES_TABLE).await?;
+    if super::rules::Rules::of(&table, &written(m.extended))?.is_empty() {
+        return Ok(());
+    }
+    let changes = read_changes(m, dir).await?;
+    crate::warehouse::delta::merge::preview(&table, changes, now).await
+}
+
+/// The run's `changes.parquet`, in the schema the merge expects.
+async fn read_changes(m: &Manifest, dir: &RunDir) -> Result<Vec<RecordBatch>> {
+    let schema = crate::pipeline::diff::changes_schema_for(m.extended);
+    let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let ctx = crate::io::engine::session();
+    let changes =
+        crate::io::engine::read_parquet(&ctx, &dir.changes(), &columns, "changes").await?;
+    normalise_changes(changes, schema)
 }
 
 /// The runs of this tool that committed after the plan's snapshot, up to `read`.
