@@ -246,17 +246,16 @@ impl Client {
                     .body(body.to_string());
             }
             let outcome = match request.send().await {
-                Ok(response) => {
-                    let status = response.status();
-                    let bytes = response.bytes().await.unwrap_or_default();
-                    let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-                    Ok((status, value))
+                Ok(response) => read_answer(response).await,
+                Err(e) if e.is_connect() || e.is_timeout() => {
+                    Err(Failure::Transient(e.to_string()))
                 }
-                Err(e) => Err(e),
+                Err(e) => Err(Failure::Permanent(e.to_string())),
             };
             let transient = match &outcome {
                 Ok((status, value)) => is_transient(*status, value),
-                Err(e) => e.is_connect() || e.is_timeout(),
+                Err(Failure::Transient(_)) => true,
+                Err(Failure::Permanent(_)) => false,
             };
             if transient && attempt < ATTEMPTS {
                 tracing::warn!(
@@ -266,7 +265,9 @@ impl Client {
                 delay *= 2;
                 continue;
             }
-            return outcome.map_err(|e| e.to_string());
+            return outcome.map_err(|f| match f {
+                Failure::Transient(m) | Failure::Permanent(m) => m,
+            });
         }
         unreachable!("the last attempt returns")
     }
@@ -509,10 +510,26 @@ impl Client {
         self.run_retrying(base, configuration, what).await
     }
 
-    /// The result rows of a finished query job, every page.
+    /// The result rows of a finished query job, every page: as many as BigQuery counted
+    /// (`totalRows`). A read that comes up short is read again; a partial result is
+    /// never an answer.
     pub async fn rows(&self, job: &Job) -> Result<Rows> {
+        let mut attempt = 1;
+        loop {
+            match self.all_pages(job).await {
+                Err(Error::Remote { message, .. }) if message.contains(SHORT) && attempt < 3 => {
+                    tracing::warn!("results of job {}: {message}; reading them again", job.id);
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn all_pages(&self, job: &Job) -> Result<Rows> {
         let mut out = Rows::default();
         let mut page: Option<String> = None;
+        let mut total = None;
         loop {
             let mut url = format!(
                 "{}?location={}&formatOptions.useInt64Timestamp=true",
@@ -533,12 +550,25 @@ impl Client {
             if out.fields.is_null() {
                 out.fields = value["schema"]["fields"].clone();
             }
+            total = total.or(count(&value["totalRows"]));
             out.rows
                 .extend(value["rows"].as_array().into_iter().flatten().cloned());
             match value["pageToken"].as_str() {
                 Some(token) if !token.is_empty() => page = Some(token.to_string()),
-                _ => return Ok(out),
+                _ => break,
             }
+        }
+        match total {
+            Some(n) if n == out.rows.len() as u64 => Ok(out),
+            counted => Err(Error::Remote {
+                context: format!("BigQuery results of job {}", job.id),
+                message: format!(
+                    "{} rows arrived of the {} BigQuery counted ({SHORT}); a partial result \
+                     is no answer",
+                    out.rows.len(),
+                    counted.map_or("(unknown number)".to_string(), |n| n.to_string())
+                ),
+            }),
         }
     }
 
@@ -624,6 +654,49 @@ impl Client {
         .await?;
         Ok(())
     }
+}
+
+/// What a results read that came up short says.
+const SHORT: &str = "a short read";
+
+/// Why an HTTP exchange gave no answer: worth another attempt, or not.
+enum Failure {
+    Transient(String),
+    Permanent(String),
+}
+
+/// The status and JSON body of a response. A body that does not arrive whole, or a
+/// success whose body is not JSON (cut off), is a transient failure like a 503: read as
+/// empty, it would be taken for an empty answer.
+async fn read_answer(
+    response: reqwest::Response,
+) -> std::result::Result<(StatusCode, Value), Failure> {
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(|e| {
+        Failure::Transient(format!(
+            "HTTP {status}: the response body did not arrive whole ({e})"
+        ))
+    })?;
+    parse_body(status, &bytes).map(|value| (status, value))
+}
+
+fn parse_body(status: StatusCode, bytes: &[u8]) -> std::result::Result<Value, Failure> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(value) => Ok(value),
+        // No content, or an error status whose body is not ours to read: the status says it.
+        Err(_) if status == StatusCode::NO_CONTENT || !status.is_success() => Ok(Value::Null),
+        Err(e) => Err(Failure::Transient(format!(
+            "HTTP {status}: a response body of {} bytes that is not whole JSON ({e})",
+            bytes.len()
+        ))),
+    }
+}
+
+/// A count BigQuery sends as a string (or a number).
+fn count(v: &Value) -> Option<u64> {
+    v.as_str()
+        .and_then(|s| s.parse().ok())
+        .or_else(|| v.as_u64())
 }
 
 /// A job series' answer so far: a successful attempt, or the next id to use.
@@ -719,6 +792,26 @@ fn error_message(body: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_cut_off_or_empty_is_no_answer_but_an_error_status_still_speaks() {
+        let ok = StatusCode::OK;
+        assert!(matches!(parse_body(ok, br#"{"rows": []}"#), Ok(v) if v["rows"].is_array()));
+        assert!(matches!(
+            parse_body(ok, br#"{"rows": [{"f"#),
+            Err(Failure::Transient(_))
+        ));
+        assert!(matches!(parse_body(ok, b""), Err(Failure::Transient(_))));
+        assert!(matches!(
+            parse_body(StatusCode::NO_CONTENT, b""),
+            Ok(Value::Null)
+        ));
+        let gateway = parse_body(StatusCode::BAD_GATEWAY, b"<html>");
+        assert!(matches!(gateway, Ok(Value::Null)));
+        assert_eq!(count(&json!("10000")), Some(10_000));
+        assert_eq!(count(&json!(7)), Some(7));
+        assert_eq!(count(&Value::Null), None);
+    }
 
     #[test]
     fn rate_limits_and_server_errors_are_transient() {
