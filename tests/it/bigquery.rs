@@ -1122,6 +1122,26 @@ impl Fixture {
         std::fs::write(&self.config, text).unwrap();
     }
 
+    /// The ids of the jobs the emulator holds, dry runs left out (they are no jobs an
+    /// operator pays or audits).
+    fn job_ids(&self) -> std::collections::BTreeSet<String> {
+        let url = format!(
+            "{}/bigquery/v2/projects/test-project/jobs?allUsers=true&projection=full&maxResults=100000",
+            self.em.bigquery
+        );
+        let list: Value = support::runtime().block_on(async {
+            let text = reqwest::get(&url).await.unwrap().text().await.unwrap();
+            serde_json::from_str(&text).unwrap()
+        });
+        list["jobs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|j| j["configuration"]["dryRun"].as_bool() != Some(true))
+            .filter_map(|j| j["jobReference"]["jobId"].as_str().map(str::to_string))
+            .collect()
+    }
+
     /// Every statement the tool sent for this fixture's tables (its jobs, dry runs
     /// included, listed by the emulator) bounds `game_date` on each of the three objects.
     fn assert_statements_bounded(&self) {
@@ -1202,6 +1222,46 @@ fn a_merge_meeting_a_concurrent_update_is_retried_under_a_new_job_id() {
     assert_eq!(manifest["merge"]["conflicts"], 0);
     drop(proxy);
     fx.use_endpoint(&fx.em.bigquery.clone());
+    fx.assert_statements_bounded();
+}
+
+/// A backfill in the export mode creates at most 5 jobs (2 EXPORT, the staleness count,
+/// 1 load, 1 MERGE; dry-run validations are not jobs an operator pays or audits): the
+/// season starts come with the feature export, the conflicts are listed only when there
+/// are some (issue 26, item 7). Its bootstrap dates are the local run's (the season
+/// starts are still the schedule's).
+#[test]
+fn an_export_mode_backfill_creates_at_most_five_jobs() {
+    let Some(em) = emulators() else { return };
+    let fx = Fixture::new(em, "jobs");
+    fx.seed(("2024-10-22", "2024-11-12"), "2023-10-01");
+    let range = ["--start", "2024-10-28", "--end", "2024-11-12"];
+    let before = fx.job_ids();
+    let out = fx
+        .cli()
+        .args(["--json", "backfill"])
+        .args(range)
+        .assert()
+        .success();
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let jobs: Vec<String> = fx.job_ids().difference(&before).cloned().collect();
+    assert!(jobs.len() <= 5, "{} jobs: {jobs:?}", jobs.len());
+    assert!(
+        report["merge"]["rows_written"].as_u64() > Some(0),
+        "{report}"
+    );
+
+    let local = tempfile::tempdir().unwrap();
+    let wh = support::copy_of_samples(local.path());
+    let local_runs = local.path().join("runs");
+    support::cli_at(&wh, &local_runs)
+        .args(["backfill", "--dry-run"])
+        .args(range)
+        .assert()
+        .success();
+    let local_report = local_runs_report(&local_runs);
+    assert!(local_report["records"]["skipped_bootstrap"].as_u64() > Some(0));
+    assert_eq!(report["records"], local_report["records"]);
     fx.assert_statements_bounded();
 }
 
