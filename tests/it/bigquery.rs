@@ -1234,8 +1234,8 @@ fn a_merge_meeting_a_concurrent_update_is_retried_under_a_new_job_id() {
 fn an_export_mode_backfill_creates_at_most_five_jobs() {
     let Some(em) = emulators() else { return };
     let fx = Fixture::new(em, "jobs");
-    fx.seed(("2024-10-22", "2024-11-12"), "2023-10-01");
-    let range = ["--start", "2024-10-28", "--end", "2024-11-12"];
+    fx.seed(("2025-10-21", "2025-11-10"), "2024-10-01");
+    let range = ["--start", "2025-10-28", "--end", "2025-11-10"];
     let before = fx.job_ids();
     let out = fx
         .cli()
@@ -1308,21 +1308,24 @@ fn a_cut_off_response_is_retried_never_read_as_an_answer() {
             "check gaps with a cut-off page ({pattern}, {mode})"
         );
     }
-    // The first page of a dry run's first query (was: "query result has no column").
+    // An empty first page (a dry run once read its season starts so: "query result has
+    // no column season_year").
+    let summary = [
+        "--json",
+        "check",
+        "summary",
+        "--end",
+        "2025-02-01",
+        "--days",
+        "10",
+    ];
+    fx.use_endpoint(&fx.em.bigquery.clone());
+    let want = answer(fx.cli().args(summary));
     let proxy = FaultProxy::cutting(&fx.em.bigquery, "/queries/", "empty", 1);
     fx.use_endpoint(&proxy.endpoint);
-    fx.cli()
-        .args([
-            "backfill",
-            "--dry-run",
-            "--start",
-            "2025-01-25",
-            "--end",
-            "2025-02-01",
-        ])
-        .assert()
-        .success();
+    let got = answer(fx.cli().args(summary));
     assert_eq!(proxy.stats()["cut"], 1);
+    assert_eq!(got, want, "check summary with an empty first page");
     drop(proxy);
     fx.use_endpoint(&fx.em.bigquery.clone());
     fx.assert_statements_bounded();
@@ -1411,7 +1414,9 @@ fn a_statement_bigquery_refuses_stops_the_run_before_any_export() {
         .code(2);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(
-        stderr.contains("BigQuery refuses queries/bigquery/checks/season_starts.sql"),
+        stderr.contains(
+            "BigQuery refuses the export of the feature records with their season starts"
+        ),
         "{stderr}"
     );
     assert!(

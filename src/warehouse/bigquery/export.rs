@@ -12,8 +12,6 @@ use chrono::NaiveDate;
 
 use crate::error::Result;
 use crate::io::storage::Location;
-use crate::model::dates::DateRange;
-use crate::queries::Query;
 use crate::run::manifest::BigQueryRun;
 use crate::warehouse::ExportMetrics;
 
@@ -32,7 +30,7 @@ pub async fn export(
     let run_id = plan.run_id.as_str();
     (record.features_uri, record.games_uri) = plan.uris(w);
     let id = format!("completeness_{}_export_features", job_safe(run_id));
-    let (sql, params) = plan.features_sql(w);
+    let (sql, params) = plan.features_sql(w)?;
     let job = w
         .client
         .query_once(&id, &sql, &params, "export of the feature records")
@@ -49,7 +47,7 @@ pub async fn export(
     record.jobs.push(job.id.clone());
 
     let season_starts = match plan.schedule {
-        true => season_starts(w, plan.range, run_id).await?,
+        true => exported_season_starts(w, &record.features_uri).await?,
         false => BTreeMap::new(),
     };
     Ok(ExportMetrics {
@@ -91,21 +89,27 @@ async fn exported_rows(w: &BigQueryWarehouse, uri: &str, what: &str) -> Result<u
     }
 }
 
-/// First regular-season day of each season the range touches, from the schedule view
-/// (`queries/bigquery/checks/season_starts.sql`).
-async fn season_starts(
+/// First regular-season day of each season of the exported records: the column the
+/// feature export joined from the schedule view
+/// (`queries/bigquery/checks/season_starts.sql`), read back from its files.
+async fn exported_season_starts(
     w: &BigQueryWarehouse,
-    range: DateRange,
-    run_id: &str,
+    features_uri: &str,
 ) -> Result<BTreeMap<i32, NaiveDate>> {
-    let sql = super::checks::sql(w, Query::SeasonStarts)?;
-    let params =
-        super::checks::job_params(&crate::warehouse::exported::season_start_params(range))?;
-    let id = format!("completeness_{}_season_starts", job_safe(run_id));
-    let job = w
-        .client
-        .query_once(&id, &sql, &params, "reading season starts")
-        .await?;
-    let rows = [w.client.rows(&job).await?.to_batch()?];
-    crate::warehouse::exported::starts_from_rows(&rows)
+    let ctx = crate::io::engine::session();
+    let columns = [crate::model::GAME_DATE, super::plan::SEASON_START];
+    let rows = crate::io::engine::read_parquet_at(
+        &ctx,
+        &w.stores.locate(features_uri)?,
+        &columns,
+        "exported features",
+    )
+    .await?;
+    let days = crate::io::columns::dates(&rows, columns[0])?;
+    let starts = crate::io::columns::dates(&rows, columns[1])?;
+    Ok(days
+        .into_iter()
+        .zip(starts)
+        .filter_map(|(day, start)| Some((crate::model::dates::season_year(day?), start?)))
+        .collect())
 }

@@ -62,10 +62,13 @@ pub async fn merge(
     let job = run_merge(w, &staging, range, (run_id, extended), now, record).await?;
     apply_job_stats(&job, &mut metrics, record);
     // The MERGE is committed: what follows only reports and tidies, and must not turn
-    // the written run into a failed one.
-    match conflict_keys(w, &staging, range, run_id, now).await {
-        Ok(keys) => metrics.conflict_keys = keys,
-        Err(e) => tracing::warn!("after the MERGE, listing its conflicts failed: {e}"),
+    // the written run into a failed one. Conflicts are listed only when there are some
+    // (a query job of its own).
+    if metrics.num_conflicts > 0 {
+        match conflict_keys(w, &staging, range, run_id, now).await {
+            Ok(keys) => metrics.conflict_keys = keys,
+            Err(e) => tracing::warn!("after the MERGE, listing its conflicts failed: {e}"),
+        }
     }
     if let Err(e) = w.client.delete_table(&staging).await {
         tracing::warn!("after the MERGE, dropping {staging} failed (it expires by itself): {e}");

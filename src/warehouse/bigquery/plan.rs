@@ -11,6 +11,9 @@ use crate::warehouse::exported::{FEATURE_COLUMNS, GAME_COLUMNS};
 use super::client::Param;
 use super::{BigQueryWarehouse, schema};
 
+/// The column the feature export adds: the first day of the record's season.
+pub const SEASON_START: &str = "season_start";
+
 /// What a run will send, worked out from the tables before any job runs.
 pub struct ExportPlan {
     pub range: DateRange,
@@ -68,18 +71,24 @@ impl ExportPlan {
         (run.child("features").url(), run.child("games").url())
     }
 
-    /// The export of the feature records in range.
-    pub fn features_sql(&self, w: &BigQueryWarehouse) -> (String, [Param; 2]) {
-        let sql = super::statements::export(
-            &self.uris(w).0,
-            &self.feature_columns,
-            &w.sql_name(&w.tables.features),
-        );
-        let params = [
+    /// The export of the feature records in range, each with its season's first day
+    /// when there is a schedule ([`SEASON_START`]).
+    pub fn features_sql(&self, w: &BigQueryWarehouse) -> Result<(String, Vec<Param>)> {
+        let (uri, table) = (self.uris(w).0, w.sql_name(&w.tables.features));
+        let mut params = vec![
             Param::date("start", self.range.start),
             Param::date("end", self.range.end),
         ];
-        (sql, params)
+        if !self.schedule {
+            let sql = super::statements::export(&uri, &self.feature_columns, &table);
+            return Ok((sql, params));
+        }
+        let starts = super::checks::sql(w, crate::queries::Query::SeasonStarts)?;
+        let sql = super::statements::export_features(&uri, &self.feature_columns, &table, &starts);
+        params.extend(super::checks::job_params(
+            &crate::warehouse::exported::season_start_params(self.range),
+        )?);
+        Ok((sql, params))
     }
 
     /// The export of player_game_summary, as of `snapshot_ms` (the start of the feature

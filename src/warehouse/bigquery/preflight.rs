@@ -32,25 +32,18 @@ pub async fn check(w: &BigQueryWarehouse, statements: &[Statement]) -> Result<()
     Ok(())
 }
 
-/// The statements of a backfill: the season starts, the schedule's team games
-/// (extended runs), the MERGE, the conflict query, and both exports (last: an emulator
-/// that writes files on a dry-run export then writes them only if all else passed).
+/// The statements of a backfill: the schedule's team games (extended runs), the MERGE,
+/// the conflict query, and both exports (last: an emulator that writes files on a
+/// dry-run export then writes them only if all else passed).
 pub fn run_statements(w: &BigQueryWarehouse, plan: &ExportPlan) -> Result<Vec<Statement>> {
     let now = chrono::Utc::now();
     let mut out = Vec::new();
-    if plan.schedule {
+    if plan.schedule && plan.extended {
         out.push(check_statement(
             w,
-            Query::SeasonStarts,
-            &crate::warehouse::exported::season_start_params(plan.range),
+            Query::TeamGames,
+            &crate::pipeline::extended::team_games_params(plan.range),
         )?);
-        if plan.extended {
-            out.push(check_statement(
-                w,
-                Query::TeamGames,
-                &crate::pipeline::extended::team_games_params(plan.range),
-            )?);
-        }
     }
     let source = empty_changes(plan.extended)?;
     let target = w.sql_name(&w.tables.features);
@@ -65,11 +58,15 @@ pub fn run_statements(w: &BigQueryWarehouse, plan: &ExportPlan) -> Result<Vec<St
         sql: super::statements::conflicts(&source, &target),
         params: vec![start, end, updated_at, Param::int("limit", 1)],
     });
-    let (sql, params) = plan.features_sql(w);
+    let (sql, params) = plan.features_sql(w)?;
+    let what = match plan.schedule {
+        true => "the export of the feature records with their season starts (schedule view)",
+        false => "the export of the feature records",
+    };
     out.push(Statement {
-        what: "the export of the feature records".into(),
+        what: what.into(),
         sql,
-        params: params.to_vec(),
+        params,
     });
     let (sql, params) = plan.games_sql(w, Some(now.timestamp_millis()));
     out.push(Statement {

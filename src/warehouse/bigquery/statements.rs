@@ -13,6 +13,7 @@ const MERGE: &str = include_str!("../../../queries/bigquery/write/merge.sql");
 const CONFLICTS: &str = include_str!("../../../queries/bigquery/write/conflicts.sql");
 const ROLLBACK: &str = include_str!("../../../queries/bigquery/write/rollback.sql");
 const EXPORT: &str = include_str!("../../../queries/bigquery/write/export.sql");
+const EXPORT_FEATURES: &str = include_str!("../../../queries/bigquery/write/export_features.sql");
 
 /// The run's MERGE of `staging` into `target` (quoted table names).
 pub fn merge(target: &str, staging: &str, extended: bool) -> String {
@@ -67,6 +68,22 @@ pub fn export(uri: &str, columns: &[&str], table: &str) -> String {
     )
 }
 
+/// `EXPORT DATA` of `columns` of the feature table with `game_date` between `@start`
+/// and `@end`, and each record's `season_start` from `season_starts` (the season
+/// starts query, reading the schedule between `@first` and `@last`).
+pub fn export_features(uri: &str, columns: &[&str], table: &str, season_starts: &str) -> String {
+    let columns: Vec<String> = columns.iter().map(|c| format!("features.{c}")).collect();
+    fill(
+        EXPORT_FEATURES,
+        &[
+            ("uri", uri),
+            ("columns", &columns.join(", ")),
+            ("table", table),
+            ("season_starts", season_starts),
+        ],
+    )
+}
+
 /// The template without its leading comments, every `{name}` replaced by its value.
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
     let body: Vec<&str> = template
@@ -93,6 +110,7 @@ mod tests {
             conflicts("`p.s.c`", "`p.d.t`"),
             rollback("`p.d.t`", 1, true),
             export("gs://b/r/features", &["a", "b"], "`p.d.t`"),
+            export_features("gs://b/r/features", &["a"], "`p.d.t`", "SELECT 1"),
         ] {
             assert!(!sql.contains('{') && !sql.contains('}'), "{sql}");
             assert!(!sql.contains("--"), "comments are not sent: {sql}");
