@@ -214,3 +214,67 @@ fn an_io_failure_under_json_is_a_json_error_with_exit_3() {
     let message = doc["error"]["message"].as_str().unwrap();
     assert!(message.contains("a-file"), "{message}");
 }
+
+/// Every page the man page refers to (`completeness-backfill(1)`, …) is generated:
+/// `man --out DIR` writes them all (issue 25, item 19).
+#[test]
+fn man_writes_every_page_the_man_pages_refer_to() {
+    let dir = tempfile::tempdir().unwrap();
+    cli()
+        .args(["man", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let pages: std::collections::BTreeSet<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(pages.contains("completeness.1"), "{pages:?}");
+    let mut referred = 0;
+    for page in &pages {
+        let text = std::fs::read_to_string(dir.path().join(page)).unwrap();
+        for (i, _) in text.match_indices("(1)") {
+            let name: String = text[..i]
+                .chars()
+                .rev()
+                .take_while(|c| c.is_alphanumeric() || *c == '-' || *c == '\\')
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<String>()
+                .replace("\\-", "-");
+            if name.starts_with("completeness") {
+                referred += 1;
+                assert!(
+                    pages.contains(&format!("{name}.1")),
+                    "{page} refers to {name}(1)"
+                );
+            }
+        }
+    }
+    assert!(referred > 5, "the pages refer to their subcommands' pages");
+}
+
+/// The global flags' environment variables are named in `--help` without an empty
+/// `=` value, and a variable that is set does not turn its flag into a required part
+/// of a usage line (issue 25, item 19).
+#[test]
+fn help_names_environment_variables_and_usage_omits_what_they_set() {
+    let out = binary().args(["backfill", "--help"]).output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(help.contains("COMPLETENESS_WAREHOUSE"), "{help}");
+    assert!(!help.contains("COMPLETENESS_WAREHOUSE=]"), "{help}");
+    assert!(!help.contains("COMPLETENESS_CONFIG=]"), "{help}");
+    let out = binary()
+        .env("COMPLETENESS_WAREHOUSE", "/nowhere")
+        .arg("backfill")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let usage = stderr.lines().find(|l| l.starts_with("Usage:")).unwrap();
+    assert_eq!(
+        usage, "Usage: completeness backfill --start <START> --end <END>",
+        "{stderr}"
+    );
+}
