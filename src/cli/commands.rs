@@ -49,7 +49,10 @@ impl Output {
 }
 
 async fn dispatch(cli: Cli) -> Result<u8> {
-    let file = FileConfig::load(cli.config.as_deref())?;
+    let config = cli
+        .config
+        .or_else(|| crate::cli::config::from_env("COMPLETENESS_CONFIG"));
+    let file = FileConfig::load(config.as_deref())?;
     let settings = Settings::resolve(cli.warehouse, cli.run_dir, file);
     crate::cli::logging::init(cli.verbose, cli.quiet, cli.json);
     match &settings.config_file {
@@ -81,7 +84,7 @@ async fn dispatch(cli: Cli) -> Result<u8> {
             crate::cli::generated::completions(args.shell, &mut std::io::stdout());
             Ok(0)
         }
-        Command::Man => crate::cli::generated::man(&mut std::io::stdout()).map(|()| 0),
+        Command::Man(args) => man(args, &out),
         Command::Views(args) => {
             if out.json {
                 let views = crate::ops::views::statements(&args.dataset, &args.features_table)?;
@@ -95,6 +98,17 @@ async fn dispatch(cli: Cli) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+fn man(args: crate::cli::ManArgs, out: &Output) -> Result<u8> {
+    let Some(dir) = args.out else {
+        return crate::cli::generated::man(&mut std::io::stdout()).map(|()| 0);
+    };
+    let pages = crate::cli::generated::man_pages(&dir)?;
+    if !out.quiet {
+        println!("wrote {} man pages into {}", pages.len(), dir.display());
+    }
+    Ok(0)
 }
 
 fn print_inputs(

@@ -79,6 +79,14 @@ pub struct Settings {
     pub stores: Stores,
 }
 
+/// A setting from the environment (`COMPLETENESS_*`); an empty variable is unset.
+pub fn from_env<T: From<String>>(name: &str) -> Option<T> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(T::from)
+}
+
 impl Settings {
     /// Combine flags/env (already merged by clap) with the config file and defaults.
     pub fn resolve(
@@ -86,12 +94,16 @@ impl Settings {
         run_dir: Option<PathBuf>,
         file: FileConfig,
     ) -> Settings {
-        let warehouse = warehouse.or(file.warehouse).or_else(|| {
-            Path::new(DEFAULT_WAREHOUSE)
-                .is_dir()
-                .then(|| DEFAULT_WAREHOUSE.to_string())
-        });
+        let warehouse = warehouse
+            .or_else(|| from_env("COMPLETENESS_WAREHOUSE"))
+            .or(file.warehouse)
+            .or_else(|| {
+                Path::new(DEFAULT_WAREHOUSE)
+                    .is_dir()
+                    .then(|| DEFAULT_WAREHOUSE.to_string())
+            });
         let run_dir = run_dir
+            .or_else(|| from_env("COMPLETENESS_RUN_DIR"))
             .or(file.run_dir)
             .unwrap_or_else(|| PathBuf::from(crate::run::dir::DEFAULT_ROOT));
         let kind = match std::env::var("COMPLETENESS_KIND").as_deref() {

@@ -34,33 +34,33 @@ pub const VERSION: &str = concat!(
 #[command(name = "completeness", version = VERSION, max_term_width = 100)]
 pub struct Cli {
     /// Warehouse root holding nba_predictions/ml_feature_store_v2 and friends
-    /// [default: data-samples/warehouse when it exists]
+    /// [env: COMPLETENESS_WAREHOUSE] [default: data-samples/warehouse when it exists]
+    //
+    // The environment variables are read by `config::Settings`, not by clap: clap would
+    // put a flag set by one into every usage line as if it were required.
     #[arg(
         long,
         global = true,
         help_heading = "Global options",
-        env = "COMPLETENESS_WAREHOUSE",
         value_name = "URL"
     )]
     pub warehouse: Option<String>,
 
     /// Where run directories (exported Parquet, results, reports, manifest.json) go
-    /// [default: ./completeness-runs]
+    /// [env: COMPLETENESS_RUN_DIR] [default: ./completeness-runs]
     #[arg(
         long,
         global = true,
         help_heading = "Global options",
-        env = "COMPLETENESS_RUN_DIR",
         value_name = "DIR"
     )]
     pub run_dir: Option<PathBuf>,
 
-    /// Config file [default: ./completeness.toml when it exists]
+    /// Config file [env: COMPLETENESS_CONFIG] [default: ./completeness.toml when it exists]
     #[arg(
         long,
         global = true,
         help_heading = "Global options",
-        env = "COMPLETENESS_CONFIG",
         value_name = "FILE"
     )]
     pub config: Option<PathBuf>,
@@ -167,10 +167,19 @@ pub enum Command {
     /// e.g. completeness completions bash > ~/.local/share/bash-completion/completions/completeness
     Completions(CompletionsArgs),
 
-    /// Print the man page (roff), generated from this --help
+    /// Print the man page (roff), or write one per command, generated from this --help
     ///
-    /// e.g. completeness man > ~/.local/share/man/man1/completeness.1
-    Man,
+    /// e.g. completeness man --out ~/.local/share/man/man1   (completeness.1,
+    /// completeness-backfill.1, …)
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write completeness.1 and a page per command (completeness-backfill.1, …) into
+    /// this directory instead of printing the main page
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
