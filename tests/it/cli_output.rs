@@ -278,3 +278,100 @@ fn help_names_environment_variables_and_usage_omits_what_they_set() {
         "{stderr}"
     );
 }
+
+/// `-v` on any command names the warehouse, run directory and config in use and each
+/// query with its time, timestamped and without colour codes when stderr is not a
+/// terminal; `-vv` adds more (this crate's trace events and the dependencies'); the
+/// checks, spot-check, rollback, runs and report daily say more than the config
+/// (issue 25, item 18).
+#[test]
+fn verbose_names_the_setup_and_every_query_on_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let stderr = |args: &[&str]| {
+        let out = cli_at(&sample_warehouse(), &runs)
+            .args(args)
+            .env_remove("RUST_LOG")
+            .assert();
+        String::from_utf8(out.get_output().stderr.clone()).unwrap()
+    };
+    let commands: [&[&str]; 4] = [
+        &["check", "summary", "--end", "2026-01-22", "--days", "3"],
+        &[
+            "spot-check",
+            "--date",
+            "2026-01-20",
+            "--count",
+            "2",
+            "--seed",
+            "1",
+        ],
+        &["runs"],
+        &[
+            "report",
+            "daily",
+            "--end",
+            "2026-01-22",
+            "--days",
+            "2",
+            "--out",
+        ],
+    ];
+    for command in commands {
+        let mut args: Vec<String> = std::iter::once("-v".to_string())
+            .chain(command.iter().map(|s| s.to_string()))
+            .collect();
+        if args.last().map(String::as_str) == Some("--out") {
+            args.push(dir.path().join("daily").display().to_string());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let text = stderr(&args);
+        assert!(
+            !text.contains('\u{1b}'),
+            "colour codes in a redirected stderr: {text}"
+        );
+        let events: Vec<&str> = text.lines().filter(|l| l.contains("DEBUG")).collect();
+        assert!(
+            events
+                .iter()
+                .all(|l| l.as_bytes()[..4].iter().all(u8::is_ascii_digit)),
+            "every event starts with a timestamp: {text}"
+        );
+        for word in ["warehouse", "run dir", "config"] {
+            assert!(
+                text.contains(word),
+                "{command:?}: -v names the {word}: {text}"
+            );
+        }
+        if command[0] != "runs" {
+            assert!(
+                events
+                    .iter()
+                    .any(|l| l.contains("query") && l.contains("ms")),
+                "{command:?}: -v shows each query with its time: {text}"
+            );
+        }
+    }
+    let v = stderr(&[
+        "-v",
+        "check",
+        "summary",
+        "--end",
+        "2026-01-22",
+        "--days",
+        "3",
+    ]);
+    let vv = stderr(&[
+        "-vv",
+        "check",
+        "summary",
+        "--end",
+        "2026-01-22",
+        "--days",
+        "3",
+    ]);
+    assert!(
+        vv.lines().count() > v.lines().count(),
+        "-vv says more than -v:\n{vv}"
+    );
+}
