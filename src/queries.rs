@@ -174,13 +174,23 @@ impl Query {
             .iter()
             .map(|p| (p.name.to_string(), p.value.clone()))
             .collect();
-        ctx.sql(self.sql())
+        let clock = std::time::Instant::now();
+        let rows = ctx
+            .sql(self.sql())
             .await
             .and_then(|df| df.with_param_values(values))
             .map_err(Error::datafusion(context.clone()))?
             .collect()
             .await
-            .map_err(Error::datafusion(context))
+            .map_err(Error::datafusion(context))?;
+        let ms = clock.elapsed().as_millis() as u64;
+        tracing::debug!(
+            rows = crate::io::columns::num_rows(&rows),
+            elapsed_ms = ms,
+            "query queries/{}.sql: {ms} ms",
+            self.name()
+        );
+        Ok(rows)
     }
 
     /// The SQL with every placeholder replaced by its literal, headed by where it came from.

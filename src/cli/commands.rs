@@ -55,10 +55,22 @@ async fn dispatch(cli: Cli) -> Result<u8> {
     let file = FileConfig::load(config.as_deref())?;
     let settings = Settings::resolve(cli.warehouse, cli.run_dir, file);
     crate::cli::logging::init(cli.verbose, cli.quiet, cli.json);
-    match &settings.config_file {
-        Some(path) => tracing::debug!("config: {}", path.display()),
-        None => tracing::debug!("config: none"),
-    }
+    tracing::debug!(
+        "{} warehouse: {}; run dir: {}; config: {}",
+        settings.kind.name(),
+        match settings.kind {
+            crate::cli::config::Kind::Local => settings.warehouse.clone().unwrap_or_default(),
+            crate::cli::config::Kind::Bigquery => settings
+                .bigquery
+                .as_ref()
+                .map_or("(no [bigquery] section)".into(), |b| b.project.clone()),
+        },
+        settings.run_dir.display(),
+        settings
+            .config_file
+            .as_ref()
+            .map_or("none".into(), |p| p.display().to_string())
+    );
     let out = Output {
         json: cli.json,
         quiet: cli.quiet,

@@ -47,6 +47,16 @@ pub enum Kind {
     Bigquery,
 }
 
+impl Kind {
+    /// How logs name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Local => "local",
+            Kind::Bigquery => "BigQuery",
+        }
+    }
+}
+
 impl FileConfig {
     /// Read `path`; with no explicit path, `./completeness.toml` if it exists.
     pub fn load(path: Option<&Path>) -> Result<FileConfig> {

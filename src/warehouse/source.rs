@@ -33,7 +33,7 @@ impl Source {
         Source(Inner::BigQuery(w))
     }
 
-    /// The rows `q` returns with `params`.
+    /// The rows `q` returns with `params` (`-v` shows each query or job with its time).
     pub async fn run(&self, q: Query, params: &[Param]) -> Result<Vec<RecordBatch>> {
         match &self.0 {
             Inner::Delta(ctx) => q.run(ctx, params).await,

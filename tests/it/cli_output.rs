@@ -295,6 +295,19 @@ fn verbose_names_the_setup_and_every_query_on_every_command() {
             .assert();
         String::from_utf8(out.get_output().stderr.clone()).unwrap()
     };
+    let wh = dir.path().join("wh");
+    copy_dir(&sample_warehouse(), &wh);
+    let backfill = ["backfill", "--start", "2026-01-22", "--end", "2026-01-22"];
+    cli_at(&wh, &runs).args(backfill).assert().success();
+    let run = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap();
+    let run = run.file_name().to_string_lossy().into_owned();
+    let out = cli_at(&wh, &runs)
+        .args(["-v", "rollback", &run, "--dry-run"])
+        .env_remove("RUST_LOG")
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(text.contains("query queries/rollback_rows.sql: "), "{text}");
     let commands: [&[&str]; 4] = [
         &["check", "summary", "--end", "2026-01-22", "--days", "3"],
         &[

@@ -340,10 +340,11 @@ impl Client {
         tracing::debug!(job = id, "BigQuery job submitted: {what}");
         let started = std::time::Instant::now();
         let job = self.wait(job, what).await?;
+        let ms = started.elapsed().as_millis() as u64;
         tracing::debug!(
             job = id,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "BigQuery job done: {what}"
+            elapsed_ms = ms,
+            "BigQuery job done: {what}: {ms} ms"
         );
         match job.error() {
             Some((reason, message)) => Err(Error::JobFailed {
