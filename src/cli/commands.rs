@@ -239,7 +239,9 @@ async fn doctor(settings: &Settings, out: &Output) -> Result<u8> {
 
 async fn export(args: RangeArgs, settings: &Settings, out: &Output) -> Result<u8> {
     let range = DateRange::new(args.start, args.end)?;
+    // An export is a plan nobody has looked at: a dry run until `merge --run` says so.
     let outcome = BackfillBuilder::new(any_warehouse(settings)?, &settings.run_dir, range)
+        .with_dry_run(true)
         .with_stop_after(StopAfter::Export)
         .with_progress(out.progress())
         .await?;

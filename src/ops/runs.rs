@@ -27,7 +27,7 @@ pub struct RunSummary {
     /// The version the run committed to the feature table.
     pub table_version: Option<u64>,
     pub rolled_back_in: Option<u64>,
-    /// dry run · merged · rolled back · no changes · stopped after <phase> · commit only
+    /// exported · dry run · merged · rolled back · no changes · incomplete · commit only
     pub status: String,
 }
 
@@ -78,6 +78,12 @@ fn from_manifest(m: &Manifest) -> RunSummary {
     let merge = m.merge.as_ref();
     let last = m.phases.keys().max();
     let status = match last {
+        _ if m.dry_run && merge.is_none() && !m.is_done(Phase::Diff) => {
+            match m.is_done(Phase::Export) {
+                true => format!("exported: next `diff --run {}`", m.run_id),
+                false => format!("incomplete dry run (backfill --resume {})", m.run_id),
+            }
+        }
         _ if m.dry_run && merge.is_none() => "dry run".to_string(),
         Some(Phase::Merge) if m.is_done(Phase::Merge) => "merged".to_string(),
         Some(p) => format!("incomplete: last phase {p:?} (backfill --resume)").to_lowercase(),
