@@ -388,3 +388,61 @@ fn verbose_names_the_setup_and_every_query_on_every_command() {
         "-vv says more than -v:\n{vv}"
     );
 }
+
+/// Run `args` with stdout and stderr on a pseudo-terminal (`script`), as an operator
+/// sees it; what the terminal received.
+fn on_a_terminal(args: &[String]) -> String {
+    let line: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_completeness").to_string())
+        .chain(args.iter().cloned())
+        .map(|a| format!("'{a}'"))
+        .collect();
+    let out = Command::new("script")
+        .args(["-qec", &line.join(" "), "/dev/null"])
+        .env_remove("COMPLETENESS_WAREHOUSE")
+        .env_remove("COMPLETENESS_RUN_DIR")
+        .env_remove("COMPLETENESS_CONFIG")
+        .output()
+        .expect("script (util-linux) runs the command on a pseudo-terminal");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Waits of more than a second show a spinner on a terminal: `samples generate` and
+/// `rollback` (issue 25, item 17).
+#[test]
+fn samples_generate_and_rollback_show_progress_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = dir.path().join("wh");
+    let args = |list: &[&str]| -> Vec<String> { list.iter().map(|s| s.to_string()).collect() };
+    let shown = on_a_terminal(&args(&[
+        "samples",
+        "generate",
+        "--out",
+        &wh.display().to_string(),
+        "--start",
+        "2025-10-01",
+        "--end",
+        "2025-12-31",
+    ]));
+    assert!(shown.contains("generating the sample warehouse"), "{shown}");
+    let runs = dir.path().join("runs");
+    cli_at(&wh, &runs)
+        .args(["backfill", "--start", "2025-12-20", "--end", "2025-12-31"])
+        .assert()
+        .success();
+    let run = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap();
+    let run = run.file_name().to_string_lossy().into_owned();
+    let shown = on_a_terminal(&args(&[
+        "--warehouse",
+        &wh.display().to_string(),
+        "--run-dir",
+        &runs.display().to_string(),
+        "rollback",
+        &run,
+    ]));
+    assert!(shown.contains("rolling back"), "{shown}");
+}
