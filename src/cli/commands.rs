@@ -40,6 +40,13 @@ impl Output {
         crate::cli::progress::reporter(self.quiet, crate::cli::progress::spinners_wanted(self.json))
     }
 
+    /// A spinner while a long step without phases works (a terminal only, not under
+    /// `-q` or `--json`).
+    fn working(&self, label: &str) -> crate::cli::progress::Working {
+        let spinners = !self.quiet && crate::cli::progress::spinners_wanted(self.json);
+        crate::cli::progress::Working::start(label, spinners)
+    }
+
     fn json<T: Serialize>(&self, value: &T) {
         println!(
             "{}",
@@ -153,7 +160,9 @@ async fn generate(args: GenerateArgs, out: &Output) -> Result<u8> {
         let m = crate::samples::inputs::generate_inputs(&options, &args.out)?;
         return print_inputs(&m, &args.out, out);
     }
+    let working = out.working("generating the sample warehouse");
     let metrics = crate::warehouse::delta::local::write_samples(&args.out, &options).await?;
+    drop(working);
     if out.json {
         out.json(&metrics);
     } else if !out.quiet {
@@ -606,9 +615,16 @@ async fn rollback(args: RollbackArgs, settings: &Settings, out: &Output) -> Resu
         dry_run: args.dry_run,
         force: args.force,
     };
+    let working = out.working(if args.dry_run {
+        "working out what a rollback would restore"
+    } else {
+        "rolling back"
+    });
     let report = any_warehouse(settings)?
         .rollback(&settings.run_dir, &args.run_id, options, chrono::Utc::now())
-        .await?;
+        .await;
+    drop(working);
+    let report = report?;
     if out.json {
         out.json(&report);
     } else {

@@ -47,13 +47,36 @@ pub fn spinners_wanted(json: bool) -> bool {
 }
 
 fn spinner(phase: Phase) -> ProgressBar {
+    labelled(what(phase))
+}
+
+/// A spinner saying `label…` with the elapsed time.
+fn labelled(label: &str) -> ProgressBar {
     let bar = ProgressBar::new_spinner();
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("a valid template"),
     );
-    bar.set_message(format!("{}…", what(phase)));
+    bar.set_message(format!("{label}…"));
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
+}
+
+/// A wait outside a run's phases (`samples generate`, `rollback`): a spinner with the
+/// elapsed time while the guard lives, on a terminal only.
+pub struct Working(Option<ProgressBar>);
+
+impl Working {
+    pub fn start(label: &str, spinners: bool) -> Working {
+        Working(spinners.then(|| labelled(label)))
+    }
+}
+
+impl Drop for Working {
+    fn drop(&mut self) {
+        if let Some(bar) = self.0.take() {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 fn what(phase: Phase) -> &'static str {
