@@ -394,3 +394,52 @@ fn a_rolled_back_run_is_reapplied_only_as_a_new_run() {
     assert_eq!(check["records"]["added"], 0, "{check}");
     assert_eq!(check["records"]["changed"], 0, "{check}");
 }
+
+/// A rollback refused because rows were rewritten after the run names, as printed, a
+/// dry run that shows the counts (split into rows going back to no struct and to an
+/// older struct, the rewritten rows, and the line that applies it) and the forced
+/// rollback, which then says it overwrites the later write (issue 25, item 7).
+#[test]
+fn a_refused_rollback_s_advice_works_as_printed() {
+    let (_dir, wh, runs) = copy_with_runs();
+    let range = ["--start", "2026-01-20", "--end", "2026-01-22"];
+    cli_at(&wh, &runs)
+        .arg("backfill")
+        .args(range)
+        .assert()
+        .success();
+    let run = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap();
+    let run = run.file_name().to_string_lossy().into_owned();
+    let table = features_table(&wh);
+    runtime().block_on(async {
+        let url = url::Url::from_directory_path(&table).unwrap();
+        deltalake::open_table(url)
+            .await
+            .unwrap()
+            .update()
+            .with_predicate("game_date = '2026-01-21'")
+            .with_update("updated_at", "CAST('2030-01-01T00:00:00Z' AS TIMESTAMP)")
+            .await
+            .unwrap();
+    });
+    let refused = cli_at(&wh, &runs).args(["rollback", &run]).assert().code(1);
+    let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    let dry = suggested(&stderr, "completeness rollback");
+    assert!(dry.contains(&"--dry-run".to_string()), "{stderr}");
+    let shown = run_suggestion(&wh, &runs, &dry);
+    for words in [
+        "would restore",
+        "back to no struct",
+        "to an older struct",
+        "rewritten after",
+    ] {
+        assert!(shown.contains(words), "the dry run says {words}: {shown}");
+    }
+    let force = suggested(&shown, "completeness rollback");
+    assert!(force.contains(&"--force".to_string()), "{shown}");
+    let versions = delta_versions(&table);
+    let forced = run_suggestion(&wh, &runs, &force);
+    assert_eq!(delta_versions(&table), versions + 1);
+    assert!(forced.contains("overwritten"), "{forced}");
+    assert!(!forced.contains("later commits kept)"), "{forced}");
+}
