@@ -625,12 +625,13 @@ async fn rollback(args: RollbackArgs, settings: &Settings, out: &Output) -> Resu
         .await;
     drop(working);
     let report = report?;
-    if out.json {
-        out.json(&report);
-    } else {
-        print!("{}", report.render());
+    match (out.json, report.refused()) {
+        (true, _) => out.json(&report),
+        (false, false) => print!("{}", report.render()),
+        (false, true) => eprint!("{}", report.render()),
     }
-    Ok(0)
+    // Refused: the command ran and found rows it must not overwrite.
+    Ok(u8::from(report.refused()))
 }
 
 async fn runs(args: RunsArgs, settings: &Settings, out: &Output) -> Result<u8> {

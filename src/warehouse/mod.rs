@@ -51,6 +51,14 @@ pub enum RolledBack {
 }
 
 impl RolledBack {
+    /// Whether the rollback was refused (rows rewritten since the run; nothing written).
+    pub fn refused(&self) -> bool {
+        match self {
+            RolledBack::Delta(r) => r.refused,
+            RolledBack::BigQuery(_) => false,
+        }
+    }
+
     /// The lines `rollback` prints.
     pub fn render(&self) -> String {
         match self {

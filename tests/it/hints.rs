@@ -435,7 +435,7 @@ fn a_refused_rollback_s_advice_works_as_printed() {
     ] {
         assert!(shown.contains(words), "the dry run says {words}: {shown}");
     }
-    let force = suggested(&shown, "completeness rollback");
+    let force = suggested(&shown, &format!("completeness rollback {run} --force"));
     assert!(force.contains(&"--force".to_string()), "{shown}");
     let versions = delta_versions(&table);
     let forced = run_suggestion(&wh, &runs, &force);

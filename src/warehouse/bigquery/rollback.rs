@@ -34,15 +34,23 @@ impl BigQueryRollback {
             .map(|t| t.to_rfc3339())
             .unwrap_or_default();
         let mut s = format!(
-            "run {} wrote {} rows; they are restored as of {before} (FOR SYSTEM_TIME AS OF)\n",
-            self.run_id, self.rows_in_run
+            "run {} wrote {} rows; a rollback gives those still carrying its updated_at back \
+             what they held at {before} (FOR SYSTEM_TIME AS OF); rows rewritten since are left \
+             alone\n",
+            self.run_id,
+            crate::model::count::thousands(self.rows_in_run)
         );
         s += &match &self.job_id {
             Some(job) => format!(
                 "restored {} rows in BigQuery job {job}\n",
-                self.rows_restored
+                crate::model::count::thousands(self.rows_restored)
             ),
-            None => "dry run: nothing was written\n".to_string(),
+            None => format!(
+                "dry run: would restore up to {} rows; nothing was written. Apply: \
+                 `completeness rollback {}`\n",
+                crate::model::count::thousands(self.rows_in_run),
+                self.run_id
+            ),
         };
         s
     }

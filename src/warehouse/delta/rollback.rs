@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::io::columns::{dates, strings};
+use crate::model::count::thousands;
 use crate::model::{FEATURES_TABLE, GAME_DATE, HISTORICAL_COMPLETENESS, PLAYER_LOOKUP, UPDATED_AT};
 use crate::pipeline::extended::EXTENDED_COLUMN;
 use crate::queries::Query;
@@ -55,39 +56,102 @@ pub struct RollbackReport {
     pub rows_changed_since: u64,
     pub changed_since_keys: Vec<(String, NaiveDate)>,
     pub rows_restored: u64,
+    /// Of the rows restored (or, on a dry run, to be restored): back to no struct ...
+    pub rows_to_no_struct: u64,
+    /// ... and to an older struct.
+    pub rows_to_older_struct: u64,
     /// The version the rollback committed (`None` on a dry run).
     pub table_version: Option<u64>,
     pub dry_run: bool,
     pub forced: bool,
+    /// Not done: rows were rewritten after the run and `--force` was not given; nothing
+    /// was written (exit 1).
+    pub refused: bool,
 }
 
 impl RollbackReport {
     /// The lines `rollback` prints.
     pub fn render(&self) -> String {
+        let run = &self.run_id;
         let mut s = format!(
-            "run {} committed version {}; its {} rows are restored from version {} ({} later commits kept)\n",
-            self.run_id,
+            "run {run} committed version {}, writing {} rows; a rollback gives them back what \
+             they held in version {}\n",
             self.run_version,
-            self.rows_in_run,
-            self.restored_from_version,
-            self.later_commits
+            thousands(self.rows_in_run),
+            self.restored_from_version
         );
-        if self.rows_changed_since > 0 {
-            let forced = match self.forced {
-                true => " and are restored anyway (--force)",
+        s += &self.rewritten_line();
+        if self.later_commits > 0 {
+            let except = match self.forced && self.rows_changed_since > 0 {
+                true => ", except the rows of theirs overwritten above",
                 false => "",
             };
-            s += &format!(
-                "{} rows were rewritten after the run{forced}\n",
-                self.rows_changed_since
+            s += &format!("{} later commit(s) kept{except}\n", self.later_commits);
+        }
+        s += &self.outcome_line();
+        s
+    }
+
+    /// What became (or becomes) of the rows rewritten after the run.
+    fn rewritten_line(&self) -> String {
+        if self.rows_changed_since == 0 {
+            return String::new();
+        }
+        let keys: Vec<String> = self
+            .changed_since_keys
+            .iter()
+            .take(3)
+            .map(|(p, d)| format!("{p} {d}"))
+            .collect();
+        let fate = match (self.forced, self.dry_run) {
+            (true, true) => "--force would restore them too, overwriting those later writes",
+            (true, false) => "restored anyway (--force): those later writes are overwritten",
+            (false, _) => "left alone",
+        };
+        format!(
+            "{} of them were rewritten after the run (e.g. {}): {fate}\n",
+            thousands(self.rows_changed_since),
+            keys.join(", ")
+        )
+    }
+
+    /// What the rollback did, or would do, and the command to go on with.
+    fn outcome_line(&self) -> String {
+        let run = &self.run_id;
+        let split = format!(
+            "{} back to no struct, {} to an older struct",
+            thousands(self.rows_to_no_struct),
+            thousands(self.rows_to_older_struct)
+        );
+        let restorable = self.rows_to_no_struct + self.rows_to_older_struct;
+        if self.refused {
+            return format!(
+                "refusing to roll back run {run}: restoring the rewritten rows would lose those \
+                 writes; nothing was written. See what would be restored: `completeness rollback \
+                 {run} --dry-run`; restore them anyway: `completeness rollback {run} --force`\n"
             );
         }
-        s += &match self.table_version {
-            Some(v) => format!("restored {} rows in version {v}\n", self.rows_restored),
-            None if self.dry_run => "dry run: nothing was written\n".to_string(),
+        match self.table_version {
+            Some(v) => format!(
+                "restored {} rows ({split}) in version {v}\n",
+                thousands(self.rows_restored)
+            ),
+            None if self.dry_run => {
+                let force = if self.forced { " --force" } else { "" };
+                let mut line = format!(
+                    "dry run: would restore {} rows ({split}); nothing was written. Apply: \
+                     `completeness rollback {run}{force}`",
+                    thousands(restorable)
+                );
+                if self.rows_changed_since > 0 && !self.forced {
+                    line += &format!(
+                        "; to restore the rewritten rows too: `completeness rollback {run} --force`"
+                    );
+                }
+                line + "\n"
+            }
             None => "nothing to restore; no commit\n".to_string(),
-        };
-        s
+        }
     }
 }
 
@@ -134,10 +198,11 @@ pub async fn rollback(
         rows = with_extended(&ctx, rows).await?;
     }
     count_rows(&ctx, &rows, &mut report).await?;
-    if report.rows_changed_since > 0 && !options.force {
-        return Err(refusal(&report));
-    }
     if options.dry_run || report.rows_in_run == 0 {
+        return Ok(report);
+    }
+    if report.rows_changed_since > 0 && !options.force {
+        report.refused = true;
         return Ok(report);
     }
     let how = Apply {
@@ -247,25 +312,25 @@ async fn count_rows(
         .filter_map(|(p, d)| Some((p?, d?)))
         .take(MAX_KEYS)
         .collect();
+    // What the restored rows go back to: no struct, or an older one.
+    let restored = ctx
+        .read_batches(rows.to_vec())
+        .and_then(|df| match report.forced {
+            true => Ok(df),
+            false => df.filter(col("unchanged_since").eq(lit(true))),
+        })
+        .and_then(|df| df.filter(col("restore_completeness").is_null()))
+        .map_err(Error::datafusion("splitting the rows to restore"))?
+        .collect()
+        .await
+        .map_err(Error::datafusion("splitting the rows to restore"))?;
+    let restorable = match report.forced {
+        true => report.rows_in_run,
+        false => report.rows_in_run - report.rows_changed_since,
+    };
+    report.rows_to_no_struct = crate::io::columns::num_rows(&restored) as u64;
+    report.rows_to_older_struct = restorable - report.rows_to_no_struct;
     Ok(())
-}
-
-fn refusal(report: &RollbackReport) -> Error {
-    let keys: Vec<String> = report
-        .changed_since_keys
-        .iter()
-        .take(10)
-        .map(|(p, d)| format!("{p} {d}"))
-        .collect();
-    Error::input(format!(
-        "refusing to roll back run {}: {} of its {} rows were rewritten after it (e.g. {}); \
-         restoring them would lose those writes. Nothing was written. \
-         Use --force to restore them anyway, or --dry-run to see the counts.",
-        report.run_id,
-        report.rows_changed_since,
-        report.rows_in_run,
-        keys.join(", ")
-    ))
 }
 
 /// One verified rewrite writing the old struct and `updated_at` back, guarded (unless
