@@ -4,9 +4,11 @@
 //! `element`, as Delta Lake names them, so a batch built here round-trips through a
 //! Delta table with an identical schema.
 
+pub mod changes;
 pub mod completeness_column;
 pub mod count;
 pub mod dates;
+pub mod extended_column;
 pub mod identifiers;
 
 use std::sync::Arc;

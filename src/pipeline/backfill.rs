@@ -480,7 +480,7 @@ impl Phases<'_> {
             Arc<
                 std::collections::HashMap<
                     (String, i32),
-                    crate::pipeline::extended::ExtendedCompleteness,
+                    crate::model::extended_column::ExtendedCompleteness,
                 >,
             >,
         >,
@@ -495,7 +495,7 @@ impl Phases<'_> {
             &[
                 PLAYER_LOOKUP,
                 GAME_DATE,
-                crate::pipeline::extended::EXTENDED_COLUMN,
+                crate::model::extended_column::EXTENDED_COLUMN,
             ],
             "extended results",
         )
@@ -524,11 +524,11 @@ impl Phases<'_> {
             && crate::io::engine::has_column(
                 &ctx,
                 &exported,
-                crate::pipeline::extended::EXTENDED_COLUMN,
+                crate::model::extended_column::EXTENDED_COLUMN,
             )
             .await?
         {
-            columns.push(crate::pipeline::extended::EXTENDED_COLUMN);
+            columns.push(crate::model::extended_column::EXTENDED_COLUMN);
         }
         let current =
             crate::io::engine::read_parquet_at(&ctx, &exported, &columns, "exported features")

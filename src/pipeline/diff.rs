@@ -11,52 +11,23 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::datatypes::{DataType, TimeUnit};
 use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
+use crate::model::changes::changes_schema_for;
 use crate::model::completeness_column::{CompletenessBuilder, CompletenessColumn};
 use crate::model::dates::SeasonCalendar;
+use crate::model::extended_column::{
+    EXTENDED_COLUMN, ExtendedBuilder, ExtendedColumn, ExtendedCompleteness,
+};
 use crate::model::{
-    GAME_DATE, HISTORICAL_COMPLETENESS, HistoricalCompleteness, Label, PLAYER_LOOKUP, UPDATED_AT,
-    days_to_date,
+    HISTORICAL_COMPLETENESS, HistoricalCompleteness, Label, UPDATED_AT, days_to_date,
 };
 use crate::pipeline::compute::keys::KeyArrays;
-use crate::pipeline::extended::{
-    EXTENDED_COLUMN, ExtendedBuilder, ExtendedColumn, ExtendedCompleteness, extended_type,
-};
 use crate::report::{DateRow, Example, ExtendedSummary, FieldCounts, Report};
 
-/// The column of `changes.parquet` holding the `updated_at` seen at export.
-pub const EXPORTED_UPDATED_AT: &str = "exported_updated_at";
 const MAX_EXAMPLES: usize = 10;
-
-/// Schema of `changes.parquet`.
-pub fn changes_schema() -> SchemaRef {
-    changes_schema_for(false)
-}
-
-/// Schema of `changes.parquet`, with `historical_completeness_ext` when `extended`.
-pub fn changes_schema_for(extended: bool) -> SchemaRef {
-    let mut fields = vec![
-        Field::new(PLAYER_LOOKUP, DataType::Utf8, false),
-        Field::new(GAME_DATE, DataType::Date32, false),
-        Field::new(
-            HISTORICAL_COMPLETENESS,
-            crate::model::completeness_type(),
-            true,
-        ),
-        Field::new(
-            EXPORTED_UPDATED_AT,
-            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            true,
-        ),
-    ];
-    if extended {
-        fields.push(Field::new(EXTENDED_COLUMN, extended_type(), true));
-    }
-    Arc::new(Schema::new(fields))
-}
 
 /// Options of a diff.
 #[derive(Debug, Clone, Default)]

@@ -14,8 +14,8 @@ use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate};
 
-use super::ExtendedCompleteness;
 use crate::model::dates::{SeasonCalendar, season_year};
+use crate::model::extended_column::ExtendedCompleteness;
 use crate::model::{LOOKBACK_DAYS, WINDOW_DAYS, WINDOW_GAMES};
 use crate::ops::gaps::{GapInputs, MissingGame, detect};
 

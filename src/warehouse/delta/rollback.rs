@@ -19,8 +19,8 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::io::columns::{dates, strings};
+use crate::model::extended_column::EXTENDED_COLUMN;
 use crate::model::{FEATURES_TABLE, GAME_DATE, HISTORICAL_COMPLETENESS, PLAYER_LOOKUP, UPDATED_AT};
-use crate::pipeline::extended::EXTENDED_COLUMN;
 use crate::queries::Query;
 use crate::run::dir::RunDir;
 use crate::run::manifest::Manifest;
