@@ -127,7 +127,7 @@ async fn generate(args: GenerateArgs, out: &Output) -> Result<u8> {
         let m = crate::samples::inputs::generate_inputs(&options, &args.out)?;
         return print_inputs(&m, &args.out, out);
     }
-    let metrics = crate::warehouse::delta::local::write_samples(&args.out, &options).await?;
+    let metrics = crate::samples::write_samples(&args.out, &options).await?;
     if out.json {
         out.json(&metrics);
     } else if !out.quiet {
