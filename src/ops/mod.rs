@@ -1,4 +1,4 @@
-//! The operator tools: questions about the stored structs ([`check`], [`gaps`],
+//! The operator tools: questions about the stored structs ([`check`], [`what_if`],
 //! [`spot_check`], [`as_of`]), where their default windows end ([`data_end`]), the runs
 //! made ([`runs`], [`prune`]), the set-up ([`doctor`]) and the BigQuery views ([`views`]).
 
@@ -6,8 +6,8 @@ pub mod as_of;
 pub mod check;
 pub mod data_end;
 pub mod doctor;
-pub mod gaps;
 pub mod prune;
 pub mod runs;
 pub mod spot_check;
 pub mod views;
+pub mod what_if;

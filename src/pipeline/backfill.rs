@@ -457,7 +457,7 @@ impl Phases<'_> {
                 .await?;
         let schedule = self.builder.warehouse.team_games(m).await?;
         let no_schedule = schedule.iter().all(|b| b.num_rows() == 0);
-        let inputs = crate::ops::gaps::GapInputs::from_batches(&games, &schedule)?;
+        let inputs = crate::pipeline::gaps::GapInputs::from_batches(&games, &schedule)?;
         let values = crate::pipeline::extended::extended(&keys, &inputs, &m.calendar());
         crate::pipeline::extended::write(&self.dir.extended(), &keys, &values)?;
         let missing = values
