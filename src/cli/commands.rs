@@ -615,7 +615,7 @@ async fn report_daily(args: DailyArgs, settings: &Settings, out: &Output) -> Res
         Some(end) => end,
         None => data_end(&source, out).await?,
     };
-    let daily = crate::report::daily::DailyReport::build(&source, end, args.days).await?;
+    let daily = crate::ops::daily::daily_report(&source, end, args.days).await?;
     let dir = args
         .out
         .unwrap_or_else(|| settings.run_dir.join(format!("daily-{end}")));

@@ -1,9 +1,11 @@
 //! The operator tools: questions about the stored structs ([`check`], [`what_if`],
-//! [`spot_check`], [`as_of`]), where their default windows end ([`data_end`]), the runs
-//! made ([`runs`], [`prune`]), the set-up ([`doctor`]) and the BigQuery views ([`views`]).
+//! [`spot_check`], [`as_of`]), the [`daily`] report's data, where their default windows
+//! end ([`data_end`]), the runs made ([`runs`], [`prune`]), the set-up ([`doctor`]) and
+//! the BigQuery views ([`views`]).
 
 pub mod as_of;
 pub mod check;
+pub mod daily;
 pub mod data_end;
 pub mod doctor;
 pub mod prune;
