@@ -15,6 +15,7 @@
 //! - [`queries`]: the SQL of `queries/`; [`samples`]: the sample warehouse's generator.
 
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod failpoint;
 pub mod io;

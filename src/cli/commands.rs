@@ -9,12 +9,12 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::cli::config::{FileConfig, Settings};
 use crate::cli::{
     BackfillArgs, CheckCommand, CheckOutputArgs, Cli, Command, ComputeArgs, DailyArgs, DiffArgs,
     GenerateArgs, MergeArgs, RangeArgs, ReportCommand, RollbackArgs, RunsArgs, SamplesCommand,
     SpotCheckArgs,
 };
+use crate::config::{FileConfig, Settings};
 use crate::error::{Error, Result};
 use crate::model::dates::DateRange;
 use crate::ops::check::Check;
@@ -170,7 +170,7 @@ async fn compute(args: ComputeArgs, settings: &Settings, out: &Output) -> Result
 
 /// The local warehouse, for the commands that only run there.
 fn warehouse(settings: &Settings) -> Result<LocalWarehouse> {
-    if settings.kind == crate::cli::config::Kind::Bigquery {
+    if settings.kind == crate::config::Kind::Bigquery {
         return Err(Error::input(
             "this command runs on a local warehouse only; on BigQuery (kind = \"bigquery\") use doctor, export, diff, merge, backfill, rollback, check, spot-check and report",
         ));
@@ -181,8 +181,8 @@ fn warehouse(settings: &Settings) -> Result<LocalWarehouse> {
 /// The configured warehouse: local Delta or BigQuery.
 fn any_warehouse(settings: &Settings) -> Result<Warehouse> {
     match settings.kind {
-        crate::cli::config::Kind::Local => Ok(warehouse(settings)?.into()),
-        crate::cli::config::Kind::Bigquery => Ok(bigquery_warehouse(settings)?.into()),
+        crate::config::Kind::Local => Ok(warehouse(settings)?.into()),
+        crate::config::Kind::Bigquery => Ok(bigquery_warehouse(settings)?.into()),
     }
 }
 
@@ -520,8 +520,8 @@ async fn run_check(
 ) -> Result<u8> {
     if args.sql {
         let bigquery = match settings.kind {
-            crate::cli::config::Kind::Bigquery => Some(bigquery_warehouse(settings)?),
-            crate::cli::config::Kind::Local => None,
+            crate::config::Kind::Bigquery => Some(bigquery_warehouse(settings)?),
+            crate::config::Kind::Local => None,
         };
         print!(
             "{}",

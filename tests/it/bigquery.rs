@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use arrow::array::RecordBatch;
-use completeness::cli::config::{FileConfig, Settings};
+use completeness::config::{FileConfig, Settings};
 use completeness::io::storage::Location;
 use completeness::warehouse::BigQueryWarehouse;
 use completeness::warehouse::bigquery::client::{Job, Param};
