@@ -539,8 +539,8 @@ impl Phases<'_> {
             extended: self.read_extended(m).await?,
         };
         let location = self.builder.warehouse.features_location();
-        let outcome = crate::pipeline::diff::diff(&results, &current, &options, &location)?;
-        crate::pipeline::tally_check::cross_check(&results, &current, &outcome.report).await?;
+        let outcome =
+            crate::pipeline::tally_check::checked_diff(results, current, options, location).await?;
         crate::io::engine::write_parquet(
             &self.dir.changes(),
             outcome.changes.schema(),
