@@ -185,7 +185,7 @@ impl Query {
             .map_err(Error::datafusion(context))?;
         let ms = clock.elapsed().as_millis() as u64;
         tracing::debug!(
-            rows = crate::io::columns::num_rows(&rows),
+            rows = rows.iter().map(|b| b.num_rows()).sum::<usize>(),
             elapsed_ms = ms,
             "query queries/{}.sql: {ms} ms",
             self.name()

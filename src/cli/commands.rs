@@ -9,12 +9,12 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::cli::config::{FileConfig, Settings};
 use crate::cli::{
     BackfillArgs, CheckCommand, CheckOutputArgs, Cli, Command, ComputeArgs, DailyArgs, DiffArgs,
     GenerateArgs, MergeArgs, RangeArgs, ReportCommand, RollbackArgs, RunsArgs, SamplesCommand,
     SpotCheckArgs,
 };
+use crate::config::{FileConfig, Settings};
 use crate::error::{Error, Result};
 use crate::model::dates::DateRange;
 use crate::ops::check::Check;
@@ -58,7 +58,7 @@ impl Output {
 async fn dispatch(cli: Cli) -> Result<u8> {
     let config = cli
         .config
-        .or_else(|| crate::cli::config::from_env("COMPLETENESS_CONFIG"));
+        .or_else(|| crate::config::from_env("COMPLETENESS_CONFIG"));
     let file = FileConfig::load(config.as_deref())?;
     let settings = Settings::resolve(cli.warehouse, cli.run_dir, file);
     crate::cli::logging::init(cli.verbose, cli.quiet, cli.json);
@@ -66,8 +66,8 @@ async fn dispatch(cli: Cli) -> Result<u8> {
         "{} warehouse: {}; run dir: {}; config: {}",
         settings.kind.name(),
         match settings.kind {
-            crate::cli::config::Kind::Local => settings.warehouse.clone().unwrap_or_default(),
-            crate::cli::config::Kind::Bigquery => settings
+            crate::config::Kind::Local => settings.warehouse.clone().unwrap_or_default(),
+            crate::config::Kind::Bigquery => settings
                 .bigquery
                 .as_ref()
                 .map_or("(no [bigquery] section)".into(), |b| b.project.clone()),
@@ -161,7 +161,7 @@ async fn generate(args: GenerateArgs, out: &Output) -> Result<u8> {
         return print_inputs(&m, &args.out, out);
     }
     let working = out.working("generating the sample warehouse");
-    let metrics = crate::warehouse::delta::local::write_samples(&args.out, &options).await?;
+    let metrics = crate::samples::write_samples(&args.out, &options).await?;
     drop(working);
     if out.json {
         out.json(&metrics);
@@ -205,7 +205,7 @@ async fn compute(args: ComputeArgs, settings: &Settings, out: &Output) -> Result
 
 /// The local warehouse, for the commands that only run there.
 fn warehouse(settings: &Settings) -> Result<LocalWarehouse> {
-    if settings.kind == crate::cli::config::Kind::Bigquery {
+    if settings.kind == crate::config::Kind::Bigquery {
         return Err(Error::input(
             "this command runs on a local warehouse only; on BigQuery (kind = \"bigquery\") use doctor, export, diff, merge, backfill, rollback, check, spot-check and report",
         ));
@@ -216,8 +216,8 @@ fn warehouse(settings: &Settings) -> Result<LocalWarehouse> {
 /// The configured warehouse: local Delta or BigQuery.
 fn any_warehouse(settings: &Settings) -> Result<Warehouse> {
     match settings.kind {
-        crate::cli::config::Kind::Local => Ok(warehouse(settings)?.into()),
-        crate::cli::config::Kind::Bigquery => Ok(bigquery_warehouse(settings)?.into()),
+        crate::config::Kind::Local => Ok(warehouse(settings)?.into()),
+        crate::config::Kind::Bigquery => Ok(bigquery_warehouse(settings)?.into()),
     }
 }
 
@@ -557,8 +557,8 @@ async fn run_check(
 ) -> Result<u8> {
     if args.sql {
         let bigquery = match settings.kind {
-            crate::cli::config::Kind::Bigquery => Some(bigquery_warehouse(settings)?),
-            crate::cli::config::Kind::Local => None,
+            crate::config::Kind::Bigquery => Some(bigquery_warehouse(settings)?),
+            crate::config::Kind::Local => None,
         };
         print!(
             "{}",
@@ -660,7 +660,7 @@ async fn report_daily(args: DailyArgs, settings: &Settings, out: &Output) -> Res
         Some(end) => end,
         None => data_end(&source, out).await?,
     };
-    let daily = crate::report::daily::DailyReport::build(&source, end, args.days).await?;
+    let daily = crate::ops::daily::daily_report(&source, end, args.days).await?;
     let dir = args
         .out
         .unwrap_or_else(|| settings.run_dir.join(format!("daily-{end}")));

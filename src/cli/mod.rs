@@ -1,7 +1,6 @@
 //! Command-line definitions (clap). Every flag's doc comment is its `--help` text.
 
 pub mod commands;
-pub mod config;
 pub mod generated;
 pub mod logging;
 pub mod output;

@@ -4,9 +4,11 @@
 //! `element`, as Delta Lake names them, so a batch built here round-trips through a
 //! Delta table with an identical schema.
 
+pub mod changes;
 pub mod completeness_column;
 pub mod count;
 pub mod dates;
+pub mod extended_column;
 pub mod identifiers;
 
 use std::sync::Arc;
@@ -25,6 +27,9 @@ pub const GAME_DATE: &str = "game_date";
 pub const HISTORICAL_COMPLETENESS: &str = "historical_completeness";
 pub const UPDATED_AT: &str = "updated_at";
 pub const DATA_SOURCE: &str = "data_source";
+/// `primary_source_used` of player_game_summary rows read from the gamebook, which lists
+/// the whole roster (DNP and inactive players included).
+pub const GAMEBOOK: &str = "nbac_gamebook";
 
 /// Length of the rolling window of kept games.
 pub const WINDOW_GAMES: usize = 10;

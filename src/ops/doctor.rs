@@ -17,7 +17,7 @@
 use object_store::ObjectStoreExt;
 use serde::Serialize;
 
-use crate::cli::config::{Kind, Settings};
+use crate::config::{Kind, Settings};
 use crate::io::storage::{Credentials, Remote};
 use crate::model::{FEATURES_TABLE, GAMES_TABLE, SCHEDULE_TABLE};
 use crate::warehouse::bigquery::schema;
@@ -112,7 +112,7 @@ fn config_file(settings: &Settings) -> Finding {
             Some(path) => path.display().to_string(),
             None => format!(
                 "none ({} not found; flags and COMPLETENESS_* only)",
-                crate::cli::config::DEFAULT_CONFIG
+                crate::config::DEFAULT_CONFIG
             ),
         },
         skipped: false,

@@ -457,7 +457,7 @@ impl Phases<'_> {
                 .await?;
         let schedule = self.builder.warehouse.team_games(m).await?;
         let no_schedule = schedule.iter().all(|b| b.num_rows() == 0);
-        let inputs = crate::ops::gaps::GapInputs::from_batches(&games, &schedule)?;
+        let inputs = crate::pipeline::gaps::GapInputs::from_batches(&games, &schedule)?;
         let values = crate::pipeline::extended::extended(&keys, &inputs, &m.calendar());
         crate::pipeline::extended::write(&self.dir.extended(), &keys, &values)?;
         let missing = values
@@ -480,7 +480,7 @@ impl Phases<'_> {
             Arc<
                 std::collections::HashMap<
                     (String, i32),
-                    crate::pipeline::extended::ExtendedCompleteness,
+                    crate::model::extended_column::ExtendedCompleteness,
                 >,
             >,
         >,
@@ -495,7 +495,7 @@ impl Phases<'_> {
             &[
                 PLAYER_LOOKUP,
                 GAME_DATE,
-                crate::pipeline::extended::EXTENDED_COLUMN,
+                crate::model::extended_column::EXTENDED_COLUMN,
             ],
             "extended results",
         )
@@ -524,11 +524,11 @@ impl Phases<'_> {
             && crate::io::engine::has_column(
                 &ctx,
                 &exported,
-                crate::pipeline::extended::EXTENDED_COLUMN,
+                crate::model::extended_column::EXTENDED_COLUMN,
             )
             .await?
         {
-            columns.push(crate::pipeline::extended::EXTENDED_COLUMN);
+            columns.push(crate::model::extended_column::EXTENDED_COLUMN);
         }
         let current =
             crate::io::engine::read_parquet_at(&ctx, &exported, &columns, "exported features")
@@ -539,8 +539,8 @@ impl Phases<'_> {
             extended: self.read_extended(m).await?,
         };
         let location = self.builder.warehouse.features_location();
-        let outcome = crate::pipeline::diff::diff(&results, &current, &options, &location)?;
-        crate::pipeline::tally_check::cross_check(&results, &current, &outcome.report).await?;
+        let outcome =
+            crate::pipeline::tally_check::checked_diff(results, current, options, location).await?;
         crate::io::engine::write_parquet(
             &self.dir.changes(),
             outcome.changes.schema(),

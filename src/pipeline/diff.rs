@@ -7,56 +7,30 @@
 //! the merge writes.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow::array::{
+    Array, ArrayRef, AsArray, RecordBatch, StringBuilder, TimestampMicrosecondArray,
+};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::datatypes::{DataType, TimeUnit};
 use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
+use crate::model::changes::changes_schema_for;
 use crate::model::completeness_column::{CompletenessBuilder, CompletenessColumn};
 use crate::model::dates::SeasonCalendar;
+use crate::model::extended_column::{
+    EXTENDED_COLUMN, ExtendedBuilder, ExtendedColumn, ExtendedCompleteness,
+};
 use crate::model::{
-    GAME_DATE, HISTORICAL_COMPLETENESS, HistoricalCompleteness, Label, PLAYER_LOOKUP, UPDATED_AT,
-    days_to_date,
+    HISTORICAL_COMPLETENESS, HistoricalCompleteness, Label, UPDATED_AT, days_to_date,
 };
 use crate::pipeline::compute::keys::KeyArrays;
-use crate::pipeline::extended::{
-    EXTENDED_COLUMN, ExtendedBuilder, ExtendedColumn, ExtendedCompleteness, extended_type,
-};
 use crate::report::{DateRow, Example, ExtendedSummary, FieldCounts, Report};
 
-/// The column of `changes.parquet` holding the `updated_at` seen at export.
-pub const EXPORTED_UPDATED_AT: &str = "exported_updated_at";
 const MAX_EXAMPLES: usize = 10;
-
-/// Schema of `changes.parquet`.
-pub fn changes_schema() -> SchemaRef {
-    changes_schema_for(false)
-}
-
-/// Schema of `changes.parquet`, with `historical_completeness_ext` when `extended`.
-pub fn changes_schema_for(extended: bool) -> SchemaRef {
-    let mut fields = vec![
-        Field::new(PLAYER_LOOKUP, DataType::Utf8, false),
-        Field::new(GAME_DATE, DataType::Date32, false),
-        Field::new(
-            HISTORICAL_COMPLETENESS,
-            crate::model::completeness_type(),
-            true,
-        ),
-        Field::new(
-            EXPORTED_UPDATED_AT,
-            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            true,
-        ),
-    ];
-    if extended {
-        fields.push(Field::new(EXTENDED_COLUMN, extended_type(), true));
-    }
-    Arc::new(Schema::new(fields))
-}
 
 /// Options of a diff.
 #[derive(Debug, Clone, Default)]
@@ -73,12 +47,17 @@ pub struct DiffOutcome {
     pub changes: RecordBatch,
 }
 
-/// A stored record: its struct, extended struct and the updated_at the export saw.
+/// A stored record: where its struct is (batch and row of the export), its extended
+/// struct and the updated_at the export saw.
 struct Stored {
-    value: Option<HistoricalCompleteness>,
+    batch: usize,
+    row: usize,
     extended: Option<ExtendedCompleteness>,
     updated_at: Option<i64>,
 }
+
+/// The exported records by key (player, Date32 days).
+type StoredIndex<'a> = HashMap<(&'a str, i32), Stored, BuildHasherDefault<ahash::AHasher>>;
 
 /// Diff `results` (from compute) against `current` (the exported feature records).
 pub fn diff(
@@ -88,13 +67,11 @@ pub fn diff(
     location: &str,
 ) -> Result<DiffOutcome> {
     let current_keys = crate::pipeline::compute::keys::keys_of_batches(current, location)?;
-    let stored = index_current(current, &current_keys, location)?;
+    let (stored, stored_structs) = index_current(current, &current_keys, location)?;
     let mut report = Report::default();
     let mut by_date: BTreeMap<NaiveDate, DateRow> = BTreeMap::new();
-    let mut changes = ChangeRows {
-        extended: options.extended.as_ref().map(|_| Vec::new()),
-        ..ChangeRows::default()
-    };
+    let rows: usize = results.iter().map(RecordBatch::num_rows).sum();
+    let mut changes = ChangeRows::with_capacity(rows, options.extended.is_some());
     if options.extended.is_some() {
         report.extended = Some(Default::default());
     }
@@ -106,11 +83,12 @@ pub fn diff(
         let structs = CompletenessColumn::try_new(column.as_ref(), "results")?;
         for i in 0..batch.num_rows() {
             let player = keys.players.value(i);
-            let date = days_to_date(keys.dates.value(i));
-            let Some(after) = structs.get(i) else {
+            let day = keys.dates.value(i);
+            let date = days_to_date(day);
+            if structs.is_null(i) {
                 continue;
-            };
-            let Some(before) = stored.get(&(player, keys.dates.value(i))) else {
+            }
+            let Some(before) = stored.get(&(player, day)) else {
                 return Err(Error::input(format!(
                     "results: ({player}, {date}) has no feature record in {location}"
                 )));
@@ -123,17 +101,23 @@ pub fn diff(
                 report.records.skipped_bootstrap += 1;
                 continue;
             }
-            let changed = classify(&mut report, row, player, date, before, &after);
+            let record = Record {
+                player,
+                date,
+                before: (&stored_structs[before.batch], before.row),
+                after: (&structs, i),
+            };
+            let changed = classify(&mut report, row, &record);
             let new_ext = options
                 .extended
                 .as_ref()
-                .map(|m| m.get(&(player.to_string(), keys.dates.value(i))));
+                .map(|m| m.get(&(player.to_string(), day)));
             let ext_changed = match (&new_ext, report.extended.as_mut()) {
                 (Some(new), Some(summary)) => note_extended(summary, before, *new),
                 _ => false,
             };
             if changed || ext_changed {
-                changes.push(player, date, &after, new_ext.flatten(), before.updated_at);
+                changes.push(&record, new_ext.flatten(), before.updated_at);
             }
         }
     }
@@ -143,6 +127,26 @@ pub fn diff(
         report,
         changes: changes.finish()?,
     })
+}
+
+/// One record in range: its key, its stored struct and its recomputed one, each as a
+/// row of a column (built into a value only where a report or example needs one).
+struct Record<'a, 'c> {
+    player: &'a str,
+    date: NaiveDate,
+    before: (&'c CompletenessColumn<'a>, usize),
+    after: (&'c CompletenessColumn<'a>, usize),
+}
+
+impl Record<'_, '_> {
+    fn before(&self) -> Option<HistoricalCompleteness> {
+        self.before.0.get(self.before.1)
+    }
+
+    fn after(&self) -> HistoricalCompleteness {
+        let (column, i) = self.after;
+        column.get(i).expect("a recomputed record has a struct")
+    }
 }
 
 /// Tally the new extended struct; whether it differs from the stored one.
@@ -162,32 +166,29 @@ fn note_extended(
 }
 
 /// Count the record in the report; whether its struct changes.
-fn classify(
-    report: &mut Report,
-    row: &mut DateRow,
-    player: &str,
-    date: NaiveDate,
-    before: &Stored,
-    after: &HistoricalCompleteness,
-) -> bool {
-    let (row_count, total) = match after.label() {
+fn classify(report: &mut Report, row: &mut DateRow, record: &Record) -> bool {
+    let (after, i) = record.after;
+    let label = Label::of(after.is_complete(i), after.is_bootstrap(i));
+    let (row_count, total) = match label {
         Label::Complete => (&mut row.complete, &mut report.after.complete),
         Label::Bootstrap => (&mut row.bootstrap, &mut report.after.bootstrap),
         Label::Incomplete => (&mut row.incomplete, &mut report.after.incomplete),
     };
     *row_count += 1;
     *total += 1;
-    report.games_found_histogram[after.games_found.clamp(0, 10) as usize] += 1;
-    let (kind, fields) = match &before.value {
-        None => ("added", Vec::new()),
-        Some(b) if b == after => {
-            report.records.unchanged += 1;
-            return false;
-        }
-        Some(b) => (
+    report.games_found_histogram[after.games_found(i).clamp(0, 10) as usize] += 1;
+    let (before, j) = record.before;
+    let (kind, fields) = if before.is_null(j) {
+        ("added", Vec::new())
+    } else if before.same_as(j, after, i) {
+        report.records.unchanged += 1;
+        return false;
+    } else {
+        let (b, a) = (record.before().expect("not NULL"), record.after());
+        (
             "changed",
-            changed_fields(b, after, &mut report.fields_changed),
-        ),
+            changed_fields(&b, &a, &mut report.fields_changed),
+        )
     };
     if kind == "added" {
         report.records.added += 1;
@@ -198,12 +199,12 @@ fn classify(
     }
     if report.examples.len() < MAX_EXAMPLES && (kind == "changed" || report.records.added <= 3) {
         report.examples.push(Example {
-            player_lookup: player.to_string(),
-            game_date: date,
+            player_lookup: record.player.to_string(),
+            game_date: record.date,
             kind: kind.to_string(),
             fields,
-            before: before.value.clone(),
-            after: after.clone(),
+            before: record.before(),
+            after: record.after(),
         });
     }
     true
@@ -262,15 +263,18 @@ fn empty_row(game_date: NaiveDate) -> DateRow {
     }
 }
 
-/// Index the exported records by key; a duplicate key is an input error.
+/// Index the exported records by key, with their struct columns (one per batch); a
+/// duplicate key is an input error.
 fn index_current<'a>(
-    current: &[RecordBatch],
+    current: &'a [RecordBatch],
     keys: &'a [KeyArrays],
     location: &str,
-) -> Result<HashMap<(&'a str, i32), Stored>> {
-    let mut index = HashMap::new();
+) -> Result<(StoredIndex<'a>, Vec<CompletenessColumn<'a>>)> {
+    let rows = current.iter().map(RecordBatch::num_rows).sum();
+    let mut index = StoredIndex::with_capacity_and_hasher(rows, Default::default());
+    let mut columns = Vec::with_capacity(current.len());
     let mut first_row = 0;
-    for (batch, keys) in current.iter().zip(keys) {
+    for (b, (batch, keys)) in current.iter().zip(keys).enumerate() {
         let players = &keys.players;
         let column = batch
             .column_by_name(HISTORICAL_COMPLETENESS)
@@ -282,6 +286,7 @@ fn index_current<'a>(
         let structs = CompletenessColumn::try_new(column.as_ref(), location)?;
         structs.check_dates(location, first_row)?;
         first_row += batch.num_rows();
+        columns.push(structs);
         let extended = batch
             .column_by_name(EXTENDED_COLUMN)
             .map(|c| ExtendedColumn::try_new(c.as_ref(), location))
@@ -295,7 +300,8 @@ fn index_current<'a>(
             }
             let key = (players.value(i), keys.dates.value(i));
             let stored = Stored {
-                value: structs.get(i),
+                batch: b,
+                row: i,
                 extended: extended.as_ref().and_then(|e| e.get(i)),
                 updated_at: (!updated.is_null(i)).then(|| updated.value(i)),
             };
@@ -308,7 +314,7 @@ fn index_current<'a>(
             }
         }
     }
-    Ok(index)
+    Ok((index, columns))
 }
 
 fn updated_at_micros(batch: &RecordBatch, location: &str) -> Result<TimestampMicrosecondArray> {
@@ -329,49 +335,54 @@ fn updated_at_micros(batch: &RecordBatch, location: &str) -> Result<TimestampMic
 }
 
 /// Accumulates the rows of `changes.parquet`.
-#[derive(Default)]
 struct ChangeRows {
-    players: Vec<String>,
+    players: StringBuilder,
     dates: Vec<i32>,
-    values: Vec<HistoricalCompleteness>,
+    structs: CompletenessBuilder,
     updated_at: Vec<Option<i64>>,
     /// The extended structs, when the run writes them.
-    extended: Option<Vec<Option<ExtendedCompleteness>>>,
+    extended: Option<ExtendedBuilder>,
 }
 
 impl ChangeRows {
+    fn with_capacity(rows: usize, extended: bool) -> ChangeRows {
+        ChangeRows {
+            players: StringBuilder::with_capacity(rows, rows * 16),
+            dates: Vec::with_capacity(rows),
+            structs: CompletenessBuilder::with_capacity(rows),
+            updated_at: Vec::with_capacity(rows),
+            extended: extended.then(ExtendedBuilder::default),
+        }
+    }
+
     fn push(
         &mut self,
-        player: &str,
-        date: NaiveDate,
-        value: &HistoricalCompleteness,
+        record: &Record,
         extended: Option<&ExtendedCompleteness>,
         updated_at: Option<i64>,
     ) {
-        if let Some(list) = &mut self.extended {
-            list.push(extended.cloned());
+        if let Some(builder) = &mut self.extended {
+            builder.append(extended);
         }
-        self.players.push(player.to_string());
-        self.dates.push(crate::model::date_to_days(date));
-        self.values.push(value.clone());
+        self.players.append_value(record.player);
+        self.dates.push(crate::model::date_to_days(record.date));
+        let (column, i) = record.after;
+        self.structs.append_row(column, i);
         self.updated_at.push(updated_at);
     }
 
-    fn finish(self) -> Result<RecordBatch> {
-        let mut structs = CompletenessBuilder::with_capacity(self.values.len());
-        self.values.iter().for_each(|v| structs.append(Some(v)));
+    fn finish(mut self) -> Result<RecordBatch> {
         let mut columns: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from(self.players)),
+            Arc::new(self.players.finish()),
             Arc::new(arrow::array::Date32Array::from(self.dates)),
-            Arc::new(structs.finish()),
+            Arc::new(self.structs.finish()),
             Arc::new(TimestampMicrosecondArray::from(self.updated_at).with_timezone("UTC")),
         ];
-        if let Some(list) = &self.extended {
-            let mut b = ExtendedBuilder::default();
-            list.iter().for_each(|v| b.append(v.as_ref()));
+        let extended = self.extended.is_some();
+        if let Some(b) = self.extended {
             columns.push(Arc::new(b.finish()));
         }
-        let schema = changes_schema_for(self.extended.is_some());
+        let schema = changes_schema_for(extended);
         RecordBatch::try_new(schema, columns).map_err(Error::arrow("building changes"))
     }
 }

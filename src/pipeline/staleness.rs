@@ -18,8 +18,8 @@ use crate::error::{Error, Result};
 use crate::io::columns::{dates, i64s, strings};
 use crate::model::dates::DateRange;
 use crate::model::{GAME_DATE, PLAYER_LOOKUP};
-use crate::ops::check::Source;
 use crate::queries::{Param, Query};
+use crate::warehouse::Source;
 
 /// Rows and distinct players of one date.
 pub type Counts = (u64, u64);

@@ -3,7 +3,8 @@
 //! The diff classifies records in Rust; `queries/diff_tallies.sql` counts the same
 //! thing per game date with a join. On every date the run covers (no skipped bootstrap
 //! records) the two must agree, or the run stops: a report that disagrees with the
-//! data must never reach a merge.
+//! data must never reach a merge. The recount runs while the diff does
+//! ([`checked_diff`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,8 +15,40 @@ use datafusion::datasource::MemTable;
 
 use crate::error::{Error, Result};
 use crate::io::columns::{dates, i64s};
+use crate::pipeline::diff::{DiffOptions, DiffOutcome};
 use crate::queries::Query;
 use crate::report::Report;
+
+/// The diff of `results` against `current` ([`crate::pipeline::diff::diff`]), checked
+/// against the recount. The two run at the same time: the diff on a blocking thread,
+/// the SQL on the runtime's workers.
+pub async fn checked_diff(
+    results: Vec<RecordBatch>,
+    current: Vec<RecordBatch>,
+    options: DiffOptions,
+    location: String,
+) -> Result<DiffOutcome> {
+    let mut sql = AbortOnDrop(tokio::spawn(recount(results.clone(), current.clone())));
+    let outcome = tokio::task::spawn_blocking(move || {
+        crate::pipeline::diff::diff(&results, &current, &options, &location)
+    })
+    .await
+    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+    let tallies = (&mut sql.0)
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+    compare(&tallies, &outcome.report)?;
+    Ok(outcome)
+}
+
+/// A spawned task that stops when its handle goes (the recount, when the diff fails).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// Recount `results` against `current` and compare with `report.by_date`.
 pub async fn cross_check(
@@ -23,7 +56,27 @@ pub async fn cross_check(
     current: &[RecordBatch],
     report: &Report,
 ) -> Result<()> {
+    compare(&recount(results.to_vec(), current.to_vec()).await?, report)
+}
+
+/// What `queries/diff_tallies.sql` counts: (added, changed) per game date; `None`
+/// when there is nothing to join.
+type Tallies = Option<BTreeMap<NaiveDate, (u64, u64)>>;
+
+async fn recount(results: Vec<RecordBatch>, current: Vec<RecordBatch>) -> Result<Tallies> {
     if results.is_empty() || current.is_empty() {
+        return Ok(None);
+    }
+    let ctx = crate::io::engine::session();
+    register(&ctx, "results", results)?;
+    register(&ctx, "current", current)?;
+    let tallies = Query::DiffTallies.run(&ctx, &[]).await?;
+    per_date(&tallies).map(Some)
+}
+
+/// On every date the run covers, the diff's counts are the SQL's.
+fn compare(tallies: &Tallies, report: &Report) -> Result<()> {
+    let Some(by_date) = tallies else {
         // Nothing recomputed or nothing stored: the diff can have found nothing either.
         let found: u64 = report.by_date.iter().map(|r| r.added + r.changed).sum();
         return match found {
@@ -32,12 +85,7 @@ pub async fn cross_check(
                 "internal check failed: the diff counted {n} changes without any input rows"
             ))),
         };
-    }
-    let ctx = crate::io::engine::session();
-    register(&ctx, "results", results)?;
-    register(&ctx, "current", current)?;
-    let tallies = Query::DiffTallies.run(&ctx, &[]).await?;
-    let by_date = per_date(&tallies)?;
+    };
     for row in report.by_date.iter().filter(|r| r.skipped == 0) {
         let sql = by_date.get(&row.game_date).copied().unwrap_or_default();
         if sql != (row.added, row.changed) {
@@ -54,10 +102,10 @@ pub async fn cross_check(
 fn register(
     ctx: &datafusion::prelude::SessionContext,
     name: &str,
-    batches: &[RecordBatch],
+    batches: Vec<RecordBatch>,
 ) -> Result<()> {
     let schema = batches[0].schema();
-    let table = MemTable::try_new(schema, vec![batches.to_vec()])
+    let table = MemTable::try_new(schema, vec![batches])
         .map_err(Error::datafusion(format!("registering {name}")))?;
     ctx.register_table(name, Arc::new(table))
         .map_err(Error::datafusion(format!("registering {name}")))?;
@@ -129,5 +177,37 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.to_string().contains("internal check failed"), "{err}");
+    }
+
+    /// The stored record of `batch`, with the updated_at the export saw.
+    fn stored(found: Option<i64>) -> RecordBatch {
+        use arrow::array::{Array, TimestampMicrosecondArray};
+        use arrow::datatypes::{Field, Schema};
+        let b = batch(found);
+        let updated = TimestampMicrosecondArray::from(vec![Some(1)]).with_timezone("UTC");
+        let mut fields = b.schema().fields().to_vec();
+        fields.push(Arc::new(Field::new(
+            "updated_at",
+            updated.data_type().clone(),
+            true,
+        )));
+        let mut columns = b.columns().to_vec();
+        columns.push(Arc::new(updated));
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_checked_diff_is_the_diff_and_fails_as_it_does() {
+        let run = |current| {
+            let options = DiffOptions::default();
+            checked_diff(vec![batch(Some(9))], current, options, "t".into())
+        };
+        let outcome = run(vec![stored(None)]).await.unwrap();
+        let r = &outcome.report.records;
+        assert_eq!((r.added, r.changed, outcome.changes.num_rows()), (1, 0, 1));
+        let outcome = run(vec![stored(Some(9))]).await.unwrap();
+        assert_eq!(outcome.report.records.unchanged, 1);
+        let err = run(Vec::new()).await.err().unwrap().to_string();
+        assert!(err.contains("has no feature record in t"), "{err}");
     }
 }

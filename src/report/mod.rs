@@ -1,4 +1,7 @@
-//! The diff report: one document, rendered for the terminal, as JSON and as Markdown.
+//! The reports, rendered from what the pipeline and the operations hand over: a run's
+//! diff report ([`Report`], for the terminal, as JSON, Markdown and HTML) and the daily
+//! report ([`daily`]). Rendering only: nothing here reads a table (it imports only
+//! `model`).
 //!
 //! The JSON field names are a stable contract for scripts.
 

@@ -28,8 +28,8 @@ use rand_chacha::ChaCha8Rng;
 use super::league::{InjuryKind, League};
 use super::schedule::{Schedule, SeasonType, team_abbr};
 use super::{chunks, fnv1a, micros, normal, rng_for};
+use crate::model::GAMEBOOK;
 use crate::model::{date_to_days, games_schema};
-use crate::ops::gaps::GAMEBOOK;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {

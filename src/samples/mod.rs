@@ -25,6 +25,7 @@ mod names;
 mod schedule;
 #[cfg(test)]
 mod tests;
+mod warehouse;
 
 use std::collections::BTreeMap;
 
@@ -37,6 +38,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::model::{LOOKBACK_DAYS, date_to_days};
 use games::GameRow;
 use schedule::{Schedule, SeasonType};
+pub use warehouse::{SampleMetrics, write_samples};
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, Eq)]

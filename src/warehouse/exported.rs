@@ -8,7 +8,10 @@ use chrono::NaiveDate;
 
 use crate::error::Result;
 use crate::model::dates::DateRange;
-use crate::model::{DATA_SOURCE, GAME_DATE, HISTORICAL_COMPLETENESS, PLAYER_LOOKUP, UPDATED_AT};
+use crate::model::{
+    DATA_SOURCE, GAME_DATE, HISTORICAL_COMPLETENESS, LOOKBACK_DAYS, PLAYER_LOOKUP, UPDATED_AT,
+    WINDOW_DAYS,
+};
 use crate::queries::Param;
 
 /// Columns of the feature table the run reads.
@@ -35,6 +38,13 @@ pub const GAME_COLUMNS: [&str; 7] = [
 pub fn season_start_params(range: DateRange) -> Vec<Param> {
     let (first, last) = range.season_starts_window();
     vec![Param::date("first", first), Param::date("last", last)]
+}
+
+/// The schedule dates the extended structs of `range` need (`queries/team_games.sql`):
+/// a year and 60 days back.
+pub fn team_games_params(range: DateRange) -> Vec<Param> {
+    let first = range.start - chrono::Days::new((LOOKBACK_DAYS + WINDOW_DAYS) as u64);
+    vec![Param::date("first", first), Param::date("last", range.end)]
 }
 
 /// `season_year → first_day` from the rows of `queries/season_starts.sql`.

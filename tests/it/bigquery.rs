@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use arrow::array::RecordBatch;
-use completeness::cli::config::{FileConfig, Settings};
+use completeness::config::{FileConfig, Settings};
 use completeness::io::storage::Location;
 use completeness::warehouse::BigQueryWarehouse;
 use completeness::warehouse::bigquery::client::{Job, Param};
@@ -111,7 +111,7 @@ impl Fixture {
             "game_date",
         );
         let extended = local
-            .column_by_name(completeness::pipeline::extended::EXTENDED_COLUMN)
+            .column_by_name(completeness::model::extended_column::EXTENDED_COLUMN)
             .is_some();
         self.create_production_objects(&w, extended);
         let tables = [
@@ -145,7 +145,7 @@ impl Fixture {
         let mut ddl = include_str!("../emulators/production_ddl.sql").to_string();
         if extended {
             let kind = completeness::warehouse::bigquery::schema::ddl_type(
-                &completeness::pipeline::extended::extended_type(),
+                &completeness::model::extended_column::extended_type(),
             )
             .unwrap();
             ddl = ddl.replace(

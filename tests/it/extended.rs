@@ -8,7 +8,7 @@ use std::path::Path;
 use arrow::array::RecordBatch;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use chrono::{Days, NaiveDate};
-use completeness::pipeline::extended::{EXTENDED_COLUMN, ExtendedColumn, ExtendedCompleteness};
+use completeness::model::extended_column::{EXTENDED_COLUMN, ExtendedColumn, ExtendedCompleteness};
 use completeness::samples::{SampleOptions, generate};
 
 use crate::support;

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use completeness::ops::gaps::{GapInputs, detect};
+use completeness::pipeline::gaps::{GapInputs, detect};
 use completeness::samples::{SampleData, SampleOptions, generate};
 
 use crate::support;
@@ -165,7 +165,7 @@ fn other_seeds_invent_nothing_and_miss_almost_nothing() {
                         .iter()
                         .filter(|(d, _)| inputs.lists_roster(&team, *d))
                         .count();
-                    listed > completeness::ops::gaps::MAX_SKIPPED_GAMES
+                    listed > completeness::pipeline::gaps::MAX_SKIPPED_GAMES
                 }
                 _ => true,
             };

@@ -1,6 +1,10 @@
 //! No import cycles between the crate's modules (issue 16): each module's `crate::…`
 //! and `super::…` paths, outside comments and its `#[cfg(test)]` module, are its edges;
 //! a module and its own ancestors or descendants do not count as a cycle.
+//!
+//! That alone misses a circle through a parent's own children (`report` → `report::pages`
+//! → … → `report`), so the folders are checked too (issue 25, item 26): each folder of
+//! `src/` imports only the layers below it (DESIGN.md, "Layout").
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -174,6 +178,127 @@ fn find_cycle<'a>(edges: &BTreeMap<&'a str, BTreeSet<&'a str>>) -> Option<Vec<&'
     edges
         .keys()
         .find_map(|start| visit(start, edges, &mut Vec::new(), &mut done))
+}
+
+/// The folders of `src/` (and its top-level files), top layer first: each may import
+/// only the ones after it. `report` renders what `pipeline` and `ops` hand it, so it sits
+/// below them and imports only `model`.
+const LAYERS: &[&str] = &[
+    "cli",
+    "samples",
+    "ops",
+    "config",
+    "pipeline",
+    "warehouse",
+    "run",
+    "io",
+    "queries",
+    "report",
+    "model",
+];
+
+/// Leaf helpers any layer may use; they import nothing of the crate. The crate root
+/// (`lib.rs`) counts as one: it re-exports `error`'s `Error` and `Result`.
+const LEAVES: &[&str] = &["", "error", "failpoint"];
+
+/// The folder (first path segment) a module belongs to.
+fn folder(module: &str) -> &str {
+    module.split("::").next().unwrap_or_default()
+}
+
+/// Whether the folder of `from` may import the folder of `to`.
+fn allowed(from: &str, to: &str) -> bool {
+    let rank = |f: &str| LAYERS.iter().position(|l| *l == f);
+    match (folder(from), folder(to)) {
+        (a, b) if a == b => true,
+        (a, _) if LEAVES.contains(&a) => false,
+        (_, b) if LEAVES.contains(&b) => true,
+        (a, b) => matches!((rank(a), rank(b)), (Some(a), Some(b)) if a < b),
+    }
+}
+
+/// Every edge from one folder to another that the layers do not allow, as
+/// `from -> to` with the modules that make it.
+fn layer_violations(edges: &BTreeMap<&str, BTreeSet<&str>>) -> Vec<String> {
+    edges
+        .iter()
+        .flat_map(|(from, tos)| tos.iter().map(move |to| (*from, *to)))
+        .filter(|(from, to)| !allowed(from, to))
+        .map(|(from, to)| format!("{} -> {}: {from} -> {to}", folder(from), folder(to)))
+        .collect()
+}
+
+/// The folder graph: an edge wherever a module of one folder imports another folder.
+fn folder_edges<'a>(
+    edges: &BTreeMap<&'a str, BTreeSet<&'a str>>,
+) -> BTreeMap<&'a str, BTreeSet<&'a str>> {
+    let mut out: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (from, tos) in edges {
+        for to in tos {
+            if folder(from) != folder(to) {
+                out.entry(folder(from)).or_default().insert(folder(to));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn folders_import_only_the_layers_below_them() {
+    let modules = modules();
+    let folders: BTreeSet<&str> = modules.keys().map(|m| folder(m)).collect();
+    let unplaced: Vec<&str> = folders
+        .iter()
+        .filter(|f| !LAYERS.contains(f) && !LEAVES.contains(f))
+        .copied()
+        .collect();
+    assert!(unplaced.is_empty(), "folders in no layer: {unplaced:?}");
+    let violations = layer_violations(&edges(&modules));
+    assert!(
+        violations.is_empty(),
+        "imports against the layers ({}):\n{}",
+        LAYERS.join(" -> "),
+        violations.join("\n")
+    );
+}
+
+#[test]
+fn no_import_cycle_between_folders() {
+    let modules = modules();
+    if let Some(cycle) = find_cycle(&folder_edges(&edges(&modules))) {
+        panic!("import cycle between folders: {}", cycle.join(" -> "));
+    }
+}
+
+#[test]
+fn the_layer_check_finds_a_report_that_imports_an_operation() {
+    let mut modules = BTreeMap::new();
+    modules.insert("model".to_string(), "pub struct M;\n".to_string());
+    modules.insert("error".to_string(), "pub struct E;\n".to_string());
+    modules.insert(
+        "report::daily".to_string(),
+        "use crate::model::M;\nuse crate::error::E;\n".to_string(),
+    );
+    modules.insert(
+        "ops::daily".to_string(),
+        "use crate::report::daily;\n".to_string(),
+    );
+    assert!(layer_violations(&edges(&modules)).is_empty());
+    assert_eq!(find_cycle(&folder_edges(&edges(&modules))), None);
+    modules.insert(
+        "report::pages".to_string(),
+        "fn f() { crate::ops::daily::x() }\n".to_string(),
+    );
+    let edges = edges(&modules);
+    assert_eq!(
+        layer_violations(&edges),
+        ["report -> ops: report::pages -> ops::daily"]
+    );
+    assert_eq!(
+        find_cycle(&folder_edges(&edges)),
+        Some(vec!["ops", "report", "ops"])
+    );
+    assert!(!allowed("error", "model"), "a leaf imports nothing");
 }
 
 #[test]

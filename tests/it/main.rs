@@ -13,6 +13,7 @@ mod corpus;
 #[cfg(feature = "test-hooks")]
 mod crash;
 mod extended;
+mod features;
 mod foreign;
 mod fuzz;
 mod gaps;

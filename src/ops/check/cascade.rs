@@ -4,7 +4,7 @@
 //! A date with no upstream rows is in nobody's contributing list, so the list comes back
 //! empty exactly when the date matters most (the weakness semantics.md names). So the
 //! check also answers the what-if: the date's missing rows, found from the schedule
-//! ([`crate::ops::gaps`]), and the records whose struct would change if they were backfilled.
+//! ([`crate::pipeline::gaps`]), and the records whose struct would change if they were backfilled.
 
 use crate::model::count::thousands;
 use crate::ops::check::Source;
@@ -15,7 +15,7 @@ use super::{Check, CheckOutput};
 use crate::error::{Error, Result};
 use crate::io::columns::{dates, distinct, scalar_i64, strings};
 use crate::model::{LOOKBACK_DAYS, WINDOW_DAYS};
-use crate::ops::gaps::WhatIf;
+use crate::ops::what_if::WhatIf;
 use crate::queries::{Param, Query};
 
 #[derive(Debug, Clone, Copy)]
@@ -93,7 +93,7 @@ impl Cascade {
 
     async fn what_if(&self, source: &Source) -> Result<WhatIf> {
         let (first, last) = self.gap_rows_range();
-        let inputs = crate::ops::gaps::load(source, first, last).await?;
+        let inputs = crate::pipeline::gaps::load(source, first, last).await?;
         let keys = source
             .run(Query::FeatureKeys, &self.record_params())
             .await?;
@@ -102,7 +102,7 @@ impl Cascade {
             .zip(dates(&keys, "game_date")?)
             .filter_map(|(p, d)| Some((p?, d?)))
             .collect();
-        Ok(crate::ops::gaps::what_if(
+        Ok(crate::ops::what_if::what_if(
             &inputs,
             &records,
             self.backfill_date,

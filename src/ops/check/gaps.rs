@@ -1,5 +1,5 @@
 //! `check gaps`: the upstream gaps themselves, per game and team: the players with no
-//! row (by the rule of [`crate::ops::gaps`]), ranked by how many feature records in the range
+//! row (by the rule of [`crate::pipeline::gaps`]), ranked by how many feature records in the range
 //! have the game in their 60-day window, each with the backfill to run once the rows are
 //! restored upstream. Absences from games that list only the players who played
 //! (box-score sources) are "cannot tell": counted, and listed under `details.cannot_tell`
@@ -19,7 +19,7 @@ use crate::io::columns::{dates, strings};
 use crate::model::count::thousands;
 use crate::model::dates::DateRange;
 use crate::model::{LOOKBACK_DAYS, WINDOW_DAYS, date_to_days};
-use crate::ops::gaps::MissingGame;
+use crate::pipeline::gaps::MissingGame;
 use crate::queries::{Param, Query};
 
 #[derive(Debug, Clone, Copy)]
@@ -112,10 +112,10 @@ impl Check for Gaps {
 
     async fn run(&self, source: &Source) -> Result<CheckOutput> {
         let (first, last) = self.row_range();
-        let inputs = crate::ops::gaps::load(source, first, last).await?;
+        let inputs = crate::pipeline::gaps::load(source, first, last).await?;
         let (from, to) = self.gap_dates();
         let in_window = |g: &MissingGame| g.game_date >= from && g.game_date < to;
-        let found = crate::ops::gaps::detect(&inputs);
+        let found = crate::pipeline::gaps::detect(&inputs);
         let missing: Vec<MissingGame> = found.missing.into_iter().filter(in_window).collect();
         let unsure: Vec<MissingGame> = found.cannot_tell.into_iter().filter(in_window).collect();
         let cannot_tell = cannot_tell(&unsure);

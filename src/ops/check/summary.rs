@@ -4,31 +4,18 @@
 use crate::model::count::thousands;
 use crate::ops::check::Source;
 use chrono::NaiveDate;
-use serde::Serialize;
 
 use super::{Check, CheckOutput};
 use crate::error::{Error, Result};
 use crate::io::columns::{dates, i64s, scalar_i64};
 use crate::model::dates::DateRange;
 use crate::queries::{Param, Query};
+use crate::report::daily::SummaryTotals;
 
 /// The daily summary over `days` days ending on `end`.
 #[derive(Debug, Clone, Copy)]
 pub struct Summary {
     pub range: DateRange,
-}
-
-/// Sums over the dates of the summary.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
-pub struct SummaryTotals {
-    pub dates: u64,
-    pub total_features: u64,
-    pub complete: u64,
-    pub incomplete: u64,
-    pub bootstrap: u64,
-    /// Records in the window whose struct is still NULL.
-    pub without_struct: u64,
-    pub dates_without_struct: u64,
 }
 
 impl Summary {

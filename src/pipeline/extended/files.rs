@@ -1,24 +1,18 @@
-//! Where a run keeps the extended structs (`extended.parquet`), and the schedule it
-//! reads for them.
+//! Where a run keeps the extended structs (`extended.parquet`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Date32Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 
-use super::{
-    EXTENDED_COLUMN, ExtendedBuilder, ExtendedColumn, ExtendedCompleteness, extended_type,
-};
 use crate::error::{Error, Result};
 use crate::io::columns::{dates, strings};
-use crate::model::dates::DateRange;
-use crate::model::{
-    GAME_DATE, LOOKBACK_DAYS, PLAYER_LOOKUP, SCHEDULE_TABLE, WINDOW_DAYS, date_to_days,
+use crate::model::extended_column::{
+    EXTENDED_COLUMN, ExtendedBuilder, ExtendedColumn, ExtendedCompleteness, extended_type,
 };
-use crate::queries::{Param, Query};
-use crate::warehouse::LocalWarehouse;
+use crate::model::{GAME_DATE, PLAYER_LOOKUP, date_to_days};
 
 /// Write `extended.parquet`: one row per key.
 pub fn write(
@@ -66,24 +60,4 @@ pub fn by_key(batches: &[RecordBatch]) -> Result<HashMap<(String, i32), Extended
         }
     }
     Ok(out)
-}
-
-/// The schedule's team games around `range`, at `version` of the schedule table.
-pub async fn team_games(
-    warehouse: &LocalWarehouse,
-    version: u64,
-    range: DateRange,
-) -> Result<Vec<RecordBatch>> {
-    let ctx = crate::io::engine::session();
-    let table = warehouse
-        .open_table_at(SCHEDULE_TABLE, Some(version))
-        .await?;
-    warehouse.register(&ctx, "schedule", &table).await?;
-    Query::TeamGames.run(&ctx, &team_games_params(range)).await
-}
-
-/// The schedule dates the extended structs of `range` need: a year and 60 days back.
-pub fn team_games_params(range: DateRange) -> Vec<Param> {
-    let first = range.start - Days::new((LOOKBACK_DAYS + WINDOW_DAYS) as u64);
-    vec![Param::date("first", first), Param::date("last", range.end)]
 }

@@ -3,7 +3,7 @@
 //! - the window games are p's rows in `[D - 60, D)`, the newest ten of them spanning
 //!   `D - oldest` days, with their teams;
 //! - missing games are the schedule's games p has no row for (the rule of
-//!   [`crate::ops::gaps`]) in `[D - 60, D)` whose closing row is before D;
+//!   [`crate::pipeline::gaps`]) in `[D - 60, D)` whose closing row is before D;
 //! - `completeness_pct` = rows / (rows + missing games) in the 60 days;
 //! - the reason, first that applies: `no_data` (no row in a year and none missing),
 //!   `missing_games`, `early_season` (under ten games and the season began less than 60
@@ -14,10 +14,10 @@ use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate};
 
-use super::ExtendedCompleteness;
 use crate::model::dates::{SeasonCalendar, season_year};
+use crate::model::extended_column::ExtendedCompleteness;
 use crate::model::{LOOKBACK_DAYS, WINDOW_DAYS, WINDOW_GAMES};
-use crate::ops::gaps::{GapInputs, MissingGame, detect};
+use crate::pipeline::gaps::{GapInputs, MissingGame, detect};
 
 /// A ten-game window spanning more days than this is stale.
 pub const STALE_SPAN_DAYS: i64 = 21;
@@ -115,7 +115,7 @@ fn one(player: &Player, day: NaiveDate, calendar: &SeasonCalendar) -> ExtendedCo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::gaps::TeamGames;
+    use crate::pipeline::gaps::TeamGames;
 
     fn d(m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2025, m, day).unwrap()

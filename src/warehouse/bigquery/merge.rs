@@ -22,7 +22,7 @@ use serde_json::json;
 use crate::error::{Error, Result};
 use crate::io::storage::store_error;
 use crate::model::dates::DateRange;
-use crate::pipeline::extended::EXTENDED_COLUMN;
+use crate::model::extended_column::EXTENDED_COLUMN;
 use crate::run::manifest::BigQueryRun;
 use crate::warehouse::MergeMetrics;
 
@@ -104,7 +104,7 @@ async fn stage(
         .await
         .map_err(store_error(format!("uploading {}", object.url())))?;
     w.client.ensure_dataset(&w.config.staging_dataset).await?;
-    let fields = schema::fields_of(&crate::pipeline::diff::changes_schema_for(extended))?;
+    let fields = schema::fields_of(&crate::model::changes::changes_schema_for(extended))?;
     let expires = now.timestamp_millis() + w.config.staging_expiration_hours * 3_600_000;
     w.client
         .create_table(&staging, fields.clone(), Some(expires))

@@ -4,8 +4,8 @@
 
 use crate::error::{Error, Result};
 use crate::model::dates::DateRange;
+use crate::model::extended_column::EXTENDED_COLUMN;
 use crate::model::identifiers::TableRef;
-use crate::pipeline::extended::EXTENDED_COLUMN;
 use crate::warehouse::exported::{FEATURE_COLUMNS, GAME_COLUMNS};
 
 use super::client::Param;

@@ -13,7 +13,7 @@ use super::client::Param;
 use super::plan::ExportPlan;
 use super::{BigQueryWarehouse, checks, merge, schema};
 use crate::error::Result;
-use crate::pipeline::diff::changes_schema_for;
+use crate::model::changes::changes_schema_for;
 use crate::queries::{self, Query};
 
 /// One statement to validate.
@@ -42,7 +42,7 @@ pub fn run_statements(w: &BigQueryWarehouse, plan: &ExportPlan) -> Result<Vec<St
         out.push(check_statement(
             w,
             Query::TeamGames,
-            &crate::pipeline::extended::team_games_params(plan.range),
+            &crate::warehouse::exported::team_games_params(plan.range),
         )?);
     }
     let source = empty_changes(plan.extended)?;

@@ -6,7 +6,7 @@
 //! travel reaches back a limited window (7 days by default): beyond it the run cannot
 //! be rolled back this way and the tool says so instead of trying.
 
-use crate::pipeline::extended::EXTENDED_COLUMN;
+use crate::model::extended_column::EXTENDED_COLUMN;
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};

@@ -109,7 +109,7 @@ pub async fn team_games(w: &BigQueryWarehouse, m: &Manifest) -> Result<Vec<Recor
     if w.client.table(&w.tables.schedule).await?.is_none() {
         return Ok(Vec::new());
     }
-    let params = crate::pipeline::extended::team_games_params(m.range);
+    let params = crate::warehouse::exported::team_games_params(m.range);
     super::checks::run(w, Query::TeamGames, &params).await
 }
 

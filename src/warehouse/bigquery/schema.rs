@@ -232,15 +232,15 @@ pub async fn require_extended_column(w: &super::BigQueryWarehouse) -> crate::Res
         .table(&w.tables.features)
         .await?
         .unwrap_or_default();
-    let wanted = [crate::pipeline::extended::EXTENDED_COLUMN];
+    let wanted = [crate::model::extended_column::EXTENDED_COLUMN];
     if !present_columns(&table, &wanted).is_empty() {
         return Ok(());
     }
     Err(crate::Error::input(format!(
         "--extended: {} has no column {}; add it first (then rerun):\n{}",
         w.tables.features,
-        crate::pipeline::extended::EXTENDED_COLUMN,
-        crate::pipeline::extended::bigquery_ddl(&w.sql_name(&w.tables.features))
+        crate::model::extended_column::EXTENDED_COLUMN,
+        crate::model::extended_column::bigquery_ddl(&w.sql_name(&w.tables.features))
     )))
 }
 

@@ -7,7 +7,7 @@
 //! takes no parameter there). Dates, timestamps and limits are query parameters. The
 //! files' leading `--` comments document them and are not sent.
 
-use crate::pipeline::extended::EXTENDED_COLUMN;
+use crate::model::extended_column::EXTENDED_COLUMN;
 
 const MERGE: &str = include_str!("../../../queries/bigquery/write/merge.sql");
 const CONFLICTS: &str = include_str!("../../../queries/bigquery/write/conflicts.sql");

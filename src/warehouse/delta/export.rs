@@ -49,7 +49,7 @@ pub async fn export(
     let with_extended: Vec<&str> = FEATURE_COLUMNS
         .iter()
         .copied()
-        .chain([crate::pipeline::extended::EXTENDED_COLUMN])
+        .chain([crate::model::extended_column::EXTENDED_COLUMN])
         .collect();
     let feature_batches = select_range(
         &ctx,

@@ -22,9 +22,9 @@ use arrow::datatypes::{Field, Schema};
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
+use crate::model::changes::{EXPORTED_UPDATED_AT, changes_schema};
+use crate::model::extended_column::EXTENDED_COLUMN;
 use crate::model::{FEATURES_TABLE, UPDATED_AT};
-use crate::pipeline::diff::EXPORTED_UPDATED_AT;
-use crate::pipeline::extended::EXTENDED_COLUMN;
 use crate::warehouse::delta::log::merge_app_id;
 use crate::warehouse::delta::rewrite::{GUARD, Tag, Updates, rewrite};
 use crate::warehouse::{LocalWarehouse, MergeMetrics};
@@ -46,7 +46,7 @@ pub async fn merge(
         .is_some_and(|b| b.schema().field_with_name(EXTENDED_COLUMN).is_ok());
     let mut table = warehouse.open_table(FEATURES_TABLE).await?;
     if extended {
-        table = crate::pipeline::extended::add_column(table).await?;
+        table = super::schema_change::add_column(table).await?;
     }
     let updates = Updates {
         batch: updates(changes, now)?,
@@ -102,7 +102,7 @@ pub async fn preview(
 /// exported one.
 fn updates(changes: Vec<RecordBatch>, now: DateTime<Utc>) -> Result<RecordBatch> {
     let Some(first) = changes.first() else {
-        let schema = crate::pipeline::diff::changes_schema();
+        let schema = changes_schema();
         return with_stamps(RecordBatch::new_empty(schema), now);
     };
     let batch = arrow::compute::concat_batches(&first.schema(), &changes)

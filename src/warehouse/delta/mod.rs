@@ -11,5 +11,6 @@ pub mod rewrite;
 pub mod rollback;
 pub mod rules;
 pub mod run;
+pub mod schema_change;
 pub mod splice;
 pub mod writable;

@@ -11,7 +11,10 @@ use arrow::datatypes::SchemaRef;
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
-use crate::model::{FEATURES_TABLE, GAMES_TABLE, HISTORICAL_COMPLETENESS, UPDATED_AT};
+use crate::model::{
+    FEATURES_TABLE, GAMES_TABLE, HISTORICAL_COMPLETENESS, SCHEDULE_TABLE, UPDATED_AT,
+};
+use crate::queries::Query;
 use crate::run::dir::RunDir;
 use crate::run::manifest::{Manifest, MergeRecord};
 use crate::warehouse::LocalWarehouse;
@@ -75,7 +78,7 @@ pub async fn merge(
 fn written(extended: bool) -> Vec<&'static str> {
     let mut columns = vec![HISTORICAL_COMPLETENESS, UPDATED_AT];
     if extended {
-        columns.push(crate::pipeline::extended::EXTENDED_COLUMN);
+        columns.push(crate::model::extended_column::EXTENDED_COLUMN);
     }
     columns
 }
@@ -104,7 +107,7 @@ pub async fn preview_merge(
 
 /// The run's `changes.parquet`, in the schema the merge expects.
 async fn read_changes(m: &Manifest, dir: &RunDir) -> Result<Vec<RecordBatch>> {
-    let schema = crate::pipeline::diff::changes_schema_for(m.extended);
+    let schema = crate::model::changes::changes_schema_for(m.extended);
     let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     let ctx = crate::io::engine::session();
     let changes =
@@ -155,7 +158,13 @@ pub async fn games_unchanged(w: &LocalWarehouse, m: &Manifest) -> Result<bool> {
 /// The schedule's team games around the run, at the version the export pinned.
 pub async fn team_games(w: &LocalWarehouse, m: &Manifest) -> Result<Vec<RecordBatch>> {
     match m.snapshot.as_ref().and_then(|s| s.schedule_version) {
-        Some(v) => crate::pipeline::extended::team_games(w, v, m.range).await,
+        Some(v) => {
+            let ctx = crate::io::engine::session();
+            let table = w.open_table_at(SCHEDULE_TABLE, Some(v)).await?;
+            w.register(&ctx, "schedule", &table).await?;
+            let params = crate::warehouse::exported::team_games_params(m.range);
+            Query::TeamGames.run(&ctx, &params).await
+        }
         None => Ok(Vec::new()),
     }
 }

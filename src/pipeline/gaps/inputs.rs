@@ -10,8 +10,9 @@ use chrono::NaiveDate;
 use super::TeamGames;
 use crate::error::{Error, Result};
 use crate::io::columns::{bools, dates, strings};
-use crate::ops::check::Source;
+use crate::model::GAMEBOOK;
 use crate::queries::{Param, Query};
+use crate::warehouse::Source;
 
 /// Rows and team games over a date range.
 #[derive(Debug, Clone, Default)]
@@ -122,9 +123,6 @@ fn lists_roster(games: &[RecordBatch]) -> Result<Option<Vec<bool>>> {
         .collect();
     Ok(Some(flags))
 }
-
-/// `primary_source_used` of rows read from the gamebook, which lists the whole roster.
-pub const GAMEBOOK: &str = "nbac_gamebook";
 
 /// The inputs for `[first, last]` from the warehouse behind `source`.
 pub async fn load(source: &Source, first: NaiveDate, last: NaiveDate) -> Result<GapInputs> {

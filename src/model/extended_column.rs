@@ -1,4 +1,5 @@
-//! Arrow encoding and decoding of the extended struct column.
+//! `historical_completeness_ext`, the opt-in second struct (`backfill --extended`): its
+//! value, its name, its Arrow encoding and decoding, and its BigQuery type.
 
 use std::sync::Arc;
 
@@ -9,9 +10,44 @@ use arrow::array::{
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::{DataType, Date32Type, Field, Fields, Float64Type, Int64Type};
 
-use super::ExtendedCompleteness;
+use chrono::NaiveDate;
+use serde::Serialize;
+
 use crate::error::{Error, Result};
 use crate::model::{date_to_days, days_to_date};
+
+/// The column's name in the feature table.
+pub const EXTENDED_COLUMN: &str = "historical_completeness_ext";
+
+/// One record's extended completeness.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ExtendedCompleteness {
+    /// Rows present over rows expected in the 60-day window, in percent (one decimal);
+    /// NULL when the player has neither.
+    pub completeness_pct: Option<f64>,
+    /// Games in the 60-day window the player has no row for (newest first), known
+    /// before the record's date.
+    pub missing_game_dates: Vec<NaiveDate>,
+    /// Days from the oldest of the (up to ten) window games to the record's date.
+    pub window_span_days: Option<i64>,
+    pub oldest_game_date: Option<NaiveDate>,
+    pub newest_game_date: Option<NaiveDate>,
+    /// Teams of the window games, newest first, each once.
+    pub teams_in_window: Vec<String>,
+    /// missing_games, new_player, early_season, no_data or stale_window; NULL when
+    /// nothing is amiss.
+    pub incompleteness_reason: Option<String>,
+}
+
+/// The BigQuery DDL that adds the column (`table` already quoted).
+pub fn bigquery_ddl(table: &str) -> String {
+    format!(
+        "ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {EXTENDED_COLUMN} STRUCT<\n  \
+         completeness_pct FLOAT64,\n  missing_game_dates ARRAY<DATE>,\n  \
+         window_span_days INT64,\n  oldest_game_date DATE,\n  newest_game_date DATE,\n  \
+         teams_in_window ARRAY<STRING>,\n  incompleteness_reason STRING\n>;\n"
+    )
+}
 
 fn list_of(item: DataType) -> DataType {
     DataType::List(Arc::new(Field::new("element", item, true)))
@@ -110,7 +146,7 @@ impl ExtendedColumn {
         let wrong = || {
             Error::input(format!(
                 "{location}: column {} has type {}, expected {}",
-                super::EXTENDED_COLUMN,
+                EXTENDED_COLUMN,
                 array.data_type(),
                 extended_type()
             ))

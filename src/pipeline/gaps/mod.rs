@@ -25,8 +25,6 @@
 
 mod detect;
 mod inputs;
-mod what_if;
 
 pub use detect::{Detection, MAX_SKIPPED_GAMES, MissingGame, TeamGames, detect};
-pub use inputs::{GAMEBOOK, GapInputs, load};
-pub use what_if::{WhatIf, what_if};
+pub use inputs::{GapInputs, load};

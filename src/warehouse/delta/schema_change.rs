@@ -1,14 +1,14 @@
 //! Adding `historical_completeness_ext` to the feature table: on Delta a metadata-only
 //! commit the tool makes (once, before the first extended merge); on BigQuery a DDL the
-//! operator runs ([`super::bigquery_ddl`]).
+//! operator runs ([`crate::model::extended_column::bigquery_ddl`]).
 
 use arrow::datatypes::Field;
 use deltalake::DeltaTable;
 use deltalake::kernel::StructField;
 use deltalake::kernel::engine::arrow_conversion::TryFromArrow;
 
-use super::{EXTENDED_COLUMN, extended_type};
 use crate::error::{Error, Result};
+use crate::model::extended_column::{EXTENDED_COLUMN, extended_type};
 
 /// The table with the column, adding it in its own commit when it is missing.
 pub async fn add_column(table: DeltaTable) -> Result<DeltaTable> {

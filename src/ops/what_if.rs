@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
-use super::{GapInputs, MissingGame, detect};
 use crate::model::LOOKBACK_DAYS;
 use crate::ops::spot_check::recompute_from_dates;
+use crate::pipeline::gaps::{GapInputs, MissingGame, detect};
 
 /// The answer for one date.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -74,7 +74,7 @@ fn changes(games: &[NaiveDate], day: NaiveDate, date: NaiveDate, extra: usize) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::gaps::TeamGames;
+    use crate::pipeline::gaps::TeamGames;
 
     fn d(m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2025, m, day).unwrap()

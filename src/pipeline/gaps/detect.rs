@@ -113,7 +113,7 @@ pub fn detect(inputs: &super::GapInputs) -> Detection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::gaps::GapInputs;
+    use crate::pipeline::gaps::GapInputs;
 
     fn d(day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2025, 1, day).unwrap()
