@@ -177,6 +177,7 @@ fn classify(
     };
     *row_count += 1;
     *total += 1;
+    report.after_flags.is_bootstrap += u64::from(after.is_bootstrap);
     report.games_found_histogram[after.games_found.clamp(0, 10) as usize] += 1;
     let (kind, fields) = match &before.value {
         None => ("added", Vec::new()),
