@@ -272,7 +272,7 @@ async fn export(args: RangeArgs, settings: &Settings, out: &Output) -> Result<u8
             outcome.run_id,
             outcome.run_dir.display()
         );
-        println!("next: completeness diff --run {}", outcome.run_id);
+        println!("next: `completeness diff --run {}`", outcome.run_id);
     }
     Ok(0)
 }

@@ -373,7 +373,8 @@ impl Phases<'_> {
         m.mark(phase, PhaseStatus::Done, self.builder.now(), Some(ms));
         m.save(&self.dir.manifest())?;
         tracing::debug!(run = %m.run_id, ?phase, elapsed_ms = ms, "phase done");
-        (self.builder.progress)(Step::Done(phase, &format!("{message} ({ms} ms)")));
+        let line = format!("{message} ({} ms)", thousands(ms));
+        (self.builder.progress)(Step::Done(phase, &line));
         Ok(())
     }
 
@@ -737,7 +738,7 @@ fn merge_message(x: &crate::warehouse::MergeMetrics) -> String {
     let steps: Vec<String> = x
         .steps_ms
         .iter()
-        .map(|(step, ms)| format!("{step} {ms} ms"))
+        .map(|(step, ms)| format!("{step} {} ms", thousands(*ms)))
         .collect();
     match (x.table_version, &x.job_id) {
         (Some(v), _) => format!(

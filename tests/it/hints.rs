@@ -451,6 +451,10 @@ fn an_exported_run_s_diff_offers_its_merge() {
     let (_dir, wh, runs) = copy_with_runs();
     let range = ["--start", "2026-01-15", "--end", "2026-01-22"];
     let id = stdout_of(&wh, &runs, &[&["-q", "export"][..], &range].concat());
+    let exported = stdout_of(&wh, &runs, &[&["export"][..], &range].concat());
+    let diff = suggested(&exported, "completeness diff");
+    assert_eq!(diff[..2], ["diff", "--run"], "{exported}");
+    run_suggestion(&wh, &runs, &diff);
     let text = stdout_of(&wh, &runs, &["diff", "--run", id.trim()]);
     let merge = suggested(&text, "completeness merge");
     assert_eq!(merge, ["merge", "--run", id.trim()]);
@@ -458,6 +462,10 @@ fn an_exported_run_s_diff_offers_its_merge() {
     let merged = run_suggestion(&wh, &runs, &merge);
     assert!(merged.contains("applied: "), "{merged}");
     assert_eq!(delta_versions(&features_table(&wh)), versions + 1);
+    // The page's note for the records short of ten games, run as printed.
+    let page = std::fs::read_to_string(runs.join(id.trim()).join("report/report.html")).unwrap();
+    let check = suggested(&page, "completeness check incomplete");
+    run_suggestion(&wh, &runs, &check);
 }
 
 /// A dry run of bootstrap days only computes nothing; the warning's command, run as
