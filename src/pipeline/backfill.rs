@@ -758,3 +758,24 @@ fn merge_message(x: &crate::warehouse::MergeMetrics) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts and timings in the merge's progress line are written as everywhere.
+    #[test]
+    fn the_merge_line_groups_digits() {
+        let x = crate::warehouse::MergeMetrics {
+            num_rows_written: 43_662,
+            num_conflicts: 1_200,
+            table_version: Some(3),
+            steps_ms: [("commit".to_string(), 1_289)].into_iter().collect(),
+            ..Default::default()
+        };
+        assert_eq!(
+            merge_message(&x),
+            "merge: 43,662 rows written in version 3, 1,200 conflicts [commit 1,289 ms]"
+        );
+    }
+}
