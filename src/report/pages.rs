@@ -77,7 +77,7 @@ pub fn backfill_page(r: &Report) -> Page {
         "skipped",
         "complete",
         "incomplete",
-        "bootstrap (not complete)",
+        "bootstrap",
     ];
     let rows = r
         .by_date
@@ -108,7 +108,7 @@ pub fn backfill_page(r: &Report) -> Page {
         shares,
         games_found: r.games_found_histogram,
         table: table(
-            "By game date (labels: COMPLETE, else BOOTSTRAP, else INCOMPLETE)",
+            "By game date (one label each: COMPLETE, else BOOTSTRAP (not complete), else INCOMPLETE)",
             &headers,
             rows,
         ),
