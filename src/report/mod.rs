@@ -59,10 +59,11 @@ pub struct Report {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
-    /// `backfill --dry-run`: a plan; nothing was written.
+    /// `backfill --dry-run`, or `export` then `diff --run`: a plan; nothing was written.
     #[default]
     DryRun,
-    /// `export`, then `diff --run`: a plan not merged yet; nothing was written.
+    /// A real backfill stopped before its merge (its report as `diff --run` shows it):
+    /// nothing was written yet.
     NotApplied,
     /// The merge wrote every change in one commit.
     Applied,
@@ -277,7 +278,7 @@ impl Report {
         let c = &self.records;
         match self.status {
             RunStatus::DryRun => "dry run: nothing was written".to_string(),
-            RunStatus::NotApplied => "exported, not applied: nothing was written".to_string(),
+            RunStatus::NotApplied => "not applied yet: nothing was written".to_string(),
             RunStatus::Applied => format!(
                 "applied: {} rows written{}",
                 thousands(merge.rows_written),

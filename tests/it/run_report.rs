@@ -65,9 +65,9 @@ fn run_dirs(runs: &Path) -> Vec<String> {
 const JANUARY: [&str; 4] = ["--start", "2026-01-01", "--end", "2026-01-22"];
 
 /// Item 1: `export` then `diff --run R` wrote nothing: the header, report.md and the
-/// HTML subtitle say "exported, not applied" (never "applied"), the JSON status says
-/// `not_applied`, and the way to apply it is offered. Its merge then says how many rows
-/// it wrote in which version.
+/// HTML subtitle say it is a dry run (an export is one) and never "applied", the JSON
+/// status says `dry_run`, and the way to apply it is offered. Its merge then says how
+/// many rows it wrote in which version.
 #[test]
 fn an_exported_and_diffed_run_says_it_was_not_applied() {
     let (_dir, wh, runs) = setup();
@@ -76,8 +76,8 @@ fn an_exported_and_diffed_run_says_it_was_not_applied() {
     let diffed = run(&wh, &runs, &["diff", "--run", &id]);
     assert_eq!(diffed.code, 0, "{}", diffed.stderr);
     let header = diffed.stdout.lines().take(2).collect::<Vec<_>>().join("\n");
-    assert!(header.contains("exported, not applied"), "{header}");
-    assert!(!header.contains("(applied"), "{header}");
+    assert!(header.contains("dry run: nothing was written"), "{header}");
+    assert!(!header.contains("applied"), "{header}");
     assert!(
         diffed
             .stdout
@@ -86,11 +86,14 @@ fn an_exported_and_diffed_run_says_it_was_not_applied() {
         diffed.stdout
     );
     let (md, subtitle) = report_files(&runs, &id);
-    assert!(md.contains("exported, not applied"), "{md}");
-    assert!(!md.contains("(applied)"), "{md}");
-    assert!(subtitle.contains("exported, not applied"), "{subtitle}");
+    assert!(md.contains("dry run: nothing was written"), "{md}");
+    assert!(!md.contains("applied"), "{md}");
+    assert!(
+        subtitle.contains("dry run: nothing was written"),
+        "{subtitle}"
+    );
     let doc = run(&wh, &runs, &["--json", "diff", "--run", &id]).json();
-    assert_eq!(doc["status"], "not_applied", "{doc}");
+    assert_eq!(doc["status"], "dry_run", "{doc}");
     assert_eq!(doc["dry_run"], true, "nothing was written: {doc}");
 
     let merged = run(&wh, &runs, &["merge", "--run", &id]);
