@@ -252,7 +252,7 @@ impl BackfillBuilder {
         report.merge = merge_summary(&manifest);
         report.status = RunStatus::of(&report.records, report.merge.as_ref(), manifest.dry_run);
         if report.status == RunStatus::NothingToCompute {
-            return phases.nothing_to_compute(manifest, report, _lock);
+            return phases.nothing_to_compute(manifest, report, _lock).await;
         }
         if manifest.dry_run || self.stop_after == StopAfter::Diff {
             // A plan its merge would refuse is not kept as a run.
@@ -677,9 +677,10 @@ impl Phases<'_> {
     }
 
     /// A run without a record to compute (a window after the data, or of bootstrap days
-    /// only) has nothing to merge: a new one leaves no run directory (its report goes
-    /// only to `--report DIR`); a resumed one keeps its directory and its report says so.
-    fn nothing_to_compute(
+    /// only) has nothing to merge: a new one leaves no run directory and no exports (its
+    /// report goes only to `--report DIR`); a resumed one keeps its directory and its
+    /// report says so.
+    async fn nothing_to_compute(
         &self,
         manifest: Manifest,
         mut report: Report,
@@ -688,6 +689,7 @@ impl Phases<'_> {
         report.dry_run = true;
         let discarded = matches!(self.builder.start, Start::New { .. });
         if discarded {
+            self.drop_exports(&manifest).await;
             drop(lock);
             std::fs::remove_dir_all(&self.dir.path)
                 .map_err(Error::io("removing the run directory", &self.dir.path))?;
