@@ -16,9 +16,12 @@ use crate::cli::{
 };
 use crate::config::{FileConfig, Settings};
 use crate::error::{Error, Result};
+use crate::model::count::thousands;
 use crate::model::dates::DateRange;
 use crate::ops::check::Check;
+use crate::ops::data_end::DataEnd;
 use crate::pipeline::backfill::{BackfillBuilder, BackfillOutcome, Progress, StopAfter};
+use crate::report::RunStatus;
 use crate::warehouse::{BigQueryWarehouse, LocalWarehouse, Warehouse};
 
 /// Run a parsed command line; returns the exit code.
@@ -254,15 +257,22 @@ async fn export(args: RangeArgs, settings: &Settings, out: &Output) -> Result<u8
         .with_stop_after(StopAfter::Export)
         .with_progress(out.progress())
         .await?;
+    if outcome.manifest.rows.get("features") == Some(&0) {
+        let why = no_records_in(range, settings).await?;
+        eprintln!("warning: {why}; its diff will have nothing to compute");
+    }
     if out.json {
         out.json(&outcome.manifest);
-    } else if !out.quiet {
+    } else if out.quiet {
+        // `RUN=$(completeness -q export …)`: the run id, and only that.
+        println!("{}", outcome.run_id);
+    } else {
         println!(
             "exported run {} into {}",
             outcome.run_id,
             outcome.run_dir.display()
         );
-        println!("next: completeness diff --run {}", outcome.run_id);
+        println!("next: `completeness diff --run {}`", outcome.run_id);
     }
     Ok(0)
 }
@@ -274,7 +284,7 @@ async fn diff(args: DiffArgs, settings: &Settings, out: &Output) -> Result<u8> {
             .with_report_dir(args.report)
             .with_progress(out.progress())
             .await?;
-        return print_outcome(&outcome, out);
+        return print_outcome(&explained(outcome, settings).await?, out);
     }
     let (results, current) = (
         args.results.expect("clap group"),
@@ -299,6 +309,15 @@ async fn diff(args: DiffArgs, settings: &Settings, out: &Output) -> Result<u8> {
         crate::pipeline::diff::diff(&result_batches, &current_batches, &options, &location)?;
     let mut report = outcome.report;
     report.dry_run = true;
+    report.status = RunStatus::FileComparison;
+    // The dates of the records compared (by_date is newest first).
+    report.range = match (report.by_date.last(), report.by_date.first()) {
+        (Some(first), Some(last)) => Some(DateRange {
+            start: first.game_date,
+            end: last.game_date,
+        }),
+        _ => None,
+    };
     if let Some(dir) = &args.report {
         report.write(dir)?;
     }
@@ -306,6 +325,9 @@ async fn diff(args: DiffArgs, settings: &Settings, out: &Output) -> Result<u8> {
         out.json(&report);
     } else {
         print!("{}", crate::report::terminal::render(&report));
+        if let Some(dir) = &args.report {
+            println!("  report: {}", dir.join("report.html").display());
+        }
     }
     Ok(0)
 }
@@ -314,13 +336,13 @@ async fn merge(args: MergeArgs, settings: &Settings, out: &Output) -> Result<u8>
     if args.reapply
         && let Some(builder) = reapplied(&args.run, settings).await?
     {
-        return run_interruptible(builder.with_progress(out.progress()), out).await;
+        return run_interruptible(builder.with_progress(out.progress()), settings, out).await;
     }
     let builder = BackfillBuilder::resume(any_warehouse(settings)?, &settings.run_dir, &args.run)
         .with_apply(true)
         .with_allow_stale(args.allow_stale)
         .with_progress(out.progress());
-    run_interruptible(builder, out).await
+    run_interruptible(builder, settings, out).await
 }
 
 /// `merge --run R --reapply` of a rolled-back run: a new run over R's range and flags
@@ -369,7 +391,7 @@ async fn backfill(args: BackfillArgs, settings: &Settings, out: &Output) -> Resu
         .with_report_dir(args.report)
         .with_allow_stale(args.allow_stale)
         .with_progress(out.progress());
-    run_interruptible(builder, out).await
+    run_interruptible(builder, settings, out).await
 }
 
 /// `backfill --as-of created_at`: the reconstruction report; nothing is written.
@@ -388,14 +410,18 @@ async fn as_of(range: DateRange, settings: &Settings, out: &Output) -> Result<u8
 /// Stopping drops the run between two awaits: every file is written atomically and the
 /// Delta commit is all or nothing, so the run directory and the table are consistent,
 /// and `--resume` finds out whether a merge in flight committed.
-async fn run_interruptible(builder: BackfillBuilder, out: &Output) -> Result<u8> {
+async fn run_interruptible(
+    builder: BackfillBuilder,
+    settings: &Settings,
+    out: &Output,
+) -> Result<u8> {
     let run_id = Arc::new(std::sync::Mutex::new(None::<String>));
     let seen = Arc::clone(&run_id);
     let builder = builder.with_run_started(Arc::new(move |id: &str| {
         *seen.lock().expect("run id lock") = Some(id.to_string());
     }));
     tokio::select! {
-        outcome = builder.execute() => print_outcome(&outcome?, out),
+        outcome = builder.execute() => print_outcome(&explained(outcome?, settings).await?, out),
         (name, code) = crate::cli::signals::interrupted() => {
             let id = run_id.lock().expect("run id lock").clone();
             eprintln!("{}", crate::cli::signals::stopped_message(name, id.as_deref()));
@@ -404,50 +430,107 @@ async fn run_interruptible(builder: BackfillBuilder, out: &Output) -> Result<u8>
     }
 }
 
+/// The outcome with the warnings its report needs: why a run had nothing to compute.
+async fn explained(mut outcome: BackfillOutcome, settings: &Settings) -> Result<BackfillOutcome> {
+    let report = &outcome.report;
+    if report.status != RunStatus::NothingToCompute {
+        return Ok(outcome);
+    }
+    let m = &outcome.manifest;
+    let what = match outcome.discarded {
+        true => "nothing to compute, so no run was kept",
+        false => "nothing to compute and nothing to merge",
+    };
+    let warning = match report.records.in_range {
+        0 => format!("{}; {what}", no_records_in(m.range, settings).await?),
+        n => {
+            let covering = crate::run::manifest::Manifest {
+                include_bootstrap: true,
+                ..m.clone()
+            };
+            format!(
+                "all {} records in range are on bootstrap days (the first 14 days of a \
+                 season), which a backfill skips; {what}. `{} --dry-run` covers them",
+                thousands(n),
+                covering.backfill_command()
+            )
+        }
+    };
+    outcome.report.warnings.push(warning);
+    Ok(outcome)
+}
+
+/// Why a range has no feature record: after the newest game_date, or a hole.
+async fn no_records_in(range: DateRange, settings: &Settings) -> Result<String> {
+    let today = chrono::Utc::now().date_naive();
+    let newest =
+        crate::ops::data_end::newest_feature_date(&check_source(settings).await?, today).await?;
+    let within = format!("no feature records in {} – {}", range.start, range.end);
+    Ok(match newest {
+        DataEnd::Newest(d) if d < range.start => {
+            format!("{within}: the range is after the newest game_date, {d}")
+        }
+        DataEnd::Newest(d) => format!("{within} (the newest game_date is {d})"),
+        DataEnd::EmptyTable(_) => format!("{within}: the feature table has none"),
+    })
+}
+
 fn print_outcome(outcome: &BackfillOutcome, out: &Output) -> Result<u8> {
     let report = &outcome.report;
     if out.json {
         out.json(report);
     } else {
         print!("{}", crate::report::terminal::render(report));
+        for warning in &report.warnings {
+            eprintln!("warning: {warning}");
+        }
         // Even under -q (which quiets stderr): the report is what the run leaves behind.
-        println!(
-            "  report: {}",
-            outcome.run_dir.join("report").join("report.html").display()
+        if !outcome.discarded {
+            println!(
+                "  report: {}",
+                outcome.run_dir.join("report").join("report.html").display()
+            );
+        }
+        if !out.quiet && report.status.is_plan() {
+            match report.has_changes() {
+                true => {
+                    println!(
+                        "  apply this run with `completeness merge --run {}`",
+                        outcome.run_id
+                    );
+                    println!(
+                        "  or recompute and apply with `{}`",
+                        outcome.manifest.backfill_command()
+                    );
+                }
+                false => println!("  nothing would change: there is nothing to merge"),
+            }
+        }
+    }
+    let Some(merge) = report.merge.as_ref().filter(|m| m.conflicts > 0) else {
+        return Ok(0);
+    };
+    let keys = &merge.conflict_keys;
+    for (player, date) in keys.iter().take(CONFLICT_KEYS_SHOWN) {
+        eprintln!("conflict: {player} {date} was rewritten after the export; left as it is");
+    }
+    let shown = keys.len().min(CONFLICT_KEYS_SHOWN) as u64;
+    if merge.conflicts > shown {
+        let listed = match merge.conflict_keys_truncated {
+            true => format!("the first {}", thousands(keys.len() as u64)),
+            false => "them all".to_string(),
+        };
+        eprintln!(
+            "… and {} more (report.json lists {listed})",
+            thousands(merge.conflicts - shown)
         );
-        if !out.quiet {
-            if outcome.already_applied {
-                let at = outcome
-                    .manifest
-                    .merge
-                    .as_ref()
-                    .and_then(|m| m.table_version)
-                    .map_or("earlier".to_string(), |v| format!("in version {v}"));
-                println!("  already applied {at}; nothing was written now");
-            }
-            if report.dry_run {
-                println!(
-                    "  dry run: nothing was written. Apply this run with `completeness merge --run {}`",
-                    outcome.run_id
-                );
-                println!(
-                    "  or recompute and apply with `{}`",
-                    outcome.manifest.backfill_command()
-                );
-            }
-        }
     }
-    let conflicts = report.merge.as_ref().map(|m| m.conflicts).unwrap_or(0);
-    if conflicts > 0 {
-        let keys = &report.merge.as_ref().expect("merge").conflict_keys;
-        for (player, date) in keys.iter().take(10) {
-            eprintln!("conflict: {player} {date} was rewritten after the export; left as it is");
-        }
-        eprintln!("{}", conflicts_advice(conflicts, &outcome.manifest));
-        return Ok(1);
-    }
-    Ok(0)
+    eprintln!("{}", conflicts_advice(merge.conflicts, &outcome.manifest));
+    Ok(1)
 }
+
+/// Conflicting keys printed on stderr; report.json has more.
+const CONFLICT_KEYS_SHOWN: usize = 10;
 
 /// What to do about rows the merge left alone: when runs of this tool committed since
 /// the plan (the rows are likely theirs), rerun the dry run; else rerun the backfill.
@@ -460,8 +543,9 @@ fn conflicts_advice(conflicts: u64, m: &crate::run::manifest::Manifest) -> Strin
                 .map(|(id, v)| format!("run {id} in version {v}"))
                 .collect();
             format!(
-                "{conflicts} rows were not written: the table moved since this plan (version \
+                "{} rows were not written: the table moved since this plan (version \
                  {} → {}; {}), so the plan is stale; rerun the dry run: `{} --dry-run`",
+                thousands(conflicts),
                 moved.planned,
                 moved.read,
                 by.join(", "),
@@ -469,8 +553,9 @@ fn conflicts_advice(conflicts: u64, m: &crate::run::manifest::Manifest) -> Strin
             )
         }
         None => format!(
-            "{conflicts} rows were not written because someone else changed them after the \
+            "{} rows were not written because someone else changed them after the \
              export; rerun the backfill for the same range to cover them: `{}`",
+            thousands(conflicts),
             m.backfill_command()
         ),
     }

@@ -244,7 +244,7 @@ pub fn render(r: &AsOfReport, shown: usize) -> String {
         if r.records_without_created_at > 0 {
             format!(
                 " ({} without created_at left out)",
-                r.records_without_created_at
+                thousands(r.records_without_created_at)
             )
         } else {
             String::new()
@@ -259,15 +259,15 @@ pub fn render(r: &AsOfReport, shown: usize) -> String {
     let _ = writeln!(s, "  why: rows written after the records that needed them");
     let _ = writeln!(
         s,
-        "    game_date   rows  records  last written (days after the game)"
+        "    game_date     rows   records  last written (days after the game)"
     );
     for l in r.late_dates.iter().take(shown) {
         let _ = writeln!(
             s,
-            "    {}  {:>5}  {:>7}  {} ({})",
+            "    {}  {:>6}  {:>8}  {} ({})",
             l.game_date,
-            l.rows,
-            l.records,
+            thousands(l.rows),
+            thousands(l.records),
             l.latest_arrival.format("%Y-%m-%d %H:%M"),
             l.days_after_game
         );
@@ -275,8 +275,9 @@ pub fn render(r: &AsOfReport, shown: usize) -> String {
     if r.late_dates.len() > shown {
         let _ = writeln!(
             s,
-            "    … and {} more dates (--json for all)",
-            r.late_dates.len() - shown
+            "    … and {} more dates (--json lists all {})",
+            thousands((r.late_dates.len() - shown) as u64),
+            thousands(r.late_dates.len() as u64)
         );
     }
     s
@@ -335,6 +336,34 @@ mod tests {
         assert_eq!(r.label_changes.get("COMPLETE → COMPLETE"), Some(&3));
         assert_eq!(r.fields_differ["is_bootstrap"], 1);
         assert_eq!(r.fields_differ["contributing_game_dates"], 3);
+    }
+
+    /// The terminal table writes counts as everywhere (1,466) and, cut short, says how
+    /// many dates it leaves out and where all of them are (issue 25, items 11 and 15).
+    #[test]
+    fn render_marks_the_dates_it_leaves_out() {
+        let late = |day: u32, records: u64| LateDate {
+            game_date: d(day),
+            rows: 1_148,
+            records,
+            latest_arrival: utc(at(day, 9)),
+            days_after_game: 0,
+        };
+        let report = AsOfReport {
+            start: d(1),
+            end: d(28),
+            records: 46_200,
+            differ: 3_238,
+            late_dates: (1..=12).map(|day| late(day, 1_466)).collect(),
+            ..AsOfReport::default()
+        };
+        let text = render(&report, 10);
+        assert!(text.contains("  1,148     1,466  2025-03-01"), "{text}");
+        assert!(
+            text.contains("… and 2 more dates (--json lists all 12)"),
+            "{text}"
+        );
+        assert_eq!(render(&report, 12).matches("more dates").count(), 0);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::model::count::thousands;
 use crate::model::dates::DateRange;
 use crate::model::{GAME_DATE, PLAYER_LOOKUP};
 use crate::pipeline::diff::DiffOptions;
-use crate::report::{MergeSummary, Report};
+use crate::report::{MergeSummary, Report, RunStatus};
 use crate::run::dir::RunDir;
 use crate::run::manifest::{Manifest, Phase, PhaseStatus};
 use crate::warehouse::Warehouse;
@@ -51,6 +51,8 @@ pub struct BackfillOutcome {
     pub manifest: Manifest,
     /// The run's merge was committed before this invocation, which wrote nothing.
     pub already_applied: bool,
+    /// The run had no record to compute and its directory was removed (a new run).
+    pub discarded: bool,
 }
 
 /// How far a run should go.
@@ -247,6 +249,11 @@ impl BackfillBuilder {
         } else {
             phases.diff(&mut manifest).await?
         };
+        report.merge = merge_summary(&manifest);
+        report.status = RunStatus::of(&report.records, report.merge.as_ref(), manifest.dry_run);
+        if report.status == RunStatus::NothingToCompute {
+            return phases.nothing_to_compute(manifest, report, _lock).await;
+        }
         if manifest.dry_run || self.stop_after == StopAfter::Diff {
             // A plan its merge would refuse is not kept as a run.
             let preview = self
@@ -260,6 +267,7 @@ impl BackfillBuilder {
                 }
                 return Err(e);
             }
+            report.dry_run = report.merge.is_none();
             phases.write_report(&report)?;
             return phases.outcome(manifest, report);
         }
@@ -271,16 +279,17 @@ impl BackfillBuilder {
             phases.merge(&mut manifest).await?;
         }
         report.dry_run = false;
-        report.merge = manifest.merge.as_ref().map(|m| MergeSummary {
-            rows_written: m.rows_written,
-            conflicts: m.conflicts,
-            table_version: m.table_version,
-            conflict_keys: m.conflict_keys.clone(),
-        });
+        report.merge = merge_summary(&manifest);
+        report.status = RunStatus::of(&report.records, report.merge.as_ref(), false);
+        // The run's report records what its merge did (again, when an earlier command
+        // committed it and stopped before its report was written).
         phases
             .write_report(&report)
             .map_err(|e| manifest.after_commit(e))?;
         phases.drop_exports(&manifest).await;
+        if already_applied {
+            report = now_already_applied(report);
+        }
         let mut outcome = phases.outcome(manifest, report)?;
         outcome.already_applied = already_applied;
         Ok(outcome)
@@ -364,7 +373,8 @@ impl Phases<'_> {
         m.mark(phase, PhaseStatus::Done, self.builder.now(), Some(ms));
         m.save(&self.dir.manifest())?;
         tracing::debug!(run = %m.run_id, ?phase, elapsed_ms = ms, "phase done");
-        (self.builder.progress)(Step::Done(phase, &format!("{message} ({ms} ms)")));
+        let line = format!("{message} ({} ms)", thousands(ms));
+        (self.builder.progress)(Step::Done(phase, &line));
         Ok(())
     }
 
@@ -550,7 +560,9 @@ impl Phases<'_> {
         let mut report = outcome.report;
         report.run_id = m.run_id.clone();
         report.range = Some(m.range);
-        report.dry_run = m.dry_run;
+        // Nothing is written yet: a plan (the merge, if any, rewrites the report).
+        report.dry_run = true;
+        report.status = RunStatus::of(&report.records, None, m.dry_run);
         report.write(&self.dir.report_dir())?;
         m.rows
             .insert("changes".into(), outcome.changes.num_rows() as u64);
@@ -660,8 +672,67 @@ impl Phases<'_> {
             report,
             manifest,
             already_applied: false,
+            discarded: false,
         })
     }
+
+    /// A run without a record to compute (a window after the data, or of bootstrap days
+    /// only) has nothing to merge: a new one leaves no run directory and no exports (its
+    /// report goes only to `--report DIR`); a resumed one keeps its directory and its
+    /// report says so.
+    async fn nothing_to_compute(
+        &self,
+        manifest: Manifest,
+        mut report: Report,
+        lock: std::fs::File,
+    ) -> Result<BackfillOutcome> {
+        report.dry_run = true;
+        let discarded = matches!(self.builder.start, Start::New { .. });
+        if discarded {
+            self.drop_exports(&manifest).await;
+            drop(lock);
+            std::fs::remove_dir_all(&self.dir.path)
+                .map_err(Error::io("removing the run directory", &self.dir.path))?;
+            report.run_id = String::new();
+            if let Some(dir) = &self.builder.report_dir {
+                report.write(dir)?;
+            }
+        } else {
+            self.write_report(&report)?;
+        }
+        let mut outcome = self.outcome(manifest, report)?;
+        outcome.discarded = discarded;
+        Ok(outcome)
+    }
+}
+
+/// The report's merge summary from the manifest's merge record (none before a merge).
+fn merge_summary(m: &Manifest) -> Option<MergeSummary> {
+    let merge = m.merge.as_ref()?;
+    Some(MergeSummary {
+        rows_written: merge.rows_written,
+        conflicts: merge.conflicts,
+        table_version: merge.table_version,
+        conflict_keys: merge.conflict_keys.clone(),
+        conflict_keys_truncated: (merge.conflict_keys.len() as u64) < merge.conflicts,
+        runs_since_plan: merge.runs_since_plan.clone(),
+        job_id: m.merge_job().map(str::to_string),
+    })
+}
+
+/// The report of a command that found the run applied before: it wrote nothing now.
+/// The version (or job) of the run's commit stays, so the header can name it.
+fn now_already_applied(mut report: Report) -> Report {
+    report.status = RunStatus::AlreadyApplied;
+    report.already_applied = true;
+    if let Some(m) = report.merge.as_mut() {
+        *m = MergeSummary {
+            table_version: m.table_version,
+            job_id: m.job_id.take(),
+            ..MergeSummary::default()
+        };
+    }
+    report
 }
 
 /// The progress line of a merge: the commit (or job) and its counts.
@@ -669,7 +740,7 @@ fn merge_message(x: &crate::warehouse::MergeMetrics) -> String {
     let steps: Vec<String> = x
         .steps_ms
         .iter()
-        .map(|(step, ms)| format!("{step} {ms} ms"))
+        .map(|(step, ms)| format!("{step} {} ms", thousands(*ms)))
         .collect();
     match (x.table_version, &x.job_id) {
         (Some(v), _) => format!(
@@ -687,5 +758,26 @@ fn merge_message(x: &crate::warehouse::MergeMetrics) -> String {
             "merge: nothing to write, no commit ({} conflicts)",
             thousands(x.num_conflicts)
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts and timings in the merge's progress line are written as everywhere.
+    #[test]
+    fn the_merge_line_groups_digits() {
+        let x = crate::warehouse::MergeMetrics {
+            num_rows_written: 43_662,
+            num_conflicts: 1_200,
+            table_version: Some(3),
+            steps_ms: [("commit".to_string(), 1_289)].into_iter().collect(),
+            ..Default::default()
+        };
+        assert_eq!(
+            merge_message(&x),
+            "merge: 43,662 rows written in version 3, 1,200 conflicts [commit 1,289 ms]"
+        );
     }
 }

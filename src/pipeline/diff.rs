@@ -176,6 +176,7 @@ fn classify(report: &mut Report, row: &mut DateRow, record: &Record) -> bool {
     };
     *row_count += 1;
     *total += 1;
+    report.after_flags.is_bootstrap += u64::from(after.is_bootstrap(i));
     report.games_found_histogram[after.games_found(i).clamp(0, 10) as usize] += 1;
     let (before, j) = record.before;
     let (kind, fields) = if before.is_null(j) {

@@ -145,7 +145,7 @@ fn share_legend(rows: &[ShareRow]) -> String {
     let shares = permille(sums);
     let items = [
         ("Complete", COMPLETE),
-        ("Bootstrap", BOOTSTRAP),
+        ("Bootstrap, not complete", BOOTSTRAP),
         ("Incomplete", INCOMPLETE),
     ];
     let mut s = String::from("<g class=\"legend\" font-size=\"12\">");
@@ -285,7 +285,7 @@ pub fn tooltip(row: &ShareRow) -> String {
     }
     let shares = permille(row.counts());
     let mut s = format!("{} · {} records", row.game_date, thousands(total));
-    for ((label, count), share) in ["complete", "bootstrap", "incomplete"]
+    for ((label, count), share) in ["complete", "bootstrap, not complete", "incomplete"]
         .into_iter()
         .zip(row.counts())
         .zip(shares)
@@ -560,10 +560,12 @@ mod tests {
         let r = row(date("2025-01-05"), 3, 1, 0);
         assert_eq!(
             tooltip(&r),
-            "2025-01-05 · 4 records\ncomplete 3 (75.0%)\nbootstrap 1 (25.0%)\nincomplete 0 (0.0%)"
+            "2025-01-05 · 4 records\ncomplete 3 (75.0%)\nbootstrap, not complete 1 (25.0%)\nincomplete 0 (0.0%)"
         );
         let svg = share_chart(&[r]);
-        assert!(svg.contains("complete 3 (75.0%)\nbootstrap 1 (25.0%)\nincomplete 0 (0.0%)"));
+        assert!(svg.contains(
+            "complete 3 (75.0%)\nbootstrap, not complete 1 (25.0%)\nincomplete 0 (0.0%)"
+        ));
     }
 
     #[test]

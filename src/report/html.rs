@@ -308,7 +308,9 @@ mod tests {
         assert!(html.contains("<div class=\"value\">75.0%</div><div class=\"note\">3 of 4</div>"));
         assert!(html.contains("<th scope=\"col\" class=\"num\">total</th>"));
         assert!(html.contains("<td>2025-01-05</td><td class=\"num\">4</td>"));
-        assert!(html.contains("complete 3 (75.0%)\nbootstrap 1 (25.0%)\nincomplete 0 (0.0%)"));
+        assert!(html.contains(
+            "complete 3 (75.0%)\nbootstrap, not complete 1 (25.0%)\nincomplete 0 (0.0%)"
+        ));
         // No notes, no notes box.
         assert!(!html.contains("class=\"notes\""));
     }

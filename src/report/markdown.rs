@@ -2,72 +2,95 @@
 
 use std::fmt::Write;
 
-use super::Report;
+use super::{Report, RunStatus};
+use crate::model::count::thousands;
 
 pub fn render(r: &Report) -> String {
     let mut s = String::new();
-    let range = r
-        .range
-        .map(|g| format!("{} → {}", g.start, g.end))
-        .unwrap_or_default();
-    let mode = if r.dry_run { "dry run" } else { "applied" };
-    let _ = writeln!(s, "# historical_completeness backfill {range} ({mode})\n");
-    match r.run_id.is_empty() {
-        true => {
+    let title = match r.status {
+        RunStatus::FileComparison => "two files compared",
+        _ => "backfill",
+    };
+    let _ = writeln!(s, "# historical_completeness {title} {}\n", r.range_text());
+    let _ = writeln!(s, "**{}**\n", r.headline());
+    match (r.status, r.run_id.is_empty()) {
+        (RunStatus::FileComparison, _) => {
             let _ = writeln!(
                 s,
                 "Files compared, not a run: nothing here can be merged.\n"
             );
         }
-        false => {
+        (_, true) => {
+            let _ = writeln!(s, "No run was kept: there was nothing to compute.\n");
+        }
+        (_, false) => {
             let _ = writeln!(s, "Run `{}`.\n", r.run_id);
         }
+    }
+    if r.status.is_plan() && r.has_changes() {
+        let _ = writeln!(
+            s,
+            "Apply it with `completeness merge --run {}`.\n",
+            r.run_id
+        );
+    }
+    for warning in &r.warnings {
+        let _ = writeln!(s, "> Warning: {warning}\n");
     }
     let c = &r.records;
     let _ = writeln!(s, "| records | count |\n|---|---:|");
     for (name, n) in [
         ("in range", c.in_range),
-        ("skipped (bootstrap dates)", c.skipped_bootstrap),
+        ("skipped (bootstrap days)", c.skipped_bootstrap),
         ("computed", c.computed),
         ("added (NULL → struct)", c.added),
         ("changed", c.changed),
         ("unchanged", c.unchanged),
     ] {
-        let _ = writeln!(s, "| {name} | {n} |");
+        let _ = writeln!(s, "| {name} | {} |", thousands(n));
     }
     let f = &r.fields_changed;
     let _ = writeln!(
         s,
         "\nFields changed among changed records: games_found {}, games_expected {}, is_complete {}, is_bootstrap {}, contributing_game_dates {}.\n",
-        f.games_found, f.games_expected, f.is_complete, f.is_bootstrap, f.contributing_game_dates
+        thousands(f.games_found),
+        thousands(f.games_expected),
+        thousands(f.is_complete),
+        thousands(f.is_bootstrap),
+        thousands(f.contributing_game_dates)
     );
     let a = &r.after;
     let _ = writeln!(
         s,
-        "After: complete {} ({}), incomplete {} ({}), bootstrap {} ({}) of {} computed.\n",
-        a.complete,
+        "After, one label each: complete {} ({}), incomplete {} ({}), bootstrap, not complete {} ({}) of {} computed; {}.\n",
+        thousands(a.complete),
         pct(a.complete, c.computed),
-        a.incomplete,
+        thousands(a.incomplete),
         pct(a.incomplete, c.computed),
-        a.bootstrap,
+        thousands(a.bootstrap),
         pct(a.bootstrap, c.computed),
-        c.computed
+        thousands(c.computed),
+        super::bootstrap_flag_sentence(r)
     );
     if let Some(m) = &r.merge {
-        let version = m
-            .table_version
-            .map(|v| v.to_string())
-            .unwrap_or_else(|| "none (nothing to write)".into());
         let _ = writeln!(
             s,
-            "Merge: {} rows written, {} conflicts, Delta version {version}.\n",
-            m.rows_written, m.conflicts
+            "Merge: {} rows written, {} conflicts{}.\n",
+            thousands(m.rows_written),
+            thousands(m.conflicts),
+            match m.commit().as_str() {
+                "" => ", no commit".to_string(),
+                commit => format!(",{commit}"),
+            }
         );
+        if m.conflicts > 0 {
+            let _ = writeln!(s, "Conflicts: {}.\n", m.conflicts_sentence());
+        }
     }
     let _ = writeln!(s, "## By date\n");
     let _ = writeln!(
         s,
-        "| game_date | total | added | changed | skipped | complete | incomplete | bootstrap |"
+        "| game_date | total | added | changed | skipped | complete | incomplete | bootstrap (not complete) |"
     );
     let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
     for d in &r.by_date {
@@ -75,13 +98,13 @@ pub fn render(r: &Report) -> String {
             s,
             "| {} | {} | {} | {} | {} | {} | {} | {} |",
             d.game_date,
-            d.total,
-            d.added,
-            d.changed,
-            d.skipped,
-            d.complete,
-            d.incomplete,
-            d.bootstrap
+            thousands(d.total),
+            thousands(d.added),
+            thousands(d.changed),
+            thousands(d.skipped),
+            thousands(d.complete),
+            thousands(d.incomplete),
+            thousands(d.bootstrap)
         );
     }
     if !r.examples.is_empty() {

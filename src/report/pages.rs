@@ -1,10 +1,10 @@
 //! What goes on the HTML page for a backfill report and for the daily report.
 
-use super::Report;
 use super::chart::ShareRow;
 use super::daily::DailyReport;
 use super::html::{Card, Page, Table};
 use super::terminal::thousands;
+use super::{Report, RunStatus};
 
 fn card(label: &str, value: String, note: Option<String>) -> Card {
     Card {
@@ -26,8 +26,7 @@ pub fn backfill_page(r: &Report) -> Page {
     let range = r
         .range
         .map(|g| format!("{} – {}", g.start, g.end))
-        .unwrap_or_default();
-    let mode = if r.dry_run { "dry run" } else { "applied" };
+        .unwrap_or_else(|| "no records".to_string());
     let c = &r.records;
     let cards = vec![
         card("records in range", thousands(c.in_range), None),
@@ -49,6 +48,14 @@ pub fn backfill_page(r: &Report) -> Page {
             "complete",
             pct(r.after.complete, c.computed),
             Some(format!("{} data gaps", thousands(r.after.incomplete))),
+        ),
+        card(
+            "is_bootstrap",
+            thousands(r.after_flags.is_bootstrap),
+            Some(format!(
+                "{} of them complete; as check summary counts bootstrap",
+                thousands(r.after_flags.is_bootstrap.saturating_sub(r.after.bootstrap))
+            )),
         ),
     ];
     let cards = [cards, merge_cards(r)].concat();
@@ -91,16 +98,17 @@ pub fn backfill_page(r: &Report) -> Page {
         })
         .collect();
     Page {
-        title: match r.run_id.is_empty() {
-            true => "Diff of two files".to_string(),
-            false => format!("Backfill run {}", r.run_id),
+        title: match (r.status, r.run_id.is_empty()) {
+            (RunStatus::FileComparison, _) => "Diff of two files".to_string(),
+            (_, true) => "Backfill: no run kept".to_string(),
+            (_, false) => format!("Backfill run {}", r.run_id),
         },
-        subtitle: format!("{range} · {mode}"),
+        subtitle: format!("{range} · {}", r.headline()),
         cards,
         shares,
         games_found: r.games_found_histogram,
         table: table(
-            "By game date (labels: COMPLETE, else BOOTSTRAP, else INCOMPLETE)",
+            "By game date (one label each: COMPLETE, else BOOTSTRAP (not complete), else INCOMPLETE)",
             &headers,
             rows,
         ),
@@ -117,16 +125,22 @@ fn merge_cards(r: &Report) -> Vec<Card> {
     let Some(m) = &r.merge else {
         return Vec::new();
     };
-    let commit = m
-        .table_version
-        .map_or("no commit".to_string(), |v| format!("version {v}"));
+    let commit = match m.commit().trim() {
+        "" => "no commit".to_string(),
+        commit => commit.to_string(),
+    };
+    let cause = match m.runs_since() {
+        Some(runs) => format!("changed since the plan; {runs} committed since"),
+        None if m.conflicts == 0 => "none".to_string(),
+        None => "rows rewritten by someone else, left alone".to_string(),
+    };
+    let written = match r.already_applied {
+        true => "rows written now",
+        false => "rows written",
+    };
     vec![
-        card("rows written", thousands(m.rows_written), Some(commit)),
-        card(
-            "conflicts",
-            thousands(m.conflicts),
-            Some("rows rewritten by someone else, left alone".into()),
-        ),
+        card(written, thousands(m.rows_written), Some(commit)),
+        card("conflicts", thousands(m.conflicts), Some(cause)),
     ]
 }
 
@@ -187,18 +201,15 @@ fn examples_table(r: &Report) -> Table {
 }
 
 fn backfill_notes(r: &Report) -> Vec<String> {
-    let mut notes = Vec::new();
-    if r.dry_run && !r.run_id.is_empty() {
+    let mut notes = r.warnings.clone();
+    if r.status.is_plan() && r.has_changes() {
         notes.push(format!(
-            "Dry run: nothing was written. Apply it with `completeness merge --run {}`.",
+            "Nothing was written. Apply it with `completeness merge --run {}`.",
             r.run_id
         ));
     }
     if let Some(m) = r.merge.as_ref().filter(|m| m.conflicts > 0) {
-        notes.push(format!(
-            "{} rows were rewritten by someone else after the export and left alone; rerun the backfill for the same range to cover them.",
-            m.conflicts
-        ));
+        notes.push(format!("{}.", m.conflicts_sentence()));
     }
     if let Some(range) = r.range.filter(|_| r.after.incomplete > 0) {
         notes.push(format!(

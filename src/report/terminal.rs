@@ -8,26 +8,29 @@ pub use crate::model::count::thousands;
 
 pub fn render(r: &Report) -> String {
     let mut s = String::new();
-    let range = r
-        .range
-        .map(|g| format!("{} → {}", g.start, g.end))
-        .unwrap_or_default();
-    let mode = if r.dry_run { "dry run" } else { "applied" };
     let _ = writeln!(
         s,
-        "historical_completeness {range} ({mode}, {})",
+        "historical_completeness {}, {}",
+        r.range_text(),
         r.subject()
     );
+    let _ = writeln!(s, "  {}", r.headline());
     let c = &r.records;
     let line = |s: &mut String, label: &str, n: u64, note: &str| {
-        let _ = writeln!(s, "  {label:<22}{:>10}  {note}", thousands(n));
+        let text = format!("  {label:<26}{:>8}  {note}", thousands(n));
+        let _ = writeln!(s, "{}", text.trim_end());
     };
     line(&mut s, "records in range", c.in_range, "");
     let note = match c.skipped_bootstrap {
         0 => "",
         _ => "first 14 days of a season; --include-bootstrap to cover them",
     };
-    line(&mut s, "skipped (bootstrap)", c.skipped_bootstrap, note);
+    line(
+        &mut s,
+        "skipped (bootstrap days)",
+        c.skipped_bootstrap,
+        note,
+    );
     line(&mut s, "computed", c.computed, "");
     line(&mut s, "  added", c.added, "NULL → struct");
     line(&mut s, "  changed", c.changed, "");
@@ -37,17 +40,20 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(
             s,
             "  fields changed: games_found {}, games_expected {}, is_complete {}, is_bootstrap {}, contributing_game_dates {}",
-            f.games_found,
-            f.games_expected,
-            f.is_complete,
-            f.is_bootstrap,
-            f.contributing_game_dates
+            thousands(f.games_found),
+            thousands(f.games_expected),
+            thousands(f.is_complete),
+            thousands(f.is_bootstrap),
+            thousands(f.contributing_game_dates)
         );
+    }
+    if c.computed == 0 {
+        return s;
     }
     let a = &r.after;
     let _ = writeln!(
         s,
-        "  after: complete {} ({})  incomplete {} ({})  bootstrap {} ({})",
+        "  after: complete {} ({})  incomplete {} ({})  bootstrap, not complete {} ({})",
         thousands(a.complete),
         pct(a.complete, c.computed),
         thousands(a.incomplete),
@@ -55,6 +61,7 @@ pub fn render(r: &Report) -> String {
         thousands(a.bootstrap),
         pct(a.bootstrap, c.computed)
     );
+    let _ = writeln!(s, "  {}", super::bootstrap_flag_sentence(r));
     if let Some(x) = &r.extended {
         extended_lines(&mut s, x);
     }
@@ -69,26 +76,8 @@ pub fn render(r: &Report) -> String {
             short(&e.after)
         );
     }
-    if let Some(m) = &r.merge {
-        match m.table_version {
-            Some(v) => {
-                let _ = writeln!(
-                    s,
-                    "  merged: {} rows written in Delta version {v}",
-                    thousands(m.rows_written)
-                );
-            }
-            None => {
-                let _ = writeln!(s, "  merged: nothing to write, no commit");
-            }
-        }
-        if m.conflicts > 0 {
-            let _ = writeln!(
-                s,
-                "  conflicts: {} rows were rewritten by someone else after the export and were left as they are; rerun the backfill to cover them",
-                thousands(m.conflicts)
-            );
-        }
+    if let Some(m) = r.merge.as_ref().filter(|m| m.conflicts > 0) {
+        let _ = writeln!(s, "  conflicts: {}", m.conflicts_sentence());
     }
     s
 }

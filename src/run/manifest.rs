@@ -125,15 +125,10 @@ impl Manifest {
     pub fn after_commit(&self, e: Error) -> Error {
         let committed = match (
             self.merge.as_ref().and_then(|x| x.table_version),
-            &self.bigquery,
+            self.merge_job(),
         ) {
             (Some(v), _) => format!(" as version {v}"),
-            (None, Some(b)) => b
-                .jobs
-                .iter()
-                .rev()
-                .find(|j| j.contains("_merge"))
-                .map_or(String::new(), |j| format!(" by BigQuery job {j}")),
+            (None, Some(job)) => format!(" by BigQuery job {job}"),
             _ => String::new(),
         };
         Error::AfterCommit {
@@ -141,6 +136,18 @@ impl Manifest {
             committed,
             source: Box::new(e),
         }
+    }
+}
+
+impl Manifest {
+    /// The last MERGE job the run submitted on BigQuery (the one that ran, once the
+    /// merge is done); `None` on a local warehouse.
+    pub fn merge_job(&self) -> Option<&str> {
+        let jobs = &self.bigquery.as_ref()?.jobs;
+        jobs.iter()
+            .rev()
+            .find(|j| j.contains("_merge"))
+            .map(String::as_str)
     }
 }
 

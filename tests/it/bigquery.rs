@@ -1499,3 +1499,45 @@ fn the_installed_views_keep_productions_columns() {
         ]
     );
 }
+
+/// A window of bootstrap days only has nothing to compute: the run warns, leaves no
+/// run directory and no exported files in the bucket (issue 25, item 6).
+#[test]
+fn a_run_with_nothing_to_compute_leaves_no_exports_behind() {
+    let Some(em) = emulators() else { return };
+    let fx = Fixture::new(em, "nothing");
+    fx.seed(("2025-10-21", "2025-11-03"), "2025-10-01");
+    let out = fx
+        .cli()
+        .args([
+            "--json",
+            "backfill",
+            "--dry-run",
+            "--start",
+            "2025-10-21",
+            "--end",
+            "2025-11-03",
+        ])
+        .assert()
+        .success();
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(report["status"], "nothing_to_compute", "{report}");
+    assert!(report["records"]["skipped_bootstrap"].as_u64() > Some(0));
+    assert!(
+        !fx.runs().exists() || run_ids(&fx.runs()).is_empty(),
+        "no run directory"
+    );
+    let exported = fx.em.gcs_root.join("completeness-exports/nothing");
+    let mut files = Vec::new();
+    let mut stack = vec![exported.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten() {
+            let path = entry.unwrap().path();
+            match path.is_dir() {
+                true => stack.push(path),
+                false => files.push(path),
+            }
+        }
+    }
+    assert!(files.is_empty(), "exports left behind: {files:?}");
+}

@@ -149,7 +149,7 @@ fn stop_with(signal: &str, code: i32) {
         .args(["backfill", "--resume", &id])
         .assert()
         .success()
-        .stdout(contains("merged"));
+        .stdout(contains("applied: "));
     assert_eq!(
         &without_updated_at(&read_table(&features_table(&wh), None, ORDER)),
         &reference().0

@@ -443,3 +443,59 @@ fn a_refused_rollback_s_advice_works_as_printed() {
     assert!(forced.contains("overwritten"), "{forced}");
     assert!(!forced.contains("later commits kept)"), "{forced}");
 }
+
+/// `export` then `diff --run R`: the report offers `merge --run R`, and that line, run
+/// as printed, applies the run (issue 25, item 1).
+#[test]
+fn an_exported_run_s_diff_offers_its_merge() {
+    let (_dir, wh, runs) = copy_with_runs();
+    let range = ["--start", "2026-01-15", "--end", "2026-01-22"];
+    let id = stdout_of(&wh, &runs, &[&["-q", "export"][..], &range].concat());
+    let exported = stdout_of(&wh, &runs, &[&["export"][..], &range].concat());
+    let diff = suggested(&exported, "completeness diff");
+    assert_eq!(diff[..2], ["diff", "--run"], "{exported}");
+    run_suggestion(&wh, &runs, &diff);
+    let text = stdout_of(&wh, &runs, &["diff", "--run", id.trim()]);
+    let merge = suggested(&text, "completeness merge");
+    assert_eq!(merge, ["merge", "--run", id.trim()]);
+    let versions = delta_versions(&features_table(&wh));
+    let merged = run_suggestion(&wh, &runs, &merge);
+    assert!(merged.contains("applied: "), "{merged}");
+    assert_eq!(delta_versions(&features_table(&wh)), versions + 1);
+    // The page's note for the records short of ten games, run as printed.
+    let page = std::fs::read_to_string(runs.join(id.trim()).join("report/report.html")).unwrap();
+    let check = suggested(&page, "completeness check incomplete");
+    run_suggestion(&wh, &runs, &check);
+}
+
+/// A dry run of bootstrap days only computes nothing; the warning's command, run as
+/// printed, covers them (issue 25, item 6).
+#[test]
+fn the_bootstrap_days_warning_s_command_covers_them() {
+    let (_dir, wh, runs) = copy_with_runs();
+    let out = cli_at(&wh, &runs)
+        .args([
+            "backfill",
+            "--dry-run",
+            "--start",
+            "2025-10-21",
+            "--end",
+            "2025-11-03",
+        ])
+        .assert()
+        .success();
+    let warning = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let command = suggested(&warning, "completeness backfill");
+    assert!(
+        command.contains(&"--include-bootstrap".to_string()),
+        "{command:?}"
+    );
+    assert!(command.contains(&"--dry-run".to_string()), "{command:?}");
+    let versions = delta_versions(&features_table(&wh));
+    let mut json = vec!["--json".to_string()];
+    json.extend(command);
+    let report: Value = serde_json::from_str(&run_suggestion(&wh, &runs, &json)).unwrap();
+    assert_eq!(report["records"]["computed"], 2446, "{report}");
+    assert_eq!(report["status"], "dry_run", "{report}");
+    assert_eq!(delta_versions(&features_table(&wh)), versions, "a dry run");
+}

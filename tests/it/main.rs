@@ -25,5 +25,6 @@ mod parity;
 mod partition_filter;
 mod prune;
 mod queries_slt;
+mod run_report;
 mod safety;
 mod support;

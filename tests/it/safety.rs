@@ -488,7 +488,7 @@ fn a_plan_knows_it_was_applied_or_rolled_back() {
         .assert()
         .success()
         .stdout(contains(
-            "already applied in version 1; nothing was written now",
+            "already applied in Delta version 1; nothing was written now",
         ));
     assert_eq!(delta_versions(&table), 2, "no second commit");
     cli_at(&wh, &runs)
