@@ -215,8 +215,14 @@ fn check_gaps_lists_the_injected_gap_day_first() {
             day + chrono::Days::new(60)
         )
     );
-    let players = first["players"].as_str().unwrap().split(',').count();
-    assert_eq!(first["players_missing"], players);
+    // `players` is a JSON array of names (issue 25 item 22), one per missing row.
+    let players = first["players"].as_array().expect("players is an array");
+    assert_eq!(first["players_missing"], players.len());
+    assert!(
+        players
+            .iter()
+            .all(|p| p.as_str().is_some_and(|p| !p.contains(',')))
+    );
     // A single dropped row is listed with its game (player_game_summary's id names the
     // teams: `YYYYMMDD_AWAY_HOME`; the line has the schedule's id and one team).
     let (player, date, game) = &data.injected.missing_rows[0];
@@ -225,10 +231,10 @@ fn check_gaps_lists_the_injected_gap_day_first() {
         rows.iter().any(|r| r["game_date"] == date.to_string()
             && teams.contains(&r["team_abbr"].as_str().unwrap())
             && r["players"]
-                .as_str()
+                .as_array()
                 .unwrap()
-                .split(',')
-                .any(|p| p == player)),
+                .iter()
+                .any(|p| p == player.as_str())),
         "{player} on {date} not listed"
     );
 }

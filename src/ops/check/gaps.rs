@@ -8,7 +8,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
+use arrow::array::{
+    ArrayRef, Date32Array, Int64Array, ListArray, ListBuilder, RecordBatch, StringArray,
+    StringBuilder,
+};
 use arrow::datatypes::{DataType, Field, Schema};
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
@@ -169,7 +172,11 @@ impl Gaps {
             Field::new("game_id", DataType::Utf8, false),
             Field::new("players_missing", DataType::Int64, false),
             Field::new("records_affected", DataType::Int64, false),
-            Field::new("players", DataType::Utf8, false),
+            Field::new(
+                "players",
+                DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true))),
+                false,
+            ),
             Field::new("rerun", DataType::Utf8, false),
         ]));
         let columns: Vec<ArrayRef> = vec![
@@ -186,15 +193,25 @@ impl Gaps {
             Arc::new(Int64Array::from_iter_values(
                 lines.iter().map(|l| l.records as i64),
             )),
-            Arc::new(StringArray::from_iter_values(
-                lines.iter().map(|l| l.players.join(",")),
-            )),
+            Arc::new(players(lines)),
             Arc::new(StringArray::from_iter_values(
                 lines.iter().map(|l| self.rerun(l.date)),
             )),
         ];
         RecordBatch::try_new(schema, columns).expect("gap columns match")
     }
+}
+
+/// The players of each line, as a list (scripts get a JSON array of names).
+fn players(lines: &[GapLine]) -> ListArray {
+    let mut list = ListBuilder::new(StringBuilder::new());
+    for line in lines {
+        for p in &line.players {
+            list.values().append_value(p);
+        }
+        list.append(true);
+    }
+    list.finish()
 }
 
 /// The "cannot tell" absences grouped by team game, in date order.
