@@ -400,3 +400,41 @@ fn backfill_and_daily_reports_are_self_contained_pages_with_charts() {
         .sum();
     assert_eq!(found, summary["totals"]["total_features"].as_u64().unwrap());
 }
+
+/// Issue 25 item 22: a key file that yields no token is one sentence with the fix, as a
+/// credentials problem (not the raw object_store text under "configuration").
+#[test]
+fn doctor_says_in_one_sentence_why_there_is_no_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key.json");
+    std::fs::write(&key, r#"{"type": "service_account"}"#).unwrap();
+    let config = dir.path().join("completeness.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "kind = \"bigquery\"\n[bigquery]\nproject = \"my-project\"\nlocation = \"US\"\n\
+             staging_uri = \"gs://bucket/x\"\n[gcs]\ncredentials = \"{}\"\n",
+            key.display()
+        ),
+    )
+    .unwrap();
+    let out = cli()
+        .arg("--config")
+        .arg(&config)
+        .arg("doctor")
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("credentials"))
+        .unwrap_or_else(|| panic!("no credentials line: {text}"));
+    assert!(line.contains("FAIL"), "{text}");
+    assert!(line.contains(&key.display().to_string()), "{text}");
+    assert!(line.len() < 200, "{} characters: {line}", line.len());
+    assert!(!text.contains("Generic GCS error"), "{text}");
+    assert!(text.contains("fix: "), "{text}");
+}
