@@ -127,8 +127,9 @@ pub enum Command {
     /// Recompute a few players' structs row by row and compare with the table
     ///
     /// Independent of the fast path: each player's player_game_summary rows are read and
-    /// the five fields rebuilt from their definition. Prints PASS/WARN/FAIL per field
-    /// and player; exit 1 when anything fails. The sample is seeded: rerun with the
+    /// the five fields rebuilt from their definition. Prints one PASS line per player
+    /// that agrees, and every check (PASS/WARN/FAIL) of one that does not; exit 1 when
+    /// anything fails. The sample is seeded: rerun with the
     /// printed --seed to check the same players again.
     SpotCheck(SpotCheckArgs),
 
