@@ -442,7 +442,7 @@ fn conflicts_advice(conflicts: u64, m: &crate::run::manifest::Manifest) -> Strin
 async fn check(command: CheckCommand, settings: &Settings, out: &Output) -> Result<u8> {
     match command {
         CheckCommand::Summary(a) => {
-            let end = window_end(a.end, a.output.sql, settings, out).await?;
+            let end = window_end(a.end, settings, out).await?;
             let check = crate::ops::check::Summary::new(end, a.days)?;
             let title = format!(
                 "Daily summary {} – {} (records with a struct, newest first)",
@@ -451,13 +451,13 @@ async fn check(command: CheckCommand, settings: &Settings, out: &Output) -> Resu
             run_check(&check, &title, &a.output, settings, out).await
         }
         CheckCommand::Incomplete(a) => {
-            let range = check_range(a.start, a.end, a.output.sql, settings, out).await?;
+            let range = check_range(a.start, a.end, settings, out).await?;
             let title = format!("Data gaps {} – {}", range.start, range.end);
             let check = crate::ops::check::Incomplete { range };
             run_check(&check, &title, &a.output, settings, out).await
         }
         CheckCommand::Gaps(a) => {
-            let range = check_range(a.start, a.end, a.output.sql, settings, out).await?;
+            let range = check_range(a.start, a.end, settings, out).await?;
             let title = format!(
                 "Upstream gaps in the windows of {} – {} (worst first)",
                 range.start, range.end
@@ -477,27 +477,23 @@ async fn check(command: CheckCommand, settings: &Settings, out: &Output) -> Resu
 async fn check_range(
     start: Option<NaiveDate>,
     end: Option<NaiveDate>,
-    sql: bool,
     settings: &Settings,
     out: &Output,
 ) -> Result<DateRange> {
-    let end = window_end(end, sql, settings, out).await?;
+    let end = window_end(end, settings, out).await?;
     DateRange::new(start.unwrap_or(end - chrono::Days::new(29)), end)
 }
 
-/// `--end`, or where the data ends (said on stderr). `--sql` only prints text and
-/// reads no table, so there the default is today.
+/// `--end`, or where the data ends (said on stderr). `--sql` asks the table too, so
+/// the SQL it prints answers the window the check itself would.
 async fn window_end(
     end: Option<NaiveDate>,
-    sql: bool,
     settings: &Settings,
     out: &Output,
 ) -> Result<NaiveDate> {
-    let today = chrono::Utc::now().date_naive();
-    match (end, sql) {
-        (Some(end), _) => Ok(end),
-        (None, true) => Ok(today),
-        (None, false) => data_end(&check_source(settings).await?, out).await,
+    match end {
+        Some(end) => Ok(end),
+        None => data_end(&check_source(settings).await?, out).await,
     }
 }
 
@@ -523,10 +519,13 @@ async fn run_check(
             crate::cli::config::Kind::Bigquery => Some(bigquery_warehouse(settings)?),
             crate::cli::config::Kind::Local => None,
         };
-        print!(
-            "{}",
-            crate::ops::check::render_sql(check, bigquery.as_ref())?
-        );
+        match out.json {
+            true => out.json(&crate::ops::check::sql(check, bigquery.as_ref())?),
+            false => print!(
+                "{}",
+                crate::ops::check::render_sql(check, bigquery.as_ref())?
+            ),
+        }
         return Ok(0);
     }
     let output = check.run(&check_source(settings).await?).await?;

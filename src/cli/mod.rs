@@ -298,7 +298,7 @@ pub struct SummaryArgs {
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3653))]
     pub days: u32,
     /// Last game date of the summary [default: the newest game_date in the feature
-    /// table; today with --sql]
+    /// table]
     #[arg(long, value_parser = parse_date)]
     pub end: Option<NaiveDate>,
     #[command(flatten)]
@@ -310,8 +310,7 @@ pub struct IncompleteArgs {
     /// First game date [default: 29 days before --end]
     #[arg(long, value_parser = parse_date)]
     pub start: Option<NaiveDate>,
-    /// Last game date [default: the newest game_date in the feature table; today
-    /// with --sql]
+    /// Last game date [default: the newest game_date in the feature table]
     #[arg(long, value_parser = parse_date)]
     pub end: Option<NaiveDate>,
     #[command(flatten)]
@@ -324,7 +323,7 @@ pub struct GapsArgs {
     #[arg(long, value_parser = parse_date)]
     pub start: Option<NaiveDate>,
     /// Last feature date whose window counts [default: the newest game_date in the
-    /// feature table; today with --sql]
+    /// feature table]
     #[arg(long, value_parser = parse_date)]
     pub end: Option<NaiveDate>,
     #[command(flatten)]

@@ -438,3 +438,76 @@ fn doctor_says_in_one_sentence_why_there_is_no_token() {
     assert!(!text.contains("Generic GCS error"), "{text}");
     assert!(text.contains("fix: "), "{text}");
 }
+
+/// Issue 25 item 14: `--json` with `--sql` is one JSON document (the check, the
+/// dialect and every statement), not raw SQL.
+#[test]
+fn sql_under_json_is_one_json_document() {
+    let runs = tempfile::tempdir().unwrap();
+    let doc = json(
+        &sample_warehouse(),
+        runs.path(),
+        &["check", "summary", "--end", "2026-01-22", "--sql"],
+    );
+    assert_eq!(doc["check"], "summary");
+    assert_eq!(doc["dialect"], "datafusion");
+    let statements = doc["statements"].as_array().unwrap();
+    assert!(!statements.is_empty(), "{doc}");
+    assert_eq!(statements[0]["query"], "daily_summary");
+    let sql = statements[0]["sql"].as_str().unwrap();
+    assert!(sql.contains("FROM features"), "{sql}");
+    assert!(sql.contains("DATE '2026-01-22'"), "{sql}");
+}
+
+/// Issue 25 item 14: without `--end`, `--sql` prints the SQL of the window the check
+/// itself answers (ending at the newest game_date), not one ending today.
+#[test]
+fn sql_without_end_answers_the_window_of_the_check() {
+    let runs = tempfile::tempdir().unwrap();
+    let wh = sample_warehouse();
+    for check in ["gaps", "incomplete", "summary"] {
+        let answer = json(&wh, runs.path(), &["check", check]);
+        let end = answer["params"]["end"].as_str().unwrap().to_string();
+        assert_eq!(end, "2026-01-22", "{check}: {answer}");
+        let sql = cli_at(&wh, runs.path())
+            .args(["check", check, "--sql"])
+            .assert()
+            .success()
+            .stderr(contains("using 2026-01-22"))
+            .get_output()
+            .stdout
+            .clone();
+        let sql = String::from_utf8(sql).unwrap();
+        let start = answer["params"]["start"].as_str().unwrap();
+        for date in [start, end.as_str()] {
+            assert!(
+                sql.contains(&format!("DATE '{date}'")),
+                "{check}: {date} not in\n{sql}"
+            );
+        }
+        let today = chrono::Utc::now().date_naive().to_string();
+        assert!(!sql.contains(&today), "{check}: today {today} in\n{sql}");
+    }
+}
+
+/// Issue 25 item 14: a cascade date after the data says so, and suggests no backfill
+/// of a date that has no games.
+#[test]
+fn cascade_after_the_data_says_so() {
+    let runs = tempfile::tempdir().unwrap();
+    let out = cli_at(&sample_warehouse(), runs.path())
+        .args(["check", "cascade", "--backfill-date", "2030-01-01"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("after the data"), "{text}");
+    assert!(text.contains("2026-01-22"), "the newest game_date: {text}");
+    assert!(!text.contains("completeness backfill"), "{text}");
+    assert!(!text.contains("cannot be detected"), "{text}");
+}

@@ -163,6 +163,16 @@ impl Check for Cascade {
             self.until()
         )];
         notes.push(self.what_if_line(&totals));
+        // A date without rows may simply lie after the data: say so, not "backfill it".
+        let newest = match totals.upstream_rows_on_date {
+            0 => {
+                let today = chrono::Utc::now().date_naive();
+                crate::ops::data_end::newest_feature_date(source, today.max(self.backfill_date))
+                    .await?
+                    .newest()
+            }
+            _ => None,
+        };
         Ok(CheckOutput {
             check: self.name(),
             params: serde_json::json!({
@@ -172,7 +182,7 @@ impl Check for Cascade {
             }),
             totals: serde_json::to_value(&totals).expect("serializes"),
             notes,
-            warnings: self.warnings(&totals),
+            warnings: self.warnings(&totals, newest),
             details: serde_json::json!({"what_if": what_if}),
             rows,
         })
@@ -196,9 +206,21 @@ impl Cascade {
         )
     }
 
-    fn warnings(&self, totals: &CascadeTotals) -> Vec<String> {
+    /// `newest`: the newest game_date of the feature table, asked when the date has no
+    /// rows (None when the table has none).
+    fn warnings(&self, totals: &CascadeTotals, newest: Option<NaiveDate>) -> Vec<String> {
         if totals.upstream_rows_on_date > 0 {
             return Vec::new();
+        }
+        if newest.is_none_or(|n| self.backfill_date > n) {
+            let data = newest.map_or("the feature table has no records".to_string(), |n| {
+                format!("the newest game_date in the feature table is {n}")
+            });
+            return vec![format!(
+                "{} is after the data ({data}): no record can have used it yet, and there is \
+                 nothing to backfill",
+                self.backfill_date
+            )];
         }
         vec![format!(
             "{d} has no rows in player_game_summary, so it is in no record's contributing_game_dates \

@@ -90,16 +90,57 @@ impl CheckOutput {
     }
 }
 
-/// All the SQL a check would run (in BigQuery's dialect when `bigquery` is given), literals
-/// substituted, separated by blank lines.
-pub fn render_sql(check: &impl Check, bigquery: Option<&BigQueryWarehouse>) -> Result<String> {
-    let texts = check
+/// One statement of `--sql`: the query file it comes from and its text, literals
+/// substituted.
+#[derive(Debug, Clone, Serialize)]
+pub struct SqlStatement {
+    pub query: &'static str,
+    pub sql: String,
+}
+
+/// What `--sql` prints (`--json`: this document): every statement a check would run,
+/// in BigQuery's dialect when `bigquery` is given.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckSql {
+    pub check: &'static str,
+    /// `datafusion` (the local tables) or `bigquery`.
+    pub dialect: &'static str,
+    pub statements: Vec<SqlStatement>,
+}
+
+/// The statements a check would run, literals substituted.
+pub fn sql(check: &impl Check, bigquery: Option<&BigQueryWarehouse>) -> Result<CheckSql> {
+    let statements = check
         .queries()
         .into_iter()
-        .map(|(q, params)| match bigquery {
-            Some(w) => crate::warehouse::bigquery::checks::render(w, q, &params),
-            None => Ok(q.render(&params)),
+        .map(|(q, params)| {
+            let sql = match bigquery {
+                Some(w) => crate::warehouse::bigquery::checks::render(w, q, &params)?,
+                None => q.render(&params),
+            };
+            Ok(SqlStatement {
+                query: q.name(),
+                sql,
+            })
         })
         .collect::<Result<Vec<_>>>()?;
+    Ok(CheckSql {
+        check: check.name(),
+        dialect: if bigquery.is_some() {
+            "bigquery"
+        } else {
+            "datafusion"
+        },
+        statements,
+    })
+}
+
+/// All the SQL a check would run, separated by blank lines.
+pub fn render_sql(check: &impl Check, bigquery: Option<&BigQueryWarehouse>) -> Result<String> {
+    let texts: Vec<String> = sql(check, bigquery)?
+        .statements
+        .into_iter()
+        .map(|s| s.sql)
+        .collect();
     Ok(texts.join("\n"))
 }
