@@ -442,7 +442,7 @@ fn conflicts_advice(conflicts: u64, m: &crate::run::manifest::Manifest) -> Strin
 async fn check(command: CheckCommand, settings: &Settings, out: &Output) -> Result<u8> {
     match command {
         CheckCommand::Summary(a) => {
-            let end = window_end(a.end, settings, out).await?;
+            let end = window_end(a.end, a.output.sql, settings, out).await?;
             let check = crate::ops::check::Summary::new(end, a.days)?;
             let title = format!(
                 "Daily summary {} – {} (records with a struct, newest first)",
@@ -451,13 +451,13 @@ async fn check(command: CheckCommand, settings: &Settings, out: &Output) -> Resu
             run_check(&check, &title, &a.output, settings, out).await
         }
         CheckCommand::Incomplete(a) => {
-            let range = check_range(a.start, a.end, settings, out).await?;
+            let range = check_range(a.start, a.end, a.output.sql, settings, out).await?;
             let title = format!("Data gaps {} – {}", range.start, range.end);
             let check = crate::ops::check::Incomplete { range };
             run_check(&check, &title, &a.output, settings, out).await
         }
         CheckCommand::Gaps(a) => {
-            let range = check_range(a.start, a.end, settings, out).await?;
+            let range = check_range(a.start, a.end, a.output.sql, settings, out).await?;
             let title = format!(
                 "Upstream gaps in the windows of {} – {} (worst first)",
                 range.start, range.end
@@ -477,10 +477,11 @@ async fn check(command: CheckCommand, settings: &Settings, out: &Output) -> Resu
 async fn check_range(
     start: Option<NaiveDate>,
     end: Option<NaiveDate>,
+    sql: bool,
     settings: &Settings,
     out: &Output,
 ) -> Result<DateRange> {
-    let end = window_end(end, settings, out).await?;
+    let end = window_end(end, sql, settings, out).await?;
     DateRange::new(start.unwrap_or(end - chrono::Days::new(29)), end)
 }
 
@@ -488,13 +489,22 @@ async fn check_range(
 /// the SQL it prints answers the window the check itself would.
 async fn window_end(
     end: Option<NaiveDate>,
+    sql: bool,
     settings: &Settings,
     out: &Output,
 ) -> Result<NaiveDate> {
-    match end {
-        Some(end) => Ok(end),
-        None => data_end(&check_source(settings).await?, out).await,
-    }
+    let Some(end) = end else {
+        let looked_up = async { data_end(&check_source(settings).await?, out).await };
+        return match (looked_up.await, sql) {
+            (Ok(end), _) => Ok(end),
+            (Err(e), false) => Err(e),
+            (Err(e), true) => Err(Error::input(format!(
+                "--sql without --end ends the window at the newest game_date, and looking it \
+                 up failed: {e}; pass --end to print the SQL without reading the table"
+            ))),
+        };
+    };
+    Ok(end)
 }
 
 /// The newest feature date, said on stderr (unless -q).

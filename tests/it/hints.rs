@@ -278,8 +278,9 @@ fn the_daily_report_goes_under_the_run_dir() {
     assert!(!dir.path().join("completeness-reports").exists());
 }
 
-/// `check … --sql` on BigQuery only prints text: it needs no credentials, no table and
-/// no network.
+/// `check … --sql --end D` on BigQuery only prints text: it needs no credentials, no
+/// table and no network. Without --end it must look up where the data ends (so the SQL
+/// answers the window the check would, issue 25 item 14), and says how to avoid that.
 #[test]
 fn sql_on_bigquery_needs_no_credentials() {
     let dir = tempfile::tempdir().unwrap();
@@ -296,7 +297,7 @@ fn sql_on_bigquery_needs_no_credentials() {
         .env("GCE_METADATA_IP", "127.0.0.1:9")
         .arg("--config")
         .arg(&config)
-        .args(["check", "summary", "--sql"])
+        .args(["check", "summary", "--end", "2026-01-22", "--sql"])
         .assert()
         .success();
     let sql = String::from_utf8_lossy(&out.get_output().stdout);
@@ -304,6 +305,16 @@ fn sql_on_bigquery_needs_no_credentials() {
         sql.contains("FROM `my-project.nba_predictions.ml_feature_store_v2`"),
         "{sql}"
     );
+    cli()
+        .env("HOME", dir.path())
+        .env("GCE_METADATA_HOST", "127.0.0.1:9")
+        .env("GCE_METADATA_IP", "127.0.0.1:9")
+        .arg("--config")
+        .arg(&config)
+        .args(["check", "summary", "--sql"])
+        .assert()
+        .code(predicates::ord::ne(0))
+        .stderr(predicates::str::contains("pass --end"));
 }
 
 /// A plan made before another run of the tool merged the same rows: its merge names
