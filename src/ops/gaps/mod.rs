@@ -25,8 +25,9 @@
 
 mod detect;
 mod inputs;
+pub mod reasons;
 mod what_if;
 
-pub use detect::{Detection, MAX_SKIPPED_GAMES, MissingGame, TeamGames, detect};
+pub use detect::{Detection, MAX_SKIPPED_GAMES, MissingGame, TeamGames, detect, detect_for};
 pub use inputs::{GAMEBOOK, GapInputs, load};
 pub use what_if::{WhatIf, what_if};

@@ -10,7 +10,7 @@ mod schema_change;
 
 pub use column::{ExtendedBuilder, ExtendedColumn, extended_type};
 pub use files::{by_key, team_games, team_games_params, write};
-pub use rule::{STALE_SPAN_DAYS, extended};
+pub use rule::{STALE_SPAN_DAYS, extended, incomplete_reasons};
 pub use schema_change::add_column;
 
 use chrono::NaiveDate;
