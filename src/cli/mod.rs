@@ -205,7 +205,7 @@ pub struct DailyArgs {
     /// Last game date of the report [default: the newest game_date in the feature table]
     #[arg(long, value_parser = parse_date)]
     pub end: Option<NaiveDate>,
-    /// Directory to write into [default: <run-dir>/daily-<end>]
+    /// Directory to write into [default: <run-dir>/daily-<start>_<end>, one per window]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }

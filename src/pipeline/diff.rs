@@ -71,6 +71,8 @@ pub struct DiffOptions {
 pub struct DiffOutcome {
     pub report: Report,
     pub changes: RecordBatch,
+    /// The INCOMPLETE records computed, whose reasons the report names.
+    pub incomplete: Vec<(String, NaiveDate)>,
 }
 
 /// A stored record: its struct, extended struct and the updated_at the export saw.
@@ -98,6 +100,7 @@ pub fn diff(
     if options.extended.is_some() {
         report.extended = Some(Default::default());
     }
+    let mut incomplete = Vec::new();
     let result_keys = crate::pipeline::compute::keys::keys_of_batches(results, "results")?;
     for (batch, keys) in results.iter().zip(result_keys) {
         let column = batch
@@ -124,6 +127,9 @@ pub fn diff(
                 continue;
             }
             let changed = classify(&mut report, row, player, date, before, &after);
+            if after.label() == Label::Incomplete {
+                incomplete.push((player.to_string(), date));
+            }
             let new_ext = options
                 .extended
                 .as_ref()
@@ -142,6 +148,7 @@ pub fn diff(
     Ok(DiffOutcome {
         report,
         changes: changes.finish()?,
+        incomplete,
     })
 }
 
@@ -259,6 +266,7 @@ fn empty_row(game_date: NaiveDate) -> DateRow {
         complete: 0,
         incomplete: 0,
         bootstrap: 0,
+        data_gaps: None,
     }
 }
 

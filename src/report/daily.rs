@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::io::columns::{dates, f64s, i64s};
 use crate::ops::check::summary::SummaryTotals;
-use crate::ops::check::{Check, Summary};
+use crate::ops::check::{Check, Coverage, Summary};
 use crate::queries::{Param, Query};
 
 /// The daily summary over a window, with the games_found histogram.
@@ -17,23 +17,34 @@ pub struct DailyReport {
     pub start: NaiveDate,
     pub end: NaiveDate,
     pub totals: SummaryTotals,
+    /// The records of the window, and how many have no struct yet.
+    pub coverage: Coverage,
     /// Newest first.
     pub rows: Vec<DailyRow>,
     pub games_found_histogram: [u64; 11],
+    /// What `check summary` says of the window, in its order (the records without a
+    /// struct first): the page's notes and the terminal's lines.
+    pub notes: Vec<String>,
 }
 
-/// One line of `queries/daily_summary.sql`.
+/// One line of `check summary` (`queries/daily_summary.sql` and the data gaps).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DailyRow {
     pub game_date: NaiveDate,
+    /// Records with a struct (the counts and shares are of them).
     pub total_features: u64,
     pub complete: u64,
     pub incomplete: u64,
+    /// Of the incomplete records, the data gaps; None when the reasons are unknown.
+    pub data_gaps: Option<u64>,
     pub bootstrap: u64,
-    pub complete_pct: f64,
-    pub incomplete_pct: f64,
-    pub avg_games_found: f64,
-    pub avg_games_expected: f64,
+    /// None on a date with no struct at all.
+    pub complete_pct: Option<f64>,
+    pub incomplete_pct: Option<f64>,
+    pub avg_games_found: Option<f64>,
+    pub avg_games_expected: Option<f64>,
+    /// Records on the date that have no struct yet.
+    pub without_struct: u64,
 }
 
 impl DailyReport {
@@ -45,12 +56,18 @@ impl DailyReport {
             serde_json::from_value(output.totals.clone()).expect("summary totals round-trip");
         let params = Param::range(&summary.range);
         let histogram = source.run(Query::GamesFoundHistogram, &params).await?;
+        let coverage = output.coverage.expect("the summary counts its records");
+        let notes = std::iter::once(coverage.line())
+            .chain(output.notes.iter().cloned())
+            .collect();
         Ok(DailyReport {
             start: summary.range.start,
             end: summary.range.end,
             totals,
+            coverage,
             rows: rows(&output.rows)?,
             games_found_histogram: histogram_counts(&histogram)?,
+            notes,
         })
     }
 }
@@ -62,18 +79,15 @@ fn rows(batches: &[arrow::array::RecordBatch]) -> Result<Vec<DailyRow>> {
             .map(|v| v.unwrap_or(0) as u64)
             .collect())
     };
-    let float = |name| -> Result<Vec<f64>> {
-        Ok(f64s(batches, name)?
-            .into_iter()
-            .map(|v| v.unwrap_or(0.0))
-            .collect())
-    };
+    let float = |name| f64s(batches, name);
     let (days, total, complete) = (
         dates(batches, "game_date")?,
         count("total_features")?,
         count("complete")?,
     );
     let (incomplete, bootstrap) = (count("incomplete")?, count("bootstrap")?);
+    let gaps = i64s(batches, "data_gaps")?;
+    let without = count("without_struct")?;
     let (cp, ip) = (float("complete_pct")?, float("incomplete_pct")?);
     let (found, expected) = (float("avg_games_found")?, float("avg_games_expected")?);
     Ok((0..days.len())
@@ -83,11 +97,13 @@ fn rows(batches: &[arrow::array::RecordBatch]) -> Result<Vec<DailyRow>> {
                 total_features: total[i],
                 complete: complete[i],
                 incomplete: incomplete[i],
+                data_gaps: gaps[i].map(|n| n as u64),
                 bootstrap: bootstrap[i],
                 complete_pct: cp[i],
                 incomplete_pct: ip[i],
                 avg_games_found: found[i],
                 avg_games_expected: expected[i],
+                without_struct: without[i],
             })
         })
         .collect())

@@ -53,6 +53,7 @@ pub fn render(r: &Report) -> String {
         pct(a.bootstrap, c.computed),
         c.computed
     );
+    reasons_section(&mut s, r);
     if let Some(m) = &r.merge {
         let version = m
             .table_version
@@ -67,13 +68,13 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(s, "## By date\n");
     let _ = writeln!(
         s,
-        "| game_date | total | added | changed | skipped | complete | incomplete | bootstrap |"
+        "| game_date | total | added | changed | skipped | complete | incomplete | data gaps | bootstrap |"
     );
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for d in &r.by_date {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             d.game_date,
             d.total,
             d.added,
@@ -81,6 +82,7 @@ pub fn render(r: &Report) -> String {
             d.skipped,
             d.complete,
             d.incomplete,
+            d.data_gaps.map_or("–".to_string(), |n| n.to_string()),
             d.bootstrap
         );
     }
@@ -104,6 +106,32 @@ pub fn render(r: &Report) -> String {
         }
     }
     s
+}
+
+/// Why the INCOMPLETE records fall short, one line per reason.
+fn reasons_section(s: &mut String, r: &Report) {
+    if r.after.incomplete == 0 {
+        return;
+    }
+    let _ = writeln!(s, "## Why records are incomplete\n");
+    let Some(counts) = &r.incomplete_reasons else {
+        let _ = writeln!(
+            s,
+            "Unknown: without a schedule table no missing game can be found, so none of the {} \
+             incomplete records can be called a data gap, nor ruled one out.\n",
+            r.after.incomplete
+        );
+        return;
+    };
+    let _ = writeln!(
+        s,
+        "Only a data gap is a game missing upstream; the others are short windows with \
+         nothing missing.\n\n| reason | records | meaning |\n|---|---:|---|"
+    );
+    for (reason, n) in counts.present() {
+        let _ = writeln!(s, "| {} | {n} | {} |", reason.label(), reason.meaning());
+    }
+    let _ = writeln!(s);
 }
 
 /// `7/10 INCOMPLETE` style summary of one struct.

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::model::HistoricalCompleteness;
 use crate::model::dates::DateRange;
+use crate::model::reasons::{Reason, ReasonCounts};
 
 /// The whole report (`report.json`, and what `--json` prints).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -36,6 +37,10 @@ pub struct Report {
     /// `backfill --extended`: what the extended column says and how many rows it changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extended: Option<ExtendedSummary>,
+    /// Why the INCOMPLETE records (`after.incomplete`) fall short; only `missing_games`
+    /// are data gaps. None when unknown (no schedule, or two files compared).
+    #[serde(default)]
+    pub incomplete_reasons: Option<ReasonCounts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merge: Option<MergeSummary>,
 }
@@ -96,6 +101,9 @@ pub struct DateRow {
     pub complete: u64,
     pub incomplete: u64,
     pub bootstrap: u64,
+    /// Of the INCOMPLETE records, the data gaps; None when the reasons are unknown.
+    #[serde(default)]
+    pub data_gaps: Option<u64>,
 }
 
 /// One record's before and after.
@@ -122,6 +130,21 @@ pub struct MergeSummary {
 }
 
 impl Report {
+    /// Record why each INCOMPLETE record (by its game date) falls short: the totals and
+    /// the data gaps per date.
+    pub fn set_reasons(&mut self, reasons: impl IntoIterator<Item = (NaiveDate, Reason)>) {
+        let mut counts = ReasonCounts::default();
+        let mut gaps: std::collections::BTreeMap<NaiveDate, u64> = Default::default();
+        for (day, reason) in reasons {
+            counts.add(reason);
+            *gaps.entry(day).or_default() += u64::from(reason.is_data_gap());
+        }
+        for row in &mut self.by_date {
+            row.data_gaps = Some(gaps.get(&row.game_date).copied().unwrap_or(0));
+        }
+        self.incomplete_reasons = Some(counts);
+    }
+
     /// What the report is about: "run <id>", or "files" for `diff --results --current`
     /// (a comparison of two files, which no `merge --run` can apply).
     pub fn subject(&self) -> String {

@@ -55,6 +55,7 @@ pub fn render(r: &Report) -> String {
         thousands(a.bootstrap),
         pct(a.bootstrap, c.computed)
     );
+    reason_lines(&mut s, r);
     if let Some(x) = &r.extended {
         extended_lines(&mut s, x);
     }
@@ -91,6 +92,24 @@ pub fn render(r: &Report) -> String {
         }
     }
     s
+}
+
+/// Why the INCOMPLETE records fall short: only a game missing upstream is a data gap.
+fn reason_lines(s: &mut String, r: &Report) {
+    if r.after.incomplete == 0 {
+        return;
+    }
+    let _ = match &r.incomplete_reasons {
+        Some(c) => writeln!(
+            s,
+            "  incomplete, by reason: {} (only a data gap is a game missing upstream)",
+            c.summary()
+        ),
+        None => writeln!(
+            s,
+            "  incomplete, by reason: unknown (no schedule table, so no missing game can be found)"
+        ),
+    };
 }
 
 /// What `--extended` found: rows it changes, records with missing games, the reasons.

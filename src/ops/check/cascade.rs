@@ -11,9 +11,10 @@ use crate::ops::check::Source;
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
-use super::{Check, CheckOutput};
+use super::{Check, CheckOutput, Coverage};
 use crate::error::{Error, Result};
 use crate::io::columns::{dates, distinct, scalar_i64, strings};
+use crate::model::dates::DateRange;
 use crate::model::{LOOKBACK_DAYS, WINDOW_DAYS};
 use crate::ops::gaps::WhatIf;
 use crate::queries::{Param, Query};
@@ -83,6 +84,14 @@ impl Cascade {
         vec![Param::date("first", first), Param::date("last", last)]
     }
 
+    /// The forward window: the records that could have used the date.
+    fn forward(&self) -> DateRange {
+        DateRange {
+            start: self.backfill_date + Days::new(1),
+            end: self.until(),
+        }
+    }
+
     fn record_params(&self) -> Vec<Param> {
         let first = self.backfill_date + Days::new(1);
         vec![
@@ -129,6 +138,7 @@ impl Check for Cascade {
             (Query::GapRows, self.gap_params()),
             (Query::TeamGames, self.gap_params()),
             (Query::FeatureKeys, self.record_params()),
+            Coverage::query(&self.forward()),
         ]
     }
 
@@ -144,6 +154,7 @@ impl Check for Cascade {
             .run(Query::CascadeWindowSpans, &self.params())
             .await?;
         let what_if = self.what_if(source).await?;
+        let coverage = Coverage::of(source, &self.forward()).await?;
         let totals = CascadeTotals {
             count: crate::io::columns::num_rows(&rows) as u64,
             unique_dates: distinct(&rows, "game_date")?,
@@ -180,6 +191,7 @@ impl Check for Cascade {
                 "forward_days": self.forward_days,
                 "until": self.until().to_string(),
             }),
+            coverage: Some(coverage),
             totals: serde_json::to_value(&totals).expect("serializes"),
             notes,
             warnings: self.warnings(&totals, newest),

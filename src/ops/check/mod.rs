@@ -13,9 +13,13 @@ pub mod summary;
 pub mod table;
 
 use arrow::array::RecordBatch;
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::error::Result;
+use crate::io::columns::scalar_i64;
+use crate::model::count::{plural, thousands};
+use crate::model::dates::DateRange;
 use crate::queries::{Param, Query};
 use crate::warehouse::BigQueryWarehouse;
 pub use crate::warehouse::Source;
@@ -35,12 +39,95 @@ pub trait Check {
     async fn run(&self, source: &Source) -> Result<CheckOutput>;
 }
 
+/// The feature records of a check's window, and how many still have no struct: the
+/// first thing a check says (a record without a struct is never counted as complete, and
+/// a check of the stored structs cannot see it at all).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct Coverage {
+    /// Feature records in the window.
+    pub records: u64,
+    /// Of them, records whose struct is still NULL.
+    pub without_struct: u64,
+    pub dates_without_struct: u64,
+    /// The first and last date with such a record.
+    pub first_date: Option<NaiveDate>,
+    pub last_date: Option<NaiveDate>,
+    /// The window.
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+impl Coverage {
+    /// The records of `range` (`queries/missing_structs.sql`).
+    pub async fn of(source: &Source, range: &DateRange) -> Result<Coverage> {
+        let rows = source
+            .run(Query::MissingStructs, &Param::range(range))
+            .await?;
+        let date = |name| -> Result<Option<NaiveDate>> {
+            Ok(crate::io::columns::dates(&rows, name)?
+                .into_iter()
+                .flatten()
+                .next())
+        };
+        Ok(Coverage {
+            records: scalar_i64(&rows, "all_records")? as u64,
+            without_struct: scalar_i64(&rows, "records")? as u64,
+            dates_without_struct: scalar_i64(&rows, "dates")? as u64,
+            first_date: date("first_date")?,
+            last_date: date("last_date")?,
+            start: range.start,
+            end: range.end,
+        })
+    }
+
+    /// The query [`Coverage::of`] runs.
+    pub fn query(range: &DateRange) -> (Query, Vec<Param>) {
+        (Query::MissingStructs, Param::range(range))
+    }
+
+    /// The line a check prints first.
+    pub fn line(&self) -> String {
+        let (start, end) = (self.start, self.end);
+        if self.records == 0 {
+            return format!(
+                "warning: no feature records between {start} and {end}: the window holds no data (check --end)"
+            );
+        }
+        if self.without_struct == 0 {
+            return format!(
+                "every record in the window has a struct ({})",
+                plural(self.records, "record", "records")
+            );
+        }
+        let dates = plural(self.dates_without_struct, "date", "dates");
+        // A dry run first, as the runbook says; --include-bootstrap, or the first 14
+        // days of a season would stay without a struct.
+        let plan = match (self.first_date, self.last_date) {
+            (Some(first), Some(last)) => format!(
+                " Plan their backfill with `completeness backfill --start {first} --end {last} \
+                 --include-bootstrap --dry-run`, then apply it with the `merge --run` line it \
+                 prints."
+            ),
+            _ => String::new(),
+        };
+        format!(
+            "warning: {} of {} in {start} – {end} have no struct yet (on {dates}), and none \
+             of them counts as complete.{plan}",
+            thousands(self.without_struct),
+            plural(self.records, "record", "records"),
+        )
+    }
+}
+
 /// What a check found.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckOutput {
     pub check: &'static str,
     /// The check's parameters (dates as strings), for the record.
     pub params: serde_json::Value,
+    /// The records of the check's window and how many have no struct (printed first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Coverage>,
     pub totals: serde_json::Value,
     /// Lines printed under the table (e.g. backfill progress).
     pub notes: Vec<String>,
@@ -68,6 +155,7 @@ impl CheckOutput {
                 "start": range.start.to_string(),
                 "end": range.end.to_string(),
             }),
+            coverage: None,
             totals: serde_json::to_value(totals).expect("check totals serialize"),
             notes,
             warnings: Vec::new(),
