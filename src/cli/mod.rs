@@ -116,7 +116,7 @@ pub enum Command {
     /// the export (they are left alone; rerun to cover them).
     Backfill(BackfillArgs),
 
-    /// Ask the stored structs a question: daily summary, data gaps, cascade
+    /// Ask the stored structs a question: daily summary, incomplete records, cascade, gaps
     ///
     /// Every check prints a table (first rows, then a count of the rest), --json prints
     /// everything, --sql prints the query (from queries/, or queries/bigquery/checks/ on
@@ -158,7 +158,7 @@ pub enum Command {
     /// accept a write, a read and a delete. Each problem is named; exit 1 if any.
     Doctor,
 
-    /// Print the BigQuery DDL of the operators' views (daily summary, data gaps)
+    /// Print the BigQuery DDL of the operators' views (daily summary, incomplete records)
     ///
     /// Install them with: completeness views | bq query --use_legacy_sql=false
     Views(ViewsArgs),
@@ -258,11 +258,13 @@ pub struct SpotCheckArgs {
 pub enum CheckCommand {
     /// Per game date: records with a struct, complete / incomplete / bootstrap, averages
     ///
-    /// complete and bootstrap overlap (a bootstrap record can be complete); incomplete
-    /// means a data gap. Also counts the records in the window that have no struct yet.
+    /// complete and bootstrap overlap (a bootstrap record can be complete). Incomplete
+    /// records are counted by reason; only those missing a game upstream are data gaps.
+    /// Says first how many records in the window have no struct yet.
     Summary(SummaryArgs),
 
-    /// Data gaps: records neither complete nor bootstrap, worst first on the newest dates
+    /// Records neither complete nor bootstrap, worst first on the newest dates, each with
+    /// its reason (missing_games, the only data gap; early_season; dnp_inactive; absence)
     Incomplete(IncompleteArgs),
 
     /// Records that used DATE in their window: what to recompute after backfilling DATE
