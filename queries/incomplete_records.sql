@@ -1,5 +1,7 @@
--- Data gaps in [$start, $end]: records that are neither complete nor bootstrap
--- (v_incomplete_features). The worst gaps of the newest dates come first.
+-- Incomplete records in [$start, $end]: neither complete nor bootstrap
+-- (v_incomplete_features; production calls them data gaps, though most are early in a
+-- season or back from an absence: `check incomplete` adds each one's reason). The
+-- most games short of the newest dates come first.
 SELECT
   game_date,
   player_lookup,

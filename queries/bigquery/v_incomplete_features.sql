@@ -1,5 +1,6 @@
--- BigQuery view: production's data gaps of the last 30 days (records neither complete
--- nor bootstrap), kept exactly; same meaning as ../incomplete_records.sql.
+-- BigQuery view: production's "data gaps" of the last 30 days (records neither complete
+-- nor bootstrap, whatever the reason), kept exactly; same meaning as
+-- ../incomplete_records.sql.
 CREATE OR REPLACE VIEW `{dataset}.v_incomplete_features` AS
 SELECT
     game_date,

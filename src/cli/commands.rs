@@ -567,14 +567,17 @@ async fn check(command: CheckCommand, settings: &Settings, out: &Output) -> Resu
             let end = window_end(a.end, a.output.sql, settings, out).await?;
             let check = crate::ops::check::Summary::new(end, a.days)?;
             let title = format!(
-                "Daily summary {} – {} (records with a struct, newest first)",
+                "Daily summary {} – {} (newest first; counts of the records with a struct)",
                 check.range.start, check.range.end
             );
             run_check(&check, &title, &a.output, settings, out).await
         }
         CheckCommand::Incomplete(a) => {
             let range = check_range(a.start, a.end, a.output.sql, settings, out).await?;
-            let title = format!("Data gaps {} – {}", range.start, range.end);
+            let title = format!(
+                "Incomplete records {} – {}, each with its reason (only missing_games is a data gap)",
+                range.start, range.end
+            );
             let check = crate::ops::check::Incomplete { range };
             run_check(&check, &title, &a.output, settings, out).await
         }
@@ -607,20 +610,26 @@ async fn check_range(
     DateRange::new(start.unwrap_or(end - chrono::Days::new(29)), end)
 }
 
-/// `--end`, or where the data ends (said on stderr). `--sql` only prints text and
-/// reads no table, so there the default is today.
+/// `--end`, or where the data ends (said on stderr). `--sql` asks the table too, so
+/// the SQL it prints answers the window the check itself would.
 async fn window_end(
     end: Option<NaiveDate>,
     sql: bool,
     settings: &Settings,
     out: &Output,
 ) -> Result<NaiveDate> {
-    let today = chrono::Utc::now().date_naive();
-    match (end, sql) {
-        (Some(end), _) => Ok(end),
-        (None, true) => Ok(today),
-        (None, false) => data_end(&check_source(settings).await?, out).await,
-    }
+    let Some(end) = end else {
+        let looked_up = async { data_end(&check_source(settings).await?, out).await };
+        return match (looked_up.await, sql) {
+            (Ok(end), _) => Ok(end),
+            (Err(e), false) => Err(e),
+            (Err(e), true) => Err(Error::input(format!(
+                "--sql without --end ends the window at the newest game_date, and looking it \
+                 up failed: {e}; pass --end to print the SQL without reading the table"
+            ))),
+        };
+    };
+    Ok(end)
 }
 
 /// The newest feature date, said on stderr (unless -q).
@@ -645,10 +654,13 @@ async fn run_check(
             crate::config::Kind::Bigquery => Some(bigquery_warehouse(settings)?),
             crate::config::Kind::Local => None,
         };
-        print!(
-            "{}",
-            crate::ops::check::render_sql(check, bigquery.as_ref())?
-        );
+        match out.json {
+            true => out.json(&crate::ops::check::sql(check, bigquery.as_ref())?),
+            false => print!(
+                "{}",
+                crate::ops::check::render_sql(check, bigquery.as_ref())?
+            ),
+        }
         return Ok(0);
     }
     let output = check.run(&check_source(settings).await?).await?;
@@ -657,6 +669,10 @@ async fn run_check(
         return Ok(0);
     }
     println!("{title}");
+    // First: how many records of the window have no struct (the check cannot see them).
+    if let Some(coverage) = &output.coverage {
+        println!("{}", coverage.line());
+    }
     print!(
         "{}",
         crate::ops::check::table::render(&output.rows, args.limit.unwrap_or(20), terminal_width())?
@@ -746,30 +762,34 @@ async fn report_daily(args: DailyArgs, settings: &Settings, out: &Output) -> Res
         None => data_end(&source, out).await?,
     };
     let daily = crate::ops::daily::daily_report(&source, end, args.days).await?;
-    let dir = args
-        .out
-        .unwrap_or_else(|| settings.run_dir.join(format!("daily-{end}")));
+    // One directory per window: reports of 90 and 30 days ending on one date both stay.
+    let dir = args.out.unwrap_or_else(|| {
+        settings
+            .run_dir
+            .join(format!("daily-{}_{}", daily.start, daily.end))
+    });
     std::fs::create_dir_all(&dir).map_err(Error::io("creating report directory", &dir))?;
     let html = dir.join("report.html");
+    let replaced = html.is_file();
     let page = crate::report::html::render(&crate::report::pages::daily_page(&daily));
     std::fs::write(&html, page).map_err(Error::io("writing report", &html))?;
     let json = dir.join("daily.json");
     let text = serde_json::to_string_pretty(&daily).expect("daily report serializes");
     std::fs::write(&json, text + "\n").map_err(Error::io("writing report", &json))?;
+    if replaced && !out.quiet {
+        eprintln!(
+            "{} held a report of the same window: replaced",
+            dir.display()
+        );
+    }
     if out.json {
         out.json(&daily);
     } else if !out.quiet {
-        let t = &daily.totals;
-        println!(
-            "daily report {} – {}: {} records with a struct on {} dates, {} complete, {} data gaps, {} without a struct",
-            daily.start,
-            daily.end,
-            t.total_features,
-            t.dates,
-            t.complete,
-            t.incomplete,
-            t.without_struct
-        );
+        // The page's notes, in its order: the records without a struct first.
+        println!("daily report {} – {}", daily.start, daily.end);
+        for note in &daily.notes {
+            println!("  {note}");
+        }
         println!("  {}", html.display());
         println!("  {}", json.display());
     }

@@ -115,7 +115,7 @@ pub enum Command {
     /// the export (they are left alone; rerun to cover them).
     Backfill(BackfillArgs),
 
-    /// Ask the stored structs a question: daily summary, data gaps, cascade
+    /// Ask the stored structs a question: daily summary, incomplete records, cascade, gaps
     ///
     /// Every check prints a table (first rows, then a count of the rest), --json prints
     /// everything, --sql prints the query (from queries/, or queries/bigquery/checks/ on
@@ -126,8 +126,9 @@ pub enum Command {
     /// Recompute a few players' structs row by row and compare with the table
     ///
     /// Independent of the fast path: each player's player_game_summary rows are read and
-    /// the five fields rebuilt from their definition. Prints PASS/WARN/FAIL per field
-    /// and player; exit 1 when anything fails. The sample is seeded: rerun with the
+    /// the five fields rebuilt from their definition. Prints one PASS line per player
+    /// that agrees, and every check (PASS/WARN/FAIL) of one that does not; exit 1 when
+    /// anything fails. The sample is seeded: rerun with the
     /// printed --seed to check the same players again.
     SpotCheck(SpotCheckArgs),
 
@@ -156,7 +157,7 @@ pub enum Command {
     /// accept a write, a read and a delete. Each problem is named; exit 1 if any.
     Doctor,
 
-    /// Print the BigQuery DDL of the operators' views (daily summary, data gaps)
+    /// Print the BigQuery DDL of the operators' views (daily summary, incomplete records)
     ///
     /// Install them with: completeness views | bq query --use_legacy_sql=false
     Views(ViewsArgs),
@@ -212,7 +213,7 @@ pub struct DailyArgs {
     /// Last game date of the report [default: the newest game_date in the feature table]
     #[arg(long, value_parser = parse_date)]
     pub end: Option<NaiveDate>,
-    /// Directory to write into [default: <run-dir>/daily-<end>]
+    /// Directory to write into [default: <run-dir>/daily-<start>_<end>, one per window]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -265,11 +266,13 @@ pub struct SpotCheckArgs {
 pub enum CheckCommand {
     /// Per game date: records with a struct, complete / incomplete / bootstrap, averages
     ///
-    /// complete and bootstrap overlap (a bootstrap record can be complete); incomplete
-    /// means a data gap. Also counts the records in the window that have no struct yet.
+    /// complete and bootstrap overlap (a bootstrap record can be complete). Incomplete
+    /// records are counted by reason; only those missing a game upstream are data gaps.
+    /// Says first how many records in the window have no struct yet.
     Summary(SummaryArgs),
 
-    /// Data gaps: records neither complete nor bootstrap, worst first on the newest dates
+    /// Records neither complete nor bootstrap, worst first on the newest dates, each with
+    /// its reason (missing_games, the only data gap; early_season; dnp_inactive; absence)
     Incomplete(IncompleteArgs),
 
     /// Records that used DATE in their window: what to recompute after backfilling DATE
@@ -305,7 +308,7 @@ pub struct SummaryArgs {
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3653))]
     pub days: u32,
     /// Last game date of the summary [default: the newest game_date in the feature
-    /// table; today with --sql]
+    /// table]
     #[arg(long, value_parser = parse_date)]
     pub end: Option<NaiveDate>,
     #[command(flatten)]
@@ -317,8 +320,7 @@ pub struct IncompleteArgs {
     /// First game date [default: 29 days before --end]
     #[arg(long, value_parser = parse_date)]
     pub start: Option<NaiveDate>,
-    /// Last game date [default: the newest game_date in the feature table; today
-    /// with --sql]
+    /// Last game date [default: the newest game_date in the feature table]
     #[arg(long, value_parser = parse_date)]
     pub end: Option<NaiveDate>,
     #[command(flatten)]
@@ -331,7 +333,7 @@ pub struct GapsArgs {
     #[arg(long, value_parser = parse_date)]
     pub start: Option<NaiveDate>,
     /// Last feature date whose window counts [default: the newest game_date in the
-    /// feature table; today with --sql]
+    /// feature table]
     #[arg(long, value_parser = parse_date)]
     pub end: Option<NaiveDate>,
     #[command(flatten)]

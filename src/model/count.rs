@@ -13,9 +13,24 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `n` and the noun that agrees with it: "1 row", "2,000 rows".
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    match n {
+        1 => format!("1 {one}"),
+        _ => format!("{} {many}", thousands(n)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::thousands;
+    use super::{plural, thousands};
+
+    #[test]
+    fn the_noun_agrees_with_the_count() {
+        assert_eq!(plural(1, "row", "rows"), "1 row");
+        assert_eq!(plural(0, "row", "rows"), "0 rows");
+        assert_eq!(plural(1234, "team game", "team games"), "1,234 team games");
+    }
 
     #[test]
     fn groups_of_three() {

@@ -7,9 +7,11 @@
 pub mod changes;
 pub mod completeness_column;
 pub mod count;
+pub mod coverage;
 pub mod dates;
 pub mod extended_column;
 pub mod identifiers;
+pub mod reasons;
 
 use std::sync::Arc;
 

@@ -19,12 +19,18 @@ pub async fn daily_report(source: &Source, end: NaiveDate, days: u32) -> Result<
         serde_json::from_value(output.totals.clone()).expect("summary totals round-trip");
     let params = Param::range(&summary.range);
     let histogram = source.run(Query::GamesFoundHistogram, &params).await?;
+    let coverage = output.coverage.expect("the summary counts its records");
+    let notes = std::iter::once(coverage.line())
+        .chain(output.notes.iter().cloned())
+        .collect();
     Ok(DailyReport {
         start: summary.range.start,
         end: summary.range.end,
         totals,
+        coverage,
         rows: rows(&output.rows)?,
         games_found_histogram: histogram_counts(&histogram)?,
+        notes,
     })
 }
 
@@ -35,18 +41,15 @@ fn rows(batches: &[arrow::array::RecordBatch]) -> Result<Vec<DailyRow>> {
             .map(|v| v.unwrap_or(0) as u64)
             .collect())
     };
-    let float = |name| -> Result<Vec<f64>> {
-        Ok(f64s(batches, name)?
-            .into_iter()
-            .map(|v| v.unwrap_or(0.0))
-            .collect())
-    };
+    let float = |name| f64s(batches, name);
     let (days, total, complete) = (
         dates(batches, "game_date")?,
         count("total_features")?,
         count("complete")?,
     );
     let (incomplete, bootstrap) = (count("incomplete")?, count("bootstrap")?);
+    let gaps = i64s(batches, "data_gaps")?;
+    let without = count("without_struct")?;
     let (cp, ip) = (float("complete_pct")?, float("incomplete_pct")?);
     let (found, expected) = (float("avg_games_found")?, float("avg_games_expected")?);
     Ok((0..days.len())
@@ -56,11 +59,13 @@ fn rows(batches: &[arrow::array::RecordBatch]) -> Result<Vec<DailyRow>> {
                 total_features: total[i],
                 complete: complete[i],
                 incomplete: incomplete[i],
+                data_gaps: gaps[i].map(|n| n as u64),
                 bootstrap: bootstrap[i],
                 complete_pct: cp[i],
                 incomplete_pct: ip[i],
                 avg_games_found: found[i],
                 avg_games_expected: expected[i],
+                without_struct: without[i],
             })
         })
         .collect())

@@ -30,6 +30,14 @@ impl DataEnd {
         }
     }
 
+    /// The newest `game_date`, if the table has any record.
+    pub fn newest(self) -> Option<NaiveDate> {
+        match self {
+            DataEnd::Newest(d) => Some(d),
+            DataEnd::EmptyTable(_) => None,
+        }
+    }
+
     /// The line that tells the operator which end was taken.
     pub fn note(self) -> String {
         match self {

@@ -73,14 +73,23 @@ impl Diagnosis {
     /// One line per check, then a verdict.
     pub fn render(&self) -> String {
         let mut out = format!("doctor: {}\n", self.warehouse);
+        let width = self
+            .findings
+            .iter()
+            .map(|f| f.check.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(18);
+        // "  " + mark + " " + name + " ": where every detail line starts.
+        let indent = " ".repeat(2 + 4 + 1 + width + 1);
         for f in &self.findings {
             let mark = match (f.ok, f.skipped) {
                 (true, _) => "OK  ",
                 (false, true) => "SKIP",
                 (false, false) => "FAIL",
             };
-            let detail = f.detail.replace('\n', &format!("\n{:26}", ""));
-            out.push_str(&format!("  {mark} {:<18} {detail}\n", f.check));
+            let detail = f.detail.replace('\n', &format!("\n{indent}"));
+            out.push_str(&format!("  {mark} {:<width$} {detail}\n", f.check));
         }
         let failed = self.findings.iter().filter(|f| !f.ok && !f.skipped).count();
         let skipped = self.findings.iter().filter(|f| f.skipped).count();
@@ -132,17 +141,19 @@ async fn local(settings: &Settings) -> Diagnosis {
         }
     };
     d.add("configuration", Ok("local Delta warehouse".into()));
-    for (table, required) in [
-        (FEATURES_TABLE, true),
-        (GAMES_TABLE, true),
-        (SCHEDULE_TABLE, false),
+    for (name, table, required) in [
+        ("features table", FEATURES_TABLE, true),
+        ("games table", GAMES_TABLE, true),
+        ("schedule table", SCHEDULE_TABLE, false),
     ] {
         let result = match w.open_table(table).await {
-            Ok(t) => Ok(format!("version {}", t.version().unwrap_or(0))),
-            Err(_) if !required => Ok("missing: the built-in season calendar is used".into()),
+            Ok(t) => Ok(format!("{table}: version {}", t.version().unwrap_or(0))),
+            Err(_) if !required => Ok(format!(
+                "{table} missing: the built-in season calendar is used"
+            )),
             Err(e) => Err(e.to_string()),
         };
-        d.add(table, result);
+        d.add(name, result);
     }
     if let Ok(table) = w.open_table(FEATURES_TABLE).await {
         d.add("features writable", writable(&table));
@@ -187,6 +198,25 @@ async fn bigquery(settings: &Settings, progress: &(dyn Fn(&str) + Sync)) -> Diag
         .and_then(|c| BigQueryWarehouse::open(c, &settings.stores))
     {
         Ok(w) => w,
+        Err(e) if is_credentials_error(&e.to_string()) => {
+            let mode = settings
+                .stores
+                .gcs
+                .credentials()
+                .unwrap_or(Credentials::GoogleDefault);
+            if let Ok(c) = settings.require_bigquery() {
+                d.warehouse = format!("bigquery://{}", c.project);
+                let at = format!("project {}, location {}", c.project, c.location);
+                d.add("configuration", Ok(at));
+            }
+            let problem = token_problem(&credentials_source(&mode), &e.to_string());
+            d.add(
+                "credentials",
+                Err(format!("{problem}\n{}", credentials_fix(&mode))),
+            );
+            d.skip(&REMOTE_CHECKS, "credentials");
+            return d;
+        }
         Err(e) => {
             d.add("configuration", Err(e.to_string()));
             return d;
@@ -286,11 +316,10 @@ async fn credentials(w: &BigQueryWarehouse, settings: &Settings) -> Result<Strin
         .gcs
         .credentials()
         .map_err(|e| e.to_string())?;
-    let source = match &mode {
-        Credentials::None => return Ok("none (emulator endpoints)".into()),
-        Credentials::KeyFile(path) => format!("service-account file {}", path.display()),
-        Credentials::GoogleDefault => "the Google default chain".into(),
-    };
+    if mode == Credentials::None {
+        return Ok("none (emulator endpoints)".into());
+    }
+    let source = credentials_source(&mode);
     let bucket = w.staging.base.host_str().unwrap_or_default();
     let store = settings
         .stores
@@ -299,9 +328,54 @@ async fn credentials(w: &BigQueryWarehouse, settings: &Settings) -> Result<Strin
     match store.credentials().get_credential().await {
         Ok(_) => Ok(format!("{source}: a token was issued")),
         Err(e) => Err(format!(
-            "{source}: no token: {e}\n{}",
+            "{}\n{}",
+            token_problem(&source, &e.to_string()),
             credentials_fix(&mode)
         )),
+    }
+}
+
+/// Why `source` gave no token, in one sentence (object_store's own text, which names
+/// URLs, status codes and parser positions, goes to the debug log for `-v`).
+fn token_problem(source: &str, error: &str) -> String {
+    tracing::debug!(source, error, "no token");
+    let lower = error.to_lowercase();
+    if lower.contains("metadata") || lower.contains("169.254.169.254") {
+        return format!(
+            "{source}: no token: no application-default credentials were found and no \
+             metadata server answered (this is not a Google Cloud machine)"
+        );
+    }
+    if lower.contains("rsa key") || lower.contains("private key") {
+        return format!("{source}: no token: its private key cannot be read");
+    }
+    if let Some((_, why)) = error.split_once("Unable to decode service account file: ") {
+        let why = why.split(" at line ").next().unwrap_or(why);
+        return format!("{source}: not a valid service-account key file ({why})");
+    }
+    if lower.contains("no such file") || lower.contains("not found") {
+        return format!("{source}: no token: the file does not exist");
+    }
+    // Anything else: the innermost cause, which is the part that says what went wrong.
+    let cause = error.rsplit(": ").next().unwrap_or(error);
+    format!("{source}: no token: {cause}")
+}
+
+/// Whether opening the warehouse failed on its credentials (a key file that cannot be
+/// read is found when the storage client is set up).
+fn is_credentials_error(error: &str) -> bool {
+    let lower = error.to_lowercase();
+    ["credential", "service account", "rsa key", "private key"]
+        .iter()
+        .any(|w| lower.contains(w))
+}
+
+/// Where a token comes from, for people.
+fn credentials_source(mode: &Credentials) -> String {
+    match mode {
+        Credentials::None => "none (emulator endpoints)".into(),
+        Credentials::KeyFile(path) => format!("service-account file {}", path.display()),
+        Credentials::GoogleDefault => "the Google default chain".into(),
     }
 }
 
@@ -388,6 +462,56 @@ async fn bucket(remote: &Remote) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 25 item 22: every detail starts in one column, however long a check's
+    /// name (the local tables are named by their paths).
+    #[test]
+    fn details_line_up_whatever_the_check_names() {
+        let mut d = Diagnosis::default();
+        d.add("config file", Ok("none".into()));
+        d.add(
+            "nba_predictions/ml_feature_store_v2",
+            Ok("version 1".into()),
+        );
+        d.add("credentials", Err("no token\nfix: run this".into()));
+        let text = d.render();
+        let column = |needle: &str| {
+            let line = text.lines().find(|l| l.contains(needle)).unwrap();
+            line.find(needle).unwrap()
+        };
+        let first = column("none");
+        for needle in ["version 1", "no token", "fix: run this"] {
+            assert_eq!(column(needle), first, "{needle}:\n{text}");
+        }
+    }
+
+    /// Issue 25 item 22: a token that cannot be had is one sentence and the fix, not
+    /// object_store's text (which -v still logs).
+    #[test]
+    fn a_failed_token_is_one_sentence_and_the_fix() {
+        let metadata = "Generic GCS error: Error performing token request: Error performing GET \
+            http://169.254.169.254/computeMetadata/v1/instance/service-accounts/default/token?\
+            audience=https%3A%2F%2Fwww.googleapis.com%2Foauth2%2Fv4%2Ftoken in 1.027745ms - \
+            Server returned non-2xx status code: 403 Forbidden: resolve_deny: denied destination";
+        let text = token_problem("the Google default chain", metadata);
+        assert!(!text.contains("Generic GCS error"), "{text}");
+        assert!(!text.contains("169.254"), "{text}");
+        assert!(text.contains("metadata server"), "{text}");
+        let sentence = text.lines().next().unwrap();
+        assert!(sentence.len() < 200, "{text}");
+        let key = "Generic GCS error: GCP credential error: Unable to decode service account \
+                   file: missing field `private_key` at line 1 column 26";
+        let text = token_problem("service-account file /k.json", key);
+        assert!(text.contains("/k.json"), "{text}");
+        assert!(text.contains("missing field `private_key`"), "{text}");
+        assert!(!text.contains("Generic GCS error"), "{text}");
+        let rsa = token_problem(
+            "service-account file /k.json",
+            "Generic GCS error: Invalid RSA key: InvalidEncoding",
+        );
+        assert!(rsa.contains("private key"), "{rsa}");
+        assert!(!rsa.contains("Generic GCS error"), "{rsa}");
+    }
 
     /// Checks skipped for a failed root cause are listed, but the problem counts once.
     #[test]

@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::io::columns::{dates, strings};
 use crate::model::completeness_column::CompletenessColumn;
+use crate::model::count::{plural, thousands};
 use crate::model::{HistoricalCompleteness, LOOKBACK_DAYS, WINDOW_DAYS, WINDOW_GAMES};
 use crate::queries::{Param, Query};
 
@@ -369,8 +370,8 @@ fn freshness(games: &[GameRow], updated_at: Option<i64>, mismatch: bool) -> Fiel
             "no upstream row processed after the struct was written".to_string()
         } else {
             format!(
-                "{} upstream rows arrived after the struct was written; it still agrees",
-                late.len()
+                "{} arrived after the struct was written; it still agrees",
+                plural(late.len() as u64, "upstream row", "upstream rows")
             )
         };
         return FieldCheck {
@@ -386,24 +387,51 @@ fn freshness(games: &[GameRow], updated_at: Option<i64>, mismatch: bool) -> Fiel
         field,
         status: Status::Warn,
         reason: format!(
-            "{} upstream rows in the window (first {}) were processed after the struct was written ({written}): the struct is likely stale, not miscomputed; a backfill of this date would pick them up",
-            late.len(),
-            late[0].date
+            "{} in the window (first {}) {} processed after the struct was written ({written}): the struct is likely stale, not miscomputed; a backfill of this date would pick {}",
+            plural(late.len() as u64, "upstream row", "upstream rows"),
+            late[0].date,
+            if late.len() == 1 { "was" } else { "were" },
+            if late.len() == 1 { "it up" } else { "them up" },
         ),
     }
 }
 
-/// The terminal rendering: one block per player, one line per check, then the verdict.
+/// The terminal rendering: one line per passing player; a player that warns or fails
+/// gets one line per check under it, so what is wrong is in front of the reader; then
+/// the verdict.
 pub fn render(report: &SpotCheckReport) -> String {
     let mut text = format!(
-        "Spot check of {} players on {} (of {} with a struct; --seed {})\n",
-        report.players.len(),
+        "Spot check of {} on {} (of {} with a struct; --seed {})\n\n",
+        plural(report.players.len() as u64, "player", "players"),
         report.game_date,
-        report.population,
+        thousands(report.population as u64),
         report.seed
     );
+    let width = report
+        .players
+        .iter()
+        .map(|p| p.player_lookup.chars().count())
+        .max()
+        .unwrap_or(0);
     for p in &report.players {
-        text.push_str(&format!("\n{:<5} {}\n", label(p.status()), p.player_lookup));
+        let status = p.status();
+        if status == Status::Pass {
+            let h = &p.stored;
+            text.push_str(&format!(
+                "PASS  {:<width$}  {}/{} {}, {}: all {} checks agree\n",
+                p.player_lookup,
+                h.games_found,
+                h.games_expected,
+                format!("{:?}", h.label()).to_uppercase(),
+                plural(h.contributing_game_dates.len() as u64, "date", "dates"),
+                p.checks.len()
+            ));
+            continue;
+        }
+        if !text.ends_with("\n\n") {
+            text.push('\n');
+        }
+        text.push_str(&format!("{:<5} {}\n", label(status), p.player_lookup));
         for c in &p.checks {
             text.push_str(&format!(
                 "  {:<5} {:<24} {}\n",
@@ -412,6 +440,10 @@ pub fn render(report: &SpotCheckReport) -> String {
                 c.reason
             ));
         }
+        text.push('\n');
+    }
+    if text.ends_with("\n\n") {
+        text.pop();
     }
     text.push_str(&format!(
         "\n{} passed, {} warned, {} failed\n",
@@ -527,6 +559,86 @@ mod tests {
         assert_eq!(freshness(&games, Some(100), true).status, Status::Warn);
         assert_eq!(freshness(&games, Some(100), false).status, Status::Pass);
         assert_eq!(freshness(&games, Some(300), true).status, Status::Pass);
+    }
+
+    fn player(name: &str, checks: Vec<FieldCheck>) -> PlayerCheck {
+        let h = recompute_from_dates(&[d("2026-01-01")], d("2026-01-02"));
+        PlayerCheck {
+            player_lookup: name.into(),
+            stored: h.clone(),
+            recomputed: h,
+            checks,
+        }
+    }
+
+    fn field(field: &'static str, status: Status, reason: &str) -> FieldCheck {
+        FieldCheck {
+            field,
+            status,
+            reason: reason.into(),
+        }
+    }
+
+    /// Issue 25 item 22: a passing player is one line; a player that warns or fails
+    /// keeps one line per check, so the reader sees what is wrong.
+    #[test]
+    fn a_passing_player_is_one_line_and_a_failing_one_shows_its_checks() {
+        let pass = player(
+            "ann",
+            vec![
+                field("games_found", Status::Pass, "1"),
+                field("freshness", Status::Pass, "no upstream row processed after"),
+            ],
+        );
+        let fail = player(
+            "bob",
+            vec![
+                field(
+                    "games_found",
+                    Status::Fail,
+                    "stored 0, player_game_summary gives 1",
+                ),
+                field("freshness", Status::Pass, "no upstream row processed after"),
+            ],
+        );
+        let report = SpotCheckReport {
+            game_date: d("2026-01-02"),
+            seed: 1,
+            population: 2,
+            passed: 1,
+            warned: 0,
+            failed: 1,
+            players: vec![pass, fail],
+        };
+        let text = render(&report);
+        let ann: Vec<&str> = text.lines().filter(|l| l.contains("ann")).collect();
+        assert_eq!(ann.len(), 1, "{text}");
+        assert!(ann[0].starts_with("PASS  ann"), "{text}");
+        assert!(!text.contains("  PASS  games_found"), "{text}");
+        assert!(text.contains("FAIL  bob"), "{text}");
+        assert!(text.contains("  FAIL  games_found"), "{text}");
+        assert!(text.contains("  PASS  freshness"), "{text}");
+    }
+
+    /// Issue 25 item 22: "1 upstream row", never "1 upstream rows".
+    #[test]
+    fn one_late_row_is_singular() {
+        let games = [GameRow {
+            date: d("2026-01-01"),
+            processed_at: Some(200),
+        }];
+        let warn = freshness(&games, Some(100), true);
+        assert!(
+            warn.reason.starts_with("1 upstream row in"),
+            "{}",
+            warn.reason
+        );
+        let pass = freshness(&games, Some(100), false);
+        assert!(
+            pass.reason.starts_with("1 upstream row arrived"),
+            "{}",
+            pass.reason
+        );
     }
 
     #[test]

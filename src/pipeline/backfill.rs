@@ -454,6 +454,25 @@ impl Phases<'_> {
                 .zip(crate::io::columns::dates(&results, GAME_DATE)?)
                 .filter_map(|(p, d)| Some((p?, d?)))
                 .collect();
+        let (inputs, no_schedule) = self.gap_inputs(m).await?;
+        let values = crate::pipeline::extended::extended(&keys, &inputs, &m.calendar());
+        crate::pipeline::extended::write(&self.dir.extended(), &keys, &values)?;
+        let missing = values
+            .iter()
+            .filter(|v| !v.missing_game_dates.is_empty())
+            .count();
+        Ok(if no_schedule {
+            ", extended: no schedule games, so no missing games can be found".into()
+        } else {
+            format!(", extended: {missing} with missing games")
+        })
+    }
+
+    /// What the gap rule reads for the run: the exported games and the schedule's team
+    /// games at the version the export pinned; and whether there is no schedule (then
+    /// no missing game can be found).
+    async fn gap_inputs(&self, m: &Manifest) -> Result<(crate::pipeline::gaps::GapInputs, bool)> {
+        let ctx = crate::io::engine::session();
         let exported_games = self.exported(m)?.1;
         // Which games list their rosters (exports before 2026-12 lack these columns).
         let mut columns = vec![PLAYER_LOOKUP, GAME_DATE, "team_abbr"];
@@ -468,17 +487,32 @@ impl Phases<'_> {
         let schedule = self.builder.warehouse.team_games(m).await?;
         let no_schedule = schedule.iter().all(|b| b.num_rows() == 0);
         let inputs = crate::pipeline::gaps::GapInputs::from_batches(&games, &schedule)?;
-        let values = crate::pipeline::extended::extended(&keys, &inputs, &m.calendar());
-        crate::pipeline::extended::write(&self.dir.extended(), &keys, &values)?;
-        let missing = values
-            .iter()
-            .filter(|v| !v.missing_game_dates.is_empty())
-            .count();
-        Ok(if no_schedule {
-            ", extended: no schedule games, so no missing games can be found".into()
-        } else {
-            format!(", extended: {missing} with missing games")
-        })
+        Ok((inputs, no_schedule))
+    }
+
+    /// Why each INCOMPLETE record of the diff falls short (the words every report uses:
+    /// only a game missing upstream is a data gap); None without a schedule.
+    async fn reasons(
+        &self,
+        m: &Manifest,
+        incomplete: &[(String, chrono::NaiveDate)],
+    ) -> Result<Option<Vec<crate::model::reasons::Reason>>> {
+        if incomplete.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        let clock = Instant::now();
+        let (inputs, no_schedule) = self.gap_inputs(m).await?;
+        if no_schedule {
+            return Ok(None);
+        }
+        let reasons =
+            crate::pipeline::extended::incomplete_reasons(incomplete, &inputs, &m.calendar());
+        tracing::debug!(
+            records = incomplete.len(),
+            elapsed_ms = clock.elapsed().as_millis() as u64,
+            "reasons of the incomplete records"
+        );
+        Ok(Some(reasons))
     }
 
     /// The extended structs compute wrote, by key.
@@ -558,6 +592,10 @@ impl Phases<'_> {
         )?;
         failpoint::hit("diff:written").await;
         let mut report = outcome.report;
+        if let Some(reasons) = self.reasons(m, &outcome.incomplete).await? {
+            let days = outcome.incomplete.iter().map(|(_, day)| *day);
+            report.set_reasons(days.zip(reasons));
+        }
         report.run_id = m.run_id.clone();
         report.range = Some(m.range);
         // Nothing is written yet: a plan (the merge, if any, rewrites the report).

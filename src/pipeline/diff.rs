@@ -45,6 +45,8 @@ pub struct DiffOptions {
 pub struct DiffOutcome {
     pub report: Report,
     pub changes: RecordBatch,
+    /// The INCOMPLETE records computed, whose reasons the report names.
+    pub incomplete: Vec<(String, NaiveDate)>,
 }
 
 /// A stored record: where its struct is (batch and row of the export), its extended
@@ -75,6 +77,7 @@ pub fn diff(
     if options.extended.is_some() {
         report.extended = Some(Default::default());
     }
+    let mut incomplete = Vec::new();
     let result_keys = crate::pipeline::compute::keys::keys_of_batches(results, "results")?;
     for (batch, keys) in results.iter().zip(result_keys) {
         let column = batch
@@ -108,6 +111,9 @@ pub fn diff(
                 after: (&structs, i),
             };
             let changed = classify(&mut report, row, &record);
+            if Label::of(structs.is_complete(i), structs.is_bootstrap(i)) == Label::Incomplete {
+                incomplete.push((player.to_string(), date));
+            }
             let new_ext = options
                 .extended
                 .as_ref()
@@ -126,6 +132,7 @@ pub fn diff(
     Ok(DiffOutcome {
         report,
         changes: changes.finish()?,
+        incomplete,
     })
 }
 
@@ -261,6 +268,7 @@ fn empty_row(game_date: NaiveDate) -> DateRow {
         complete: 0,
         incomplete: 0,
         bootstrap: 0,
+        data_gaps: None,
     }
 }
 

@@ -158,6 +158,7 @@ mod tests {
             complete: 0,
             incomplete: 1,
             bootstrap: 0,
+            data_gaps: None,
         };
         Report {
             by_date: vec![row],

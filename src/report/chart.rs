@@ -17,44 +17,92 @@ use super::terminal::thousands;
 pub const COMPLETE: &str = "#1b9e77";
 /// Fill of BOOTSTRAP records.
 pub const BOOTSTRAP: &str = "#7570b3";
-/// Fill of INCOMPLETE records (a data gap).
+/// Fill of INCOMPLETE records that are data gaps (or whose reason is unknown).
 pub const INCOMPLETE: &str = "#d95f02";
+/// Fill of INCOMPLETE records that are not data gaps (early season, an absence, …).
+pub const EXPLAINED: &str = "#e6ab02";
+/// Fill of records with no struct yet.
+pub const NO_STRUCT: &str = "#b8c0c8";
 
 const INK: &str = "#1f2933";
 const MUTED: &str = "#52606d";
 const GRID: &str = "#d9dee4";
 const EMPTY: &str = "#eef0f3";
 
-/// Label counts of the computed records on one game date.
+/// Label counts of the records on one game date.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ShareRow {
     pub game_date: NaiveDate,
     pub complete: u64,
     pub bootstrap: u64,
+    /// INCOMPLETE records, data gaps included.
     pub incomplete: u64,
+    /// Of the INCOMPLETE records, the data gaps; None when their reasons are unknown.
+    pub data_gaps: Option<u64>,
+    /// Records with no struct yet (none in a run's report: it computes them all).
+    pub no_struct: u64,
 }
 
+/// The parts of a bar, bottom to top: what each counts, its legend and its fill.
+const PARTS: [(&str, &str); 6] = [
+    ("complete", COMPLETE),
+    ("bootstrap, not complete", BOOTSTRAP),
+    ("incomplete, not a data gap", EXPLAINED),
+    ("data gap", INCOMPLETE),
+    ("incomplete, reason unknown", INCOMPLETE),
+    ("no struct yet", NO_STRUCT),
+];
+
 impl ShareRow {
-    fn counts(&self) -> [u64; 3] {
-        [self.complete, self.bootstrap, self.incomplete]
+    /// A date's labels, with the reasons unknown and every record with a struct.
+    pub fn new(game_date: NaiveDate, complete: u64, bootstrap: u64, incomplete: u64) -> Self {
+        ShareRow {
+            game_date,
+            complete,
+            bootstrap,
+            incomplete,
+            data_gaps: None,
+            no_struct: 0,
+        }
+    }
+
+    /// Counts in the order of [`PARTS`].
+    fn counts(&self) -> [u64; 6] {
+        let (explained, gaps, unknown) = match self.data_gaps {
+            Some(g) => (self.incomplete.saturating_sub(g), g.min(self.incomplete), 0),
+            None => (0, 0, self.incomplete),
+        };
+        [
+            self.complete,
+            self.bootstrap,
+            explained,
+            gaps,
+            unknown,
+            self.no_struct,
+        ]
     }
 
     fn total(&self) -> u64 {
-        self.complete + self.bootstrap + self.incomplete
+        self.counts().iter().sum()
+    }
+
+    /// INCOMPLETE records that may be data gaps: the gaps, or all when reasons are unknown.
+    fn flagged(&self) -> u64 {
+        self.data_gaps.unwrap_or(self.incomplete)
     }
 }
 
 /// Shares in tenths of a percent that add up to exactly 1000 (largest
 /// remainder), so a tooltip never reads 33.3 + 33.3 + 33.3 = 99.9%.
 /// All zeros when there is nothing to share.
-pub fn permille(counts: [u64; 3]) -> [u64; 3] {
+pub fn permille<const N: usize>(counts: [u64; N]) -> [u64; N] {
     let total: u128 = counts.iter().map(|&c| u128::from(c)).sum();
     if total == 0 {
-        return [0; 3];
+        return [0; N];
     }
     let scaled = counts.map(|c| u128::from(c) * 1000);
     let mut out = scaled.map(|s| (s / total) as u64);
-    let mut order = [0usize, 1, 2];
+    let mut order: [usize; N] = std::array::from_fn(|i| i);
     // Stable sort: ties go to the earlier label.
     order.sort_by_key(|&i| std::cmp::Reverse(scaled[i] % total));
     let missing = 1000 - out.iter().sum::<u64>();
@@ -77,14 +125,21 @@ fn n(x: f64) -> String {
 // ---------------------------------------------------------------------------
 // Share chart
 
+// The view box is 1000 units wide and the text 14 units high: at 800 px (a chart
+// ~720 px wide) that is 10 px, at 1280 px ~15 px.
 const W: f64 = 1000.0;
-const H: f64 = 330.0;
-const LEFT: f64 = 46.0;
+const H: f64 = 350.0;
+const LEFT: f64 = 52.0;
 const RIGHT: f64 = 12.0;
-const TOP: f64 = 40.0;
-const BOTTOM: f64 = 38.0;
-/// Width of one character of 11-unit text, generously, for overlap checks.
-const CHAR_W: f64 = 6.6;
+/// Room for two rows of legend and the ticks of dates with data gaps.
+const TOP: f64 = 60.0;
+const BOTTOM: f64 = 42.0;
+/// Text size of the axes (and the legend), in view-box units.
+const FONT: f64 = 14.0;
+/// Width of one character of `FONT` text, generously, for overlap checks.
+const CHAR_W: f64 = 8.4;
+/// Height of one row of the legend.
+const LEGEND_ROW: f64 = 20.0;
 /// Dates further apart than this are drawn with a season-break marker.
 const BREAK_DAYS: i64 = 30;
 /// Widest bar, for ranges of a few dates.
@@ -93,35 +148,36 @@ const MAX_BAR: f64 = 56.0;
 const PLOT_W: f64 = W - LEFT - RIGHT;
 const PLOT_H: f64 = H - TOP - BOTTOM;
 
-/// Stacked share (0–100%) of COMPLETE / BOOTSTRAP / INCOMPLETE per game date.
+/// Stacked share (0–100%) per game date of COMPLETE / BOOTSTRAP / INCOMPLETE (told
+/// apart into data gaps and the rest when the reasons are known) / no struct yet.
 pub fn share_chart(rows: &[ShareRow]) -> String {
     let mut rows = rows.to_vec();
     rows.sort_by_key(|r| r.game_date);
     if rows.is_empty() {
         return no_data("No game dates in range.");
     }
-    let mut s = open_svg(W, H, "Share of records by label, per game date");
+    let mut s = open_svg("share", W, H, "Share of records by label, per game date");
     s += &share_legend(&rows);
     s += &percent_axis();
     s += &share_bars(&rows);
-    s += &incomplete_rug(&rows);
+    s += &data_gap_rug(&rows);
     s += &season_breaks(&rows);
     s += &date_axis(&rows);
     s += "</svg>";
     s
 }
 
-fn open_svg(w: f64, h: f64, title: &str) -> String {
+fn open_svg(class: &str, w: f64, h: f64, title: &str) -> String {
     format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" \
-         font-family=\"system-ui, sans-serif\" font-size=\"11\" fill=\"{INK}\">\
+        "<svg class=\"chart {class}\" viewBox=\"0 0 {w} {h}\" role=\"img\" \
+         font-family=\"system-ui, sans-serif\" font-size=\"{FONT}\" fill=\"{INK}\">\
          <title>{}</title>",
         escape(title)
     )
 }
 
 fn no_data(message: &str) -> String {
-    let mut s = open_svg(W, 80.0, message);
+    let mut s = open_svg("share", W, 80.0, message);
     let _ = write!(
         s,
         "<rect x=\"0.5\" y=\"0.5\" width=\"{}\" height=\"79\" rx=\"6\" fill=\"{EMPTY}\" \
@@ -134,36 +190,54 @@ fn no_data(message: &str) -> String {
     s
 }
 
-/// Swatches with each label's share over the whole range.
+/// Swatches with each label's share over the whole range (the labels with records,
+/// COMPLETE always), on as many rows as they need.
 fn share_legend(rows: &[ShareRow]) -> String {
-    let mut sums = [0u64; 3];
+    let mut sums = [0u64; 6];
     for r in rows {
         for (sum, c) in sums.iter_mut().zip(r.counts()) {
             *sum += c;
         }
     }
     let shares = permille(sums);
-    let items = [
-        ("Complete", COMPLETE),
-        ("Bootstrap, not complete", BOOTSTRAP),
-        ("Incomplete", INCOMPLETE),
-    ];
-    let mut s = String::from("<g class=\"legend\" font-size=\"12\">");
-    let mut x = LEFT;
-    for (i, (label, colour)) in items.iter().enumerate() {
-        let text = format!("{label} {} ({})", pct(shares[i]), thousands(sums[i]));
+    let mut s = String::from("<g class=\"legend\">");
+    let (mut x, mut y) = (LEFT, 4.0);
+    for (i, (label, colour)) in PARTS.iter().enumerate() {
+        if sums[i] == 0 && i > 0 {
+            continue;
+        }
+        let text = format!(
+            "{} {} ({})",
+            capitalised(label),
+            pct(shares[i]),
+            thousands(sums[i])
+        );
+        let width = 17.0 + text.chars().count() as f64 * CHAR_W;
+        if x > LEFT && x + width > W - RIGHT {
+            (x, y) = (LEFT, y + LEGEND_ROW);
+        }
         let _ = write!(
             s,
-            "<rect x=\"{}\" y=\"12\" width=\"12\" height=\"12\" rx=\"2\" fill=\"{colour}\"/>\
-             <text x=\"{}\" y=\"22\">{}</text>",
+            "<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" rx=\"2\" fill=\"{colour}\"/>\
+             <text x=\"{}\" y=\"{}\">{}</text>",
             n(x),
+            n(y + 1.0),
             n(x + 17.0),
+            n(y + 12.0),
             escape(&text)
         );
-        x += 17.0 + text.chars().count() as f64 * 7.0 + 22.0;
+        x += width + 22.0;
     }
     s += "</g>";
     s
+}
+
+fn capitalised(label: &str) -> String {
+    let mut chars = label.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// Horizontal grid lines and labels at every quarter.
@@ -215,8 +289,8 @@ fn share_bars(rows: &[ShareRow]) -> String {
     s
 }
 
-/// One date: its tooltip and up to three stacked segments, complete at the
-/// bottom so the rarer labels sit against the 100% line where they stand out.
+/// One date: its tooltip and its stacked segments, complete at the bottom so the
+/// rarer labels sit against the 100% line where they stand out.
 fn share_bar(row: &ShareRow, x: f64, width: f64) -> String {
     let mut s = format!("<g><title>{}</title>", escape(&tooltip(row)));
     let total = row.total();
@@ -229,11 +303,7 @@ fn share_bar(row: &ShareRow, x: f64, width: f64) -> String {
         );
     }
     let mut y = TOP + PLOT_H;
-    for (count, colour) in row
-        .counts()
-        .into_iter()
-        .zip([COMPLETE, BOOTSTRAP, INCOMPLETE])
-    {
+    for (count, (_, colour)) in row.counts().into_iter().zip(PARTS) {
         if count == 0 {
             continue;
         }
@@ -252,45 +322,51 @@ fn share_bar(row: &ShareRow, x: f64, width: f64) -> String {
     s
 }
 
-/// A tick above the plot for every date with any INCOMPLETE record: a few
-/// gap records on a big date are a sliver in the bars, but still need a look.
-fn incomplete_rug(rows: &[ShareRow]) -> String {
+/// A tick above the plot for every date with a data gap (or with INCOMPLETE records
+/// whose reasons are unknown): a few gap records on a big date are a sliver in the
+/// bars, but still need a look.
+fn data_gap_rug(rows: &[ShareRow]) -> String {
     let step = PLOT_W / rows.len() as f64;
     let width = step.clamp(2.0, 6.0);
     let mut s = format!("<g class=\"rug\" fill=\"{INCOMPLETE}\">");
     for (i, row) in rows.iter().enumerate() {
-        if row.incomplete == 0 {
+        let flagged = row.flagged();
+        if flagged == 0 {
             continue;
         }
+        let what = match row.data_gaps {
+            Some(1) => "data gap",
+            Some(_) => "data gaps",
+            None => "INCOMPLETE, reason unknown",
+        };
         let x = LEFT + step * (i as f64 + 0.5) - width / 2.0;
         let _ = write!(
             s,
-            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"5\"><title>{}: {} INCOMPLETE</title></rect>",
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"5\"><title>{}: {} {what}</title></rect>",
             n(x),
             TOP - 8.0,
             n(width),
             row.game_date,
-            thousands(row.incomplete)
+            thousands(flagged)
         );
     }
     s += "</g>";
     s
 }
 
-/// Hover text: the date, the counts and their shares.
+/// Hover text: the date, the counts and their shares (the labels with records).
 pub fn tooltip(row: &ShareRow) -> String {
     let total = row.total();
     if total == 0 {
-        return format!("{}\nno computed records", row.game_date);
+        return format!("{}\nno records", row.game_date);
     }
-    let shares = permille(row.counts());
+    let counts = row.counts();
+    let shares = permille(counts);
     let mut s = format!("{} · {} records", row.game_date, thousands(total));
-    for ((label, count), share) in ["complete", "bootstrap, not complete", "incomplete"]
-        .into_iter()
-        .zip(row.counts())
-        .zip(shares)
-    {
-        let _ = write!(s, "\n{label} {} ({})", thousands(count), pct(share));
+    for (i, (label, _)) in PARTS.iter().enumerate() {
+        if counts[i] > 0 {
+            let _ = write!(s, "\n{label} {} ({})", thousands(counts[i]), pct(shares[i]));
+        }
     }
     s
 }
@@ -408,7 +484,7 @@ fn date_axis(rows: &[ShareRow]) -> String {
             "<line x1=\"{x}\" x2=\"{x}\" y1=\"{base}\" y2=\"{}\" stroke=\"{MUTED}\"/>\
              <text x=\"{x}\" y=\"{}\" text-anchor=\"{}\" fill=\"{MUTED}\">{}</text>",
             base + 5.0,
-            base + 18.0,
+            base + 21.0,
             t.anchor,
             escape(&t.text)
         );
@@ -438,7 +514,7 @@ const MIN_BAR: f64 = 1.5;
 pub fn histogram(counts: &[u64; 11]) -> String {
     let max = counts.iter().copied().max().unwrap_or(0);
     let total: u64 = counts.iter().sum();
-    let mut s = open_svg(HW, HH, "Records by games_found");
+    let mut s = open_svg("histogram", HW, HH, "Records by games_found");
     let step = H_PLOT_W / counts.len() as f64;
     let base = H_TOP + H_PLOT_H;
     for (found, &count) in counts.iter().enumerate() {
@@ -473,7 +549,7 @@ fn histogram_bar(found: usize, count: u64, max: u64, total: u64, x: f64, step: f
         // A sliver, so a small non-zero count does not look like none.
         _ => (H_PLOT_H * count as f64 / max as f64).max(MIN_BAR),
     };
-    let share = permille([count, total - count, 0])[0];
+    let share = permille([count, total - count])[0];
     let centre = n(x + step / 2.0);
     format!(
         "<g><title>games_found {found}: {} records ({})</title>\
@@ -512,12 +588,7 @@ mod tests {
     }
 
     fn row(d: NaiveDate, complete: u64, bootstrap: u64, incomplete: u64) -> ShareRow {
-        ShareRow {
-            game_date: d,
-            complete,
-            bootstrap,
-            incomplete,
-        }
+        ShareRow::new(d, complete, bootstrap, incomplete)
     }
 
     /// `attr="value"` of every element that has `needle` in its tag.
@@ -560,12 +631,44 @@ mod tests {
         let r = row(date("2025-01-05"), 3, 1, 0);
         assert_eq!(
             tooltip(&r),
-            "2025-01-05 · 4 records\ncomplete 3 (75.0%)\nbootstrap, not complete 1 (25.0%)\nincomplete 0 (0.0%)"
+            "2025-01-05 · 4 records\ncomplete 3 (75.0%)\nbootstrap, not complete 1 (25.0%)"
         );
         let svg = share_chart(&[r]);
-        assert!(svg.contains(
-            "complete 3 (75.0%)\nbootstrap, not complete 1 (25.0%)\nincomplete 0 (0.0%)"
-        ));
+        assert!(svg.contains("complete 3 (75.0%)\nbootstrap, not complete 1 (25.0%)"));
+    }
+
+    /// Issue 25 items 2 and 3: the INCOMPLETE part of a bar is told apart into data gaps
+    /// and the rest, records without a struct are drawn (never as complete), and only
+    /// dates with a data gap get a tick.
+    #[test]
+    fn data_gaps_are_told_from_other_incomplete_records_and_no_struct_is_drawn() {
+        let gaps = ShareRow {
+            data_gaps: Some(1),
+            no_struct: 5,
+            ..row(date("2025-11-01"), 4, 0, 10)
+        };
+        assert_eq!(
+            tooltip(&gaps),
+            "2025-11-01 · 19 records\ncomplete 4 (21.0%)\nincomplete, not a data gap 9 (47.4%)\n\
+             data gap 1 (5.3%)\nno struct yet 5 (26.3%)"
+        );
+        let explained = ShareRow {
+            data_gaps: Some(0),
+            ..row(date("2025-11-02"), 4, 0, 10)
+        };
+        let svg = share_chart(&[gaps, explained]);
+        assert_well_formed(&svg);
+        assert_eq!(svg.matches("class=\"rug\"").count(), 1);
+        assert!(
+            svg.contains("<title>2025-11-01: 1 data gap</title>"),
+            "{svg}"
+        );
+        assert!(!svg.contains("<title>2025-11-02:"), "{svg}");
+        for colour in [EXPLAINED, NO_STRUCT, INCOMPLETE] {
+            assert!(svg.contains(&format!("fill=\"{colour}\"")), "{colour}");
+        }
+        assert!(svg.contains(">No struct yet "), "{svg}");
+        assert!(!svg.contains("reason unknown"), "{svg}");
     }
 
     #[test]
@@ -615,7 +718,10 @@ mod tests {
         assert_well_formed(&svg);
         // One tooltip per date; season(400) has INCOMPLETE on 2 days in 3.
         assert_eq!(svg.matches("<g><title>").count(), 400);
-        assert_eq!(svg.matches(" INCOMPLETE</title>").count(), 266);
+        assert_eq!(
+            svg.matches(" INCOMPLETE, reason unknown</title>").count(),
+            266
+        );
         let (step, offset, width) = bar_geometry(400);
         assert_eq!(offset, 0.0);
         assert!(width >= step);
@@ -665,16 +771,19 @@ mod tests {
         ];
         let svg = share_chart(&rows);
         assert_well_formed(&svg);
-        assert!(svg.contains("<title>2025-01-01: 1 INCOMPLETE</title>"));
-        assert!(svg.contains("<title>2025-01-03: 2 INCOMPLETE</title>"));
-        assert_eq!(svg.matches(" INCOMPLETE</title>").count(), 2);
+        assert!(svg.contains("<title>2025-01-01: 1 INCOMPLETE, reason unknown</title>"));
+        assert!(svg.contains("<title>2025-01-03: 2 INCOMPLETE, reason unknown</title>"));
+        assert_eq!(
+            svg.matches(" INCOMPLETE, reason unknown</title>").count(),
+            2
+        );
     }
 
     #[test]
     fn a_date_without_records_is_drawn_empty() {
         let svg = share_chart(&[row(date("2025-01-01"), 0, 0, 0)]);
         assert_well_formed(&svg);
-        assert!(svg.contains("no computed records"));
+        assert!(svg.contains("no records"));
         assert!(svg.contains(&format!("fill=\"{EMPTY}\"")));
     }
 

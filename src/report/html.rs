@@ -27,6 +27,8 @@ pub struct Page {
     pub table: Table,
     /// Warnings and next steps; highlighted near the top when there are any.
     pub notes: Vec<String>,
+    /// A small table beside the histogram (why records are incomplete), if any.
+    pub side: Option<Table>,
     /// Further tables under the charts (the before/after examples of a run).
     pub more: Vec<Table>,
 }
@@ -46,6 +48,8 @@ pub struct Table {
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
     pub numeric: Vec<bool>,
+    /// `wrap[i]`: column `i` is prose that wraps (missing means it stays on one line).
+    pub wrap: Vec<bool>,
 }
 
 /// The whole `<!DOCTYPE html>` document. Deterministic: same page, same bytes.
@@ -63,10 +67,18 @@ pub fn render(page: &Page) -> String {
     s += &cards(&page.cards);
     s += &notes(&page.notes);
     s += &share_section(&page.shares);
-    s += "<div class=\"split\">\n";
-    s += &histogram_section(&page.games_found);
+    // The histogram is small: beside it the side table, when there is one; the per-date
+    // table gets the whole width (beside the histogram it was cut off).
+    match &page.side {
+        Some(side) => {
+            s += "<div class=\"split\">\n";
+            s += &histogram_section(&page.games_found);
+            s += &table_section(side);
+            s += "</div>\n";
+        }
+        None => s += &histogram_section(&page.games_found),
+    }
     s += &table_section(&page.table);
-    s += "</div>\n";
     for table in &page.more {
         s += &table_section(table);
     }
@@ -123,10 +135,15 @@ fn share_section(shares: &[ShareRow]) -> String {
     format!(
         "<section class=\"panel\"><h2>Labels by game date</h2>\
          <p class=\"hint\"><b class=\"k complete\">COMPLETE</b> is_complete · \
-         <b class=\"k bootstrap\">BOOTSTRAP</b> not complete, in a season&#39;s first weeks \
-         (is_bootstrap) · <b class=\"k incomplete\">INCOMPLETE</b> neither: a data gap. \
-         One column per game date; ticks above the chart mark dates with any INCOMPLETE \
-         record; hover a column for its counts.</p>\n{}\n</section>\n",
+         <b class=\"k bootstrap\">BOOTSTRAP</b> not complete, and fewer than ten games in \
+         the player&#39;s year (games_expected &lt; 10: a new or rarely used player) · \
+         INCOMPLETE not complete, fewer than ten games in the last 60 days, told apart by \
+         reason: <b class=\"k incomplete\">DATA GAP</b> a game of his team has no \
+         player_game_summary row for him, or <b class=\"k explained\">NOT A DATA GAP</b> \
+         early season (the window reaches into the off-season), back from an absence, \
+         DNP/inactive · <b class=\"k nostruct\">NO STRUCT YET</b> not computed, never \
+         complete. One column per game date; ticks above the chart mark dates with a data \
+         gap; hover a column for its counts.</p>\n{}\n</section>\n",
         chart::share_chart(shares)
     )
 }
@@ -141,7 +158,12 @@ fn histogram_section(counts: &[u64; 11]) -> String {
 
 fn table_section(table: &Table) -> String {
     let numeric = |i: usize| table.numeric.get(i).copied().unwrap_or(false);
-    let class = |i: usize| if numeric(i) { " class=\"num\"" } else { "" };
+    let wrap = |i: usize| table.wrap.get(i).copied().unwrap_or(false);
+    let class = |i: usize| match (numeric(i), wrap(i)) {
+        (true, _) => " class=\"num\"",
+        (false, true) => " class=\"wrap\"",
+        (false, false) => "",
+    };
     let mut s = String::from("<section class=\"panel\">");
     let _ = write!(s, "<h2>{}</h2>", escape(&table.caption));
     s += "<div class=\"table-wrap\"><table>\n<thead><tr>";
@@ -171,7 +193,8 @@ fn table_section(table: &Table) -> String {
 /// nothing may be fetched, not even a font.
 const CSS: &str = r#"
 :root { --ink: #1f2933; --muted: #52606d; --line: #d9dee4; --bg: #f4f6f8;
-  --panel: #fff; --complete: #1b9e77; --bootstrap: #7570b3; --incomplete: #d95f02; }
+  --panel: #fff; --complete: #1b9e77; --bootstrap: #7570b3; --incomplete: #d95f02;
+  --explained: #e6ab02; --nostruct: #b8c0c8; }
 * { box-sizing: border-box; }
 html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 body { margin: 0; background: var(--bg); color: var(--ink);
@@ -194,6 +217,7 @@ h2 { font-size: 1.05rem; margin: 0 0 4px; }
   border-radius: 10px; padding: 12px 16px; margin: 16px 0; }
 .notes ul { margin: 4px 0 0; padding-left: 20px; }
 .notes li + li { margin-top: 4px; }
+.notes li { overflow-wrap: anywhere; }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 10px;
   padding: 16px; margin: 16px 0; min-width: 0; }
 .hint { color: var(--muted); font-size: 0.85rem; margin: 0 0 10px; }
@@ -203,8 +227,11 @@ h2 { font-size: 1.05rem; margin: 0 0 4px; }
 .k.complete::before { background: var(--complete); }
 .k.bootstrap::before { background: var(--bootstrap); }
 .k.incomplete::before { background: var(--incomplete); }
+.k.explained::before { background: var(--explained); }
+.k.nostruct::before { background: var(--nostruct); }
 svg.chart { display: block; width: 100%; height: auto; }
-.split { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 2fr); gap: 16px;
+svg.chart.histogram { max-width: 440px; margin: 0 auto; }
+.split { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 16px;
   align-items: start; }
 .split .panel { margin: 0; }
 .table-wrap { max-height: 34rem; overflow: auto; border: 1px solid var(--line);
@@ -212,13 +239,17 @@ svg.chart { display: block; width: 100%; height: auto; }
 table { border-collapse: separate; border-spacing: 0; width: 100%; font-size: 0.85rem; }
 th, td { padding: 5px 10px; text-align: left; white-space: nowrap; }
 th { position: sticky; top: 0; background: #e9edf2; font-weight: 600;
-  border-bottom: 1px solid var(--line); }
+  border-bottom: 1px solid var(--line); white-space: normal; vertical-align: bottom; }
+td.wrap { white-space: normal; min-width: 14rem; }
 tbody tr:nth-child(even) td { background: #f7f9fb; }
 tbody tr:hover td { background: #e8f4ef; }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
 td.empty { color: var(--muted); text-align: center; padding: 16px; }
 footer { color: var(--muted); font-size: 0.8rem; padding-top: 8px; padding-bottom: 32px; }
-@media (max-width: 900px) { .split { grid-template-columns: minmax(0, 1fr); } }
+@media (max-width: 900px) { .split { grid-template-columns: minmax(0, 1fr); }
+  header, main, footer { padding: 0 12px; }
+  .panel { padding: 12px; }
+  th, td { padding: 4px 6px; } }
 @page { size: landscape; margin: 12mm; }
 @media print {
   body { background: #fff; font-size: 12px; }
@@ -254,20 +285,17 @@ mod tests {
             title: "Backfill run 20261127T120000Z-abc123".into(),
             subtitle: "2024-10-22 – 2026-01-22 · dry run".into(),
             cards: vec![card("Complete", "75.0%", Some("3 of 4"))],
-            shares: vec![ShareRow {
-                game_date: d("2025-01-05"),
-                complete: 3,
-                bootstrap: 1,
-                incomplete: 0,
-            }],
+            shares: vec![ShareRow::new(d("2025-01-05"), 3, 1, 0)],
             games_found: [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 3],
             table: Table {
                 caption: "By date".into(),
                 headers: vec!["game_date".into(), "total".into()],
                 rows: vec![vec!["2025-01-05".into(), "4".into()]],
                 numeric: vec![false, true],
+                wrap: vec![],
             },
             notes: vec![],
+            side: None,
             more: vec![],
         }
     }
@@ -308,9 +336,7 @@ mod tests {
         assert!(html.contains("<div class=\"value\">75.0%</div><div class=\"note\">3 of 4</div>"));
         assert!(html.contains("<th scope=\"col\" class=\"num\">total</th>"));
         assert!(html.contains("<td>2025-01-05</td><td class=\"num\">4</td>"));
-        assert!(html.contains(
-            "complete 3 (75.0%)\nbootstrap, not complete 1 (25.0%)\nincomplete 0 (0.0%)"
-        ));
+        assert!(html.contains("complete 3 (75.0%)\nbootstrap, not complete 1 (25.0%)"));
         // No notes, no notes box.
         assert!(!html.contains("class=\"notes\""));
     }
@@ -357,6 +383,7 @@ mod tests {
             games_found: [0; 11],
             table: Table::default(),
             notes: vec![],
+            side: None,
             more: vec![],
         };
         let html = render(&page);
@@ -399,10 +426,8 @@ mod tests {
                 games_found[i.min(9) as usize] += bootstrap;
                 games_found[(seed % 10) as usize] += incomplete;
                 shares.push(ShareRow {
-                    game_date: day,
-                    complete,
-                    bootstrap,
-                    incomplete,
+                    data_gaps: Some(incomplete / 4),
+                    ..ShareRow::new(day, complete, bootstrap, incomplete)
                 });
             }
         }
@@ -457,6 +482,7 @@ mod tests {
                 .to_vec(),
                 rows,
                 numeric: vec![false, true, true, true, true, true, true, true],
+                wrap: vec![],
             },
             notes: vec![
                 "Dry run: nothing was written. Re-run with --apply to merge.".into(),
@@ -464,6 +490,7 @@ mod tests {
                     "{gaps} dates have INCOMPLETE records; check the boxscore export for those dates."
                 ),
             ],
+            side: None,
             more: vec![],
         }
     }

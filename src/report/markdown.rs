@@ -72,6 +72,7 @@ pub fn render(r: &Report) -> String {
         thousands(c.computed),
         super::bootstrap_flag_sentence(r)
     );
+    reasons_section(&mut s, r);
     if let Some(m) = &r.merge {
         let _ = writeln!(
             s,
@@ -90,13 +91,13 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(s, "## By date\n");
     let _ = writeln!(
         s,
-        "| game_date | total | added | changed | skipped | complete | incomplete | bootstrap (not complete) |"
+        "| game_date | total | added | changed | skipped | complete | incomplete | data gaps | bootstrap (not complete) |"
     );
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for d in &r.by_date {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             d.game_date,
             thousands(d.total),
             thousands(d.added),
@@ -104,6 +105,7 @@ pub fn render(r: &Report) -> String {
             thousands(d.skipped),
             thousands(d.complete),
             thousands(d.incomplete),
+            d.data_gaps.map_or("–".to_string(), thousands),
             thousands(d.bootstrap)
         );
     }
@@ -127,6 +129,32 @@ pub fn render(r: &Report) -> String {
         }
     }
     s
+}
+
+/// Why the INCOMPLETE records fall short, one line per reason.
+fn reasons_section(s: &mut String, r: &Report) {
+    if r.after.incomplete == 0 {
+        return;
+    }
+    let _ = writeln!(s, "## Why records are incomplete\n");
+    let Some(counts) = &r.incomplete_reasons else {
+        let _ = writeln!(
+            s,
+            "Unknown: without a schedule table no missing game can be found, so none of the {} \
+             incomplete records can be called a data gap, nor ruled one out.\n",
+            r.after.incomplete
+        );
+        return;
+    };
+    let _ = writeln!(
+        s,
+        "Only a data gap is a game missing upstream; the others are short windows with \
+         nothing missing.\n\n| reason | records | meaning |\n|---|---:|---|"
+    );
+    for (reason, n) in counts.present() {
+        let _ = writeln!(s, "| {} | {n} | {} |", reason.label(), reason.meaning());
+    }
+    let _ = writeln!(s);
 }
 
 /// `7/10 INCOMPLETE` style summary of one struct.

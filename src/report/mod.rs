@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::model::HistoricalCompleteness;
 use crate::model::count::thousands;
 use crate::model::dates::DateRange;
+use crate::model::reasons::{Reason, ReasonCounts};
 
 /// The whole report (`report.json`, and what `--json` prints).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -51,6 +52,10 @@ pub struct Report {
     /// `backfill --extended`: what the extended column says and how many rows it changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extended: Option<ExtendedSummary>,
+    /// Why the INCOMPLETE records (`after.incomplete`) fall short; only `missing_games`
+    /// are data gaps. None when unknown (no schedule, or two files compared).
+    #[serde(default)]
+    pub incomplete_reasons: Option<ReasonCounts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merge: Option<MergeSummary>,
     /// What the operator should know before anything else (a window with nothing in it).
@@ -183,6 +188,9 @@ pub struct DateRow {
     pub complete: u64,
     pub incomplete: u64,
     pub bootstrap: u64,
+    /// Of the INCOMPLETE records, the data gaps; None when the reasons are unknown.
+    #[serde(default)]
+    pub data_gaps: Option<u64>,
 }
 
 /// One record's before and after.
@@ -257,6 +265,21 @@ impl MergeSummary {
 }
 
 impl Report {
+    /// Record why each INCOMPLETE record (by its game date) falls short: the totals and
+    /// the data gaps per date.
+    pub fn set_reasons(&mut self, reasons: impl IntoIterator<Item = (NaiveDate, Reason)>) {
+        let mut counts = ReasonCounts::default();
+        let mut gaps: std::collections::BTreeMap<NaiveDate, u64> = Default::default();
+        for (day, reason) in reasons {
+            counts.add(reason);
+            *gaps.entry(day).or_default() += u64::from(reason.is_data_gap());
+        }
+        for row in &mut self.by_date {
+            row.data_gaps = Some(gaps.get(&row.game_date).copied().unwrap_or(0));
+        }
+        self.incomplete_reasons = Some(counts);
+    }
+
     /// What the report is about: "run <id>"; "files compared, not a run" for `diff
     /// --results --current` (which no `merge --run` can apply); "no run kept" for a run
     /// that had nothing to compute.

@@ -5,6 +5,8 @@ use super::daily::DailyReport;
 use super::html::{Card, Page, Table};
 use super::terminal::thousands;
 use super::{Report, RunStatus};
+use crate::model::count::plural;
+use crate::model::reasons::ReasonCounts;
 
 fn card(label: &str, value: String, note: Option<String>) -> Card {
     Card {
@@ -47,7 +49,7 @@ pub fn backfill_page(r: &Report) -> Page {
         card(
             "complete",
             pct(r.after.complete, c.computed),
-            Some(format!("{} data gaps", thousands(r.after.incomplete))),
+            Some(format!("of {} computed", thousands(c.computed))),
         ),
         card(
             "is_bootstrap",
@@ -57,26 +59,26 @@ pub fn backfill_page(r: &Report) -> Page {
                 thousands(r.after_flags.is_bootstrap.saturating_sub(r.after.bootstrap))
             )),
         ),
+        data_gaps_card(r.after.incomplete, r.incomplete_reasons.as_ref()),
     ];
     let cards = [cards, merge_cards(r)].concat();
     let shares = r
         .by_date
         .iter()
         .map(|d| ShareRow {
-            game_date: d.game_date,
-            complete: d.complete,
-            bootstrap: d.bootstrap,
-            incomplete: d.incomplete,
+            data_gaps: d.data_gaps,
+            ..ShareRow::new(d.game_date, d.complete, d.bootstrap, d.incomplete)
         })
         .collect();
     let headers = [
-        "game_date",
+        "game date",
         "total",
         "added",
         "changed",
         "skipped",
         "complete",
         "incomplete",
+        "data gaps",
         "bootstrap",
     ];
     let rows = r
@@ -90,10 +92,10 @@ pub fn backfill_page(r: &Report) -> Page {
                 d.skipped,
                 d.complete,
                 d.incomplete,
-                d.bootstrap,
             ];
             std::iter::once(d.game_date.to_string())
                 .chain(n.iter().map(|v| thousands(*v)))
+                .chain([maybe(d.data_gaps), thousands(d.bootstrap)])
                 .collect()
         })
         .collect();
@@ -113,10 +115,70 @@ pub fn backfill_page(r: &Report) -> Page {
             rows,
         ),
         notes: backfill_notes(r),
+        side: r
+            .incomplete_reasons
+            .filter(|c| c.total() > 0)
+            .map(|c| reasons_side(&c)),
         more: [Some(examples_table(r)), reasons_table(r)]
             .into_iter()
             .flatten()
             .collect(),
+    }
+}
+
+/// A count that may be unknown.
+fn maybe(n: Option<u64>) -> String {
+    n.map_or("–".to_string(), thousands)
+}
+
+/// The data gaps among `incomplete` INCOMPLETE records: the card an operator acts on.
+fn data_gaps_card(incomplete: u64, reasons: Option<&ReasonCounts>) -> Card {
+    if incomplete == 0 {
+        return card(
+            "data gaps",
+            "0".into(),
+            Some("no record with a struct is incomplete".into()),
+        );
+    }
+    match reasons {
+        Some(c) => card(
+            "data gaps",
+            thousands(c.data_gaps()),
+            Some(format!(
+                "of {} incomplete; the rest are not gaps",
+                thousands(incomplete)
+            )),
+        ),
+        None => card(
+            "data gaps",
+            "unknown".into(),
+            Some(format!(
+                "{} incomplete; no schedule to find missing games",
+                thousands(incomplete)
+            )),
+        ),
+    }
+}
+
+/// Why INCOMPLETE records fall short: each reason, its records and what it means.
+fn reasons_side(counts: &ReasonCounts) -> Table {
+    let rows = counts
+        .present()
+        .into_iter()
+        .map(|(reason, n)| {
+            vec![
+                reason.label().to_string(),
+                thousands(n),
+                reason.meaning().to_string(),
+            ]
+        })
+        .collect();
+    Table {
+        caption: "Why records are incomplete (only a data gap is a game missing upstream)".into(),
+        headers: vec!["reason".into(), "records".into(), "meaning".into()],
+        numeric: vec![false, true, false],
+        wrap: vec![false, false, true],
+        rows,
     }
 }
 
@@ -156,7 +218,7 @@ fn reasons_table(r: &Report) -> Option<Table> {
                 "missing_games" => "a data gap: games missing upstream",
                 "early_season" => "early season: not a data gap",
                 "new_player" => "a new player: not a data gap",
-                "stale_window" => "a long absence: not a data gap",
+                "stale_window" => "an absence or games that list only who played: not a data gap",
                 "no_data" => "no games in a year: not a data gap",
                 "none" => "nothing amiss",
                 _ => "",
@@ -168,6 +230,7 @@ fn reasons_table(r: &Report) -> Option<Table> {
         caption: "Why records fall short (historical_completeness_ext)".into(),
         headers: vec!["reason".into(), "records".into(), "meaning".into()],
         numeric: vec![false, true, false],
+        wrap: vec![false, false, true],
         rows,
     })
 }
@@ -196,6 +259,7 @@ fn examples_table(r: &Report) -> Table {
         caption: "Before and after (examples)".into(),
         headers: headers.iter().map(|h| h.to_string()).collect(),
         numeric: vec![false; headers.len()],
+        wrap: vec![],
         rows,
     }
 }
@@ -212,69 +276,115 @@ fn backfill_notes(r: &Report) -> Vec<String> {
         notes.push(format!("{}.", m.conflicts_sentence()));
     }
     if let Some(range) = r.range.filter(|_| r.after.incomplete > 0) {
-        notes.push(format!(
-            "{} records have a data gap; `completeness check incomplete --start {} --end {}` lists them.",
-            thousands(r.after.incomplete),
-            range.start,
-            range.end
-        ));
+        notes.push(incomplete_note(r, range));
     }
     notes
 }
 
-/// The page of `report daily`.
+/// Why the INCOMPLETE records fall short, and where each is listed: by `check
+/// incomplete` once their structs are in the table (after the merge of a dry run).
+fn incomplete_note(r: &Report, range: crate::model::dates::DateRange) -> String {
+    let why = match &r.incomplete_reasons {
+        Some(c) => format!(
+            "{} records are incomplete: {}; only the data gaps are games missing upstream \
+             (`completeness check gaps --start {} --end {}` lists them)",
+            thousands(r.after.incomplete),
+            c.summary(),
+            range.start,
+            range.end
+        ),
+        None => format!(
+            "{} records are incomplete; without a schedule table, which of them are data gaps \
+             is unknown",
+            thousands(r.after.incomplete)
+        ),
+    };
+    let list = format!(
+        "`completeness check incomplete --start {} --end {}` gives each its reason",
+        range.start, range.end
+    );
+    match r.dry_run {
+        true => format!("{why}. Once this run is merged, {list}."),
+        false => format!("{why}. {}{}.", &list[..1].to_uppercase(), &list[1..]),
+    }
+}
+
+/// The page of `report daily`: the records without a struct first (they are never
+/// complete), then the shares of all records, the data gaps and the other reasons.
 pub fn daily_page(d: &DailyReport) -> Page {
     let t = &d.totals;
-    let cards = vec![
-        card(
-            "records with a struct",
-            thousands(t.total_features),
-            Some(format!("on {} dates", t.dates)),
-        ),
-        card(
-            "complete",
-            pct(t.complete, t.total_features),
-            Some(format!("{} records", thousands(t.complete))),
-        ),
-        card(
-            "data gaps",
-            thousands(t.incomplete),
-            Some(pct(t.incomplete, t.total_features)),
-        ),
-        card(
-            "bootstrap",
-            thousands(t.bootstrap),
-            Some("early season; overlaps complete (see notes)".into()),
-        ),
+    let all = d.coverage.records;
+    let mut cards = vec![
         card(
             "no struct yet",
             thousands(t.without_struct),
-            Some(format!("on {} dates", t.dates_without_struct)),
+            Some(format!(
+                "of {} records on {}: never complete",
+                thousands(all),
+                plural(t.dates_without_struct, "date", "dates")
+            )),
         ),
+        card(
+            "complete",
+            pct(t.complete, all),
+            Some(format!(
+                "{} of {} records",
+                thousands(t.complete),
+                thousands(all)
+            )),
+        ),
+        data_gaps_card(t.incomplete, t.incomplete_by_reason.as_ref()),
     ];
+    if let Some(c) = &t.incomplete_by_reason {
+        let others: Vec<String> = c
+            .present()
+            .into_iter()
+            .filter(|(r, _)| !r.is_data_gap())
+            .map(|(r, n)| format!("{} {}", thousands(n), r.label()))
+            .collect();
+        cards.push(card(
+            "incomplete, not a gap",
+            thousands(t.incomplete - c.data_gaps()),
+            Some(match others.is_empty() {
+                true => "none".into(),
+                false => others.join(", "),
+            }),
+        ));
+    }
+    cards.push(card(
+        "bootstrap",
+        thousands(t.bootstrap),
+        Some("games_expected < 10: a new player; overlaps complete".into()),
+    ));
     // The chart needs disjoint labels: bootstrap records that are complete count as
     // complete (the summary's bootstrap column overlaps complete).
     let shares = d
         .rows
         .iter()
         .map(|r| ShareRow {
-            game_date: r.game_date,
-            complete: r.complete,
-            incomplete: r.incomplete,
-            bootstrap: r.total_features.saturating_sub(r.complete + r.incomplete),
+            data_gaps: r.data_gaps,
+            no_struct: r.without_struct,
+            ..ShareRow::new(
+                r.game_date,
+                r.complete,
+                r.total_features.saturating_sub(r.complete + r.incomplete),
+                r.incomplete,
+            )
         })
         .collect();
     let headers = [
-        "game_date",
-        "total_features",
+        "game date",
+        "records with a struct",
+        "no struct yet",
         "complete",
+        "complete %",
         "incomplete",
+        "data gaps",
         "bootstrap",
-        "complete_pct",
-        "incomplete_pct",
-        "avg_games_found",
-        "avg_games_expected",
+        "avg games found",
     ];
+    let decimals =
+        |v: Option<f64>, places: usize| v.map_or("–".to_string(), |v| format!("{v:.places$}"));
     let rows = d
         .rows
         .iter()
@@ -282,54 +392,47 @@ pub fn daily_page(d: &DailyReport) -> Page {
             vec![
                 r.game_date.to_string(),
                 thousands(r.total_features),
+                thousands(r.without_struct),
                 thousands(r.complete),
+                decimals(r.complete_pct, 1),
                 thousands(r.incomplete),
+                maybe(r.data_gaps),
                 thousands(r.bootstrap),
-                format!("{:.1}", r.complete_pct),
-                format!("{:.1}", r.incomplete_pct),
-                format!("{:.2}", r.avg_games_found),
-                format!("{:.2}", r.avg_games_expected),
+                decimals(r.avg_games_found, 2),
             ]
         })
         .collect();
-    let mut notes = Vec::new();
-    if t.without_struct > 0 {
-        notes.push(format!(
-            "{} records on {} dates have no struct yet: `completeness backfill --start {} --end {} --include-bootstrap` covers them all (without --include-bootstrap, the first 14 days of a season are skipped).",
-            thousands(t.without_struct),
-            t.dates_without_struct,
-            d.start,
-            d.end
-        ));
-    }
+    let mut notes = d.notes.clone();
     notes.push(
         "Counts: the cards and the table count as the operators' view does, so a bootstrap \
-         record that is complete is in both complete and bootstrap; the chart gives each \
-         record one label (COMPLETE, else BOOTSTRAP, else INCOMPLETE), so its bootstrap \
-         share is only the bootstrap records that are not complete. A backfill's report \
-         counts the chart's way."
+         record that is complete is in both complete and bootstrap, and complete % in the \
+         table is of the records with a struct; the complete card is of all records; the \
+         chart gives each record one label (COMPLETE, else BOOTSTRAP, else INCOMPLETE, or no \
+         struct yet), so its bootstrap share is only the bootstrap records that are not \
+         complete. A backfill's report counts the chart's way."
             .to_string(),
     );
-    if t.incomplete > 0 {
-        notes.push(format!(
-            "{} records have a data gap: `completeness check incomplete --start {} --end {}`.",
-            thousands(t.incomplete),
-            d.start,
-            d.end
-        ));
-    }
     Page {
         title: "historical_completeness, daily".into(),
-        subtitle: format!("{} – {} · records with a struct", d.start, d.end),
+        subtitle: format!(
+            "{} – {} · {}",
+            d.start,
+            d.end,
+            plural(all, "record", "records")
+        ),
         cards,
         shares,
         games_found: d.games_found_histogram,
         table: table(
-            "Daily summary, newest first (complete and bootstrap overlap)",
+            "Daily summary, newest first (complete and bootstrap overlap; daily.json has every column)",
             &headers,
             rows,
         ),
         notes,
+        side: t
+            .incomplete_by_reason
+            .filter(|c| c.total() > 0)
+            .map(|c| reasons_side(&c)),
         more: vec![],
     }
 }
@@ -339,6 +442,7 @@ fn table(caption: &str, headers: &[&str], rows: Vec<Vec<String>>) -> Table {
         caption: caption.into(),
         headers: headers.iter().map(|h| h.to_string()).collect(),
         numeric: (0..headers.len()).map(|i| i > 0).collect(),
+        wrap: vec![],
         rows,
     }
 }

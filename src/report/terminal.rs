@@ -62,6 +62,7 @@ pub fn render(r: &Report) -> String {
         pct(a.bootstrap, c.computed)
     );
     let _ = writeln!(s, "  {}", super::bootstrap_flag_sentence(r));
+    reason_lines(&mut s, r);
     if let Some(x) = &r.extended {
         extended_lines(&mut s, x);
     }
@@ -80,6 +81,24 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(s, "  conflicts: {}", m.conflicts_sentence());
     }
     s
+}
+
+/// Why the INCOMPLETE records fall short: only a game missing upstream is a data gap.
+fn reason_lines(s: &mut String, r: &Report) {
+    if r.after.incomplete == 0 {
+        return;
+    }
+    let _ = match &r.incomplete_reasons {
+        Some(c) => writeln!(
+            s,
+            "  incomplete, by reason: {} (only a data gap is a game missing upstream)",
+            c.summary()
+        ),
+        None => writeln!(
+            s,
+            "  incomplete, by reason: unknown (no schedule table, so no missing game can be found)"
+        ),
+    };
 }
 
 /// What `--extended` found: rows it changes, records with missing games, the reasons.

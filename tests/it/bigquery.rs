@@ -692,8 +692,9 @@ fn checks_on_bigquery_answer_as_the_local_checks() {
         .args(["backfill", "--start", "2025-01-20", "--end", "2025-02-15"])
         .assert()
         .success();
-    // Features from five days before the backfilled range, so some have no struct.
-    fx.seed_from(&wh, ("2025-01-15", "2025-02-15"), "2024-01-15");
+    // Features from five days before the backfilled range, so some have no struct, to
+    // past the All-Star break (so both tables' data end after the dates asked about).
+    fx.seed_from(&wh, ("2025-01-15", "2025-02-20"), "2024-01-15");
 
     let json = |cmd: &mut assert_cmd::Command| -> Value {
         let out = cmd.assert().success();
@@ -723,6 +724,10 @@ fn checks_on_bigquery_answer_as_the_local_checks() {
     let summary = totals("summary");
     assert!(summary["incomplete"].as_u64() > Some(0), "{summary}");
     assert!(summary["without_struct"].as_u64() > Some(0), "{summary}");
+    // The reasons were found on both (issue 25 item 3), not left unknown.
+    let reasons = &summary["incomplete_by_reason"];
+    assert!(reasons["early_season"].as_u64().is_some(), "{summary}");
+    assert!(totals("incomplete")["by_reason"].is_object());
     assert!(totals("incomplete")["count"].as_u64() > Some(0));
     assert!(totals("2025-02-01")["count"].as_u64() > Some(0));
     assert!(totals("gaps")["missing_rows"].as_u64() > Some(0));

@@ -28,7 +28,13 @@ fn which(name: &str) -> Option<PathBuf> {
 
 /// The DOM after load, with no proxy, DNS or remote fetch possible.
 fn rendered(browser: &Path, page: &Path, profile: &Path) -> String {
+    rendered_at(browser, page, profile, 1280)
+}
+
+/// [`rendered`] in a window `width` pixels wide.
+fn rendered_at(browser: &Path, page: &Path, profile: &Path, width: u32) -> String {
     let out = Command::new(browser)
+        .arg(format!("--window-size={width},1000"))
         .args([
             "--headless",
             "--no-sandbox",
@@ -102,4 +108,103 @@ fn reports_render_in_a_headless_browser_without_network() {
         dom.matches("<svg").count() >= 2,
         "the charts are drawn: {dom}"
     );
+}
+
+/// Measures the page after layout and writes what it found into `data-probe` on the
+/// body: the widest element against the window, every scroll box that scrolls
+/// sideways (a table cut off), the smallest chart text in pixels, and the height of
+/// the histogram (the second chart). Only the test's copy of a page carries it: the report itself has no script.
+const PROBE: &str = r#"<script>
+window.addEventListener('load', () => {
+  const view = document.documentElement.clientWidth;
+  const name = (el) => el.tagName.toLowerCase() + (el.className && el.className.baseVal === undefined ? '.' + el.className : '');
+  const out = { view, page: document.documentElement.scrollWidth, beyond: [], cut: [], smallest: 1e9, histogram: 0 };
+  for (const el of document.querySelectorAll('body *')) {
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.right > view + 1) out.beyond.push(name(el));
+    const x = getComputedStyle(el).overflowX;
+    if ((x === 'auto' || x === 'scroll' || x === 'hidden') && el.scrollWidth > el.clientWidth + 1) out.cut.push(name(el));
+  }
+  for (const svg of document.querySelectorAll('svg.chart')) {
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    for (const t of svg.querySelectorAll('text')) {
+      out.smallest = Math.min(out.smallest, parseFloat(getComputedStyle(t).fontSize) * scale);
+    }
+  }
+  const h = document.querySelectorAll('svg.chart')[1];
+  if (h) out.histogram = h.getBoundingClientRect().height;
+  document.body.setAttribute('data-probe', JSON.stringify(out));
+});
+</script>"#;
+
+/// What [`PROBE`] measured of `page` in a window `width` pixels wide.
+fn measured(browser: &Path, page: &Path, dir: &Path, width: u32) -> serde_json::Value {
+    let html = std::fs::read_to_string(page).unwrap();
+    let probe = dir.join(format!("probe-{width}.html"));
+    std::fs::write(&probe, html.replace("</body>", &format!("{PROBE}</body>"))).unwrap();
+    let dom = rendered_at(browser, &probe, &dir.join("profile"), width);
+    let start = dom.find("data-probe=\"").expect("the probe ran") + "data-probe=\"".len();
+    let end = start + dom[start..].find('"').unwrap();
+    let json = dom[start..end]
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">");
+    serde_json::from_str(&json).unwrap()
+}
+
+/// Issue 25 item 21: both pages, at 800 and at 1280 pixels, fit the window: nothing
+/// overflows sideways and no table scrolls sideways (the daily table was cut off at
+/// 1280); the chart text stays readable (~6 px at 800 before) and the histogram does not
+/// take half the page.
+#[test]
+fn both_pages_fit_800_and_1280_pixels() {
+    let Some(browser) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let wh = copy_of_samples(dir.path());
+    let runs = dir.path().join("runs");
+    // A dry run over a season's start: every label, data gaps and the reasons table.
+    let run = cli_json(
+        &wh,
+        &runs,
+        &[
+            "backfill",
+            "--start",
+            "2025-10-21",
+            "--end",
+            "2026-01-22",
+            "--dry-run",
+            "--include-bootstrap",
+        ],
+    );
+    let backfill = runs
+        .join(run["run_id"].as_str().unwrap())
+        .join("report")
+        .join("report.html");
+    let daily = dir.path().join("daily");
+    cli_at(&wh, &runs)
+        .args([
+            "report",
+            "daily",
+            "--end",
+            "2026-01-22",
+            "--days",
+            "90",
+            "--out",
+        ])
+        .arg(&daily)
+        .assert()
+        .success();
+    for (name, page) in [("backfill", backfill), ("daily", daily.join("report.html"))] {
+        for width in [800, 1280] {
+            let m = measured(&browser, &page, dir.path(), width);
+            let at = format!("{name} page at {width} px: {m}");
+            assert!(m["page"].as_f64() <= m["view"].as_f64(), "{at}");
+            assert_eq!(m["beyond"], serde_json::json!([]), "{at}");
+            assert_eq!(m["cut"], serde_json::json!([]), "{at}");
+            assert!(m["smallest"].as_f64().unwrap() >= 9.0, "{at}");
+            let histogram = m["histogram"].as_f64().unwrap();
+            assert!(histogram > 0.0 && histogram <= 320.0, "{at}");
+        }
+    }
 }

@@ -116,6 +116,18 @@ fn extended_backfill_adds_the_column_and_leaves_the_five_fields_as_a_plain_backf
         );
     }
 
+    // report.html shows the column's reasons and the incomplete records' (issue 25
+    // item 3: only the terminal showed them); the data gaps agree with the column.
+    let run_id = report["run_id"].as_str().unwrap();
+    let page =
+        std::fs::read_to_string(runs.join(run_id).join("report").join("report.html")).unwrap();
+    assert!(page.contains("Why records fall short (historical_completeness_ext)"));
+    assert!(page.contains("Why records are incomplete"));
+    let incomplete_with_gaps = report["incomplete_reasons"]["missing_games"]
+        .as_u64()
+        .unwrap();
+    assert!(incomplete_with_gaps <= with_missing as u64);
+
     // A rerun changes nothing.
     let again = backfill(&wh, &runs, &["--extended"]);
     assert_eq!(again["extended"]["changed"], 0);

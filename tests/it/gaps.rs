@@ -215,8 +215,14 @@ fn check_gaps_lists_the_injected_gap_day_first() {
             day + chrono::Days::new(60)
         )
     );
-    let players = first["players"].as_str().unwrap().split(',').count();
-    assert_eq!(first["players_missing"], players);
+    // `players` is a JSON array of names (issue 25 item 22), one per missing row.
+    let players = first["players"].as_array().expect("players is an array");
+    assert_eq!(first["players_missing"], players.len());
+    assert!(
+        players
+            .iter()
+            .all(|p| p.as_str().is_some_and(|p| !p.contains(',')))
+    );
     // A single dropped row is listed with its game (player_game_summary's id names the
     // teams: `YYYYMMDD_AWAY_HOME`; the line has the schedule's id and one team).
     let (player, date, game) = &data.injected.missing_rows[0];
@@ -225,10 +231,10 @@ fn check_gaps_lists_the_injected_gap_day_first() {
         rows.iter().any(|r| r["game_date"] == date.to_string()
             && teams.contains(&r["team_abbr"].as_str().unwrap())
             && r["players"]
-                .as_str()
+                .as_array()
                 .unwrap()
-                .split(',')
-                .any(|p| p == player)),
+                .iter()
+                .any(|p| p == player.as_str())),
         "{player} on {date} not listed"
     );
 }
@@ -350,4 +356,79 @@ pub fn append_game_rows(wh: &std::path::Path, rows: &[(String, NaiveDate, String
         .collect();
     let batch = arrow::array::RecordBatch::try_new(schema, columns).unwrap();
     support::append_rows(&wh.join(completeness::model::GAMES_TABLE), batch);
+}
+
+/// Issue 25 item 3: every incomplete record gets a reason, and it is `missing_games` (a
+/// data gap) exactly when one of the generator's dropped rows of that player lies in its
+/// 60-day window, closed by a later row before it; early-season records are named so. The
+/// run's report and `check incomplete` give the same reasons.
+#[test]
+fn only_records_missing_a_game_are_called_data_gaps() {
+    let data = sample();
+    let mut dropped: std::collections::BTreeMap<&str, Vec<NaiveDate>> = Default::default();
+    for (p, day, _) in data
+        .injected
+        .missing_rows
+        .iter()
+        .chain(&data.injected.missing_day_rows)
+    {
+        dropped.entry(p.as_str()).or_default().push(*day);
+    }
+    let rows: BTreeSet<Key> = {
+        let players = completeness::io::columns::strings(&data.games, "player_lookup").unwrap();
+        let days = completeness::io::columns::dates(&data.games, "game_date").unwrap();
+        players
+            .into_iter()
+            .zip(days)
+            .filter_map(|(p, d)| Some((p?, d?)))
+            .collect()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let wh = support::copy_of_samples(dir.path());
+    let runs = dir.path().join("runs");
+    let range = ["--start", "2024-10-22", "--end", "2026-01-22"];
+    let run = support::cli_json(
+        &wh,
+        &runs,
+        &[&["backfill", "--include-bootstrap"][..], &range].concat(),
+    );
+    let check = support::cli_json(&wh, &runs, &[&["check", "incomplete"][..], &range].concat());
+    assert_eq!(run["incomplete_reasons"], check["totals"]["by_reason"]);
+    let listed = check["rows"].as_array().unwrap();
+    assert_eq!(run["after"]["incomplete"], listed.len());
+    let season_starts = [d("2024-10-22"), d("2025-10-21")];
+    let (mut gaps, mut early, mut season_openers) = (0, 0, 0);
+    for row in listed {
+        let player = row["player_lookup"].as_str().unwrap();
+        let day = d(row["game_date"].as_str().unwrap());
+        let from = day - chrono::Days::new(60);
+        let missing = dropped.get(player).into_iter().flatten().any(|g| {
+            *g >= from
+                && *g < day
+                && rows
+                    .range(
+                        (player.to_string(), *g + chrono::Days::new(1))..(player.to_string(), day),
+                    )
+                    .next()
+                    .is_some()
+        });
+        let reason = row["reason"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no reason: {row}"));
+        assert_eq!(reason == "missing_games", missing, "{row}");
+        let opener = season_starts.iter().any(|s| *s > from && *s <= day);
+        if reason == "early_season" {
+            assert!(opener, "{row}");
+        }
+        gaps += usize::from(missing);
+        early += usize::from(reason == "early_season");
+        season_openers += usize::from(opener);
+    }
+    assert!(gaps > 0, "no data gap among {} records", listed.len());
+    assert!(gaps * 20 < listed.len(), "{gaps} of {}", listed.len());
+    assert!(
+        early * 10 >= season_openers * 9,
+        "{early} of {season_openers}"
+    );
+    assert_eq!(check["totals"]["data_gaps"], gaps);
 }

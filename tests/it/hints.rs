@@ -68,9 +68,23 @@ fn summary(wh: &Path, runs: &Path, end: &str, days: &str) -> Value {
     )
 }
 
+/// A suggested backfill is a dry run, as the runbook says (issue 25 item 20): run as
+/// printed it writes nothing, and the `merge --run` it prints applies it.
+fn plan_then_merge(wh: &Path, runs: &Path, text: &str) {
+    let command = suggested(text, "completeness backfill");
+    assert!(command.contains(&"--dry-run".to_string()), "{command:?}");
+    let versions = delta_versions(&features_table(wh));
+    let planned = run_suggestion(wh, runs, &command);
+    assert_eq!(delta_versions(&features_table(wh)), versions, "{planned}");
+    let merge = suggested(&planned, "completeness merge");
+    run_suggestion(wh, runs, &merge);
+    assert_eq!(delta_versions(&features_table(wh)), versions + 1);
+}
+
 /// `check summary` names the records still without a struct and the backfill that
-/// gives them one; after running it as printed, none is left (the early-season dates
-/// included: without `--include-bootstrap` the backfill skips them).
+/// gives them one (a dry run, then its merge); after running them as printed, none is
+/// left (the early-season dates included: without `--include-bootstrap` the backfill
+/// skips them).
 #[test]
 fn the_summary_s_backfill_leaves_no_record_without_a_struct() {
     let (_dir, wh, runs) = copy_with_runs();
@@ -78,8 +92,7 @@ fn the_summary_s_backfill_leaves_no_record_without_a_struct() {
     let before = summary(&wh, &runs, "2025-11-10", "21");
     assert!(before["totals"]["without_struct"].as_u64().unwrap() > 0);
     let text = stdout_of(&wh, &runs, &window);
-    let command = suggested(&text, "completeness backfill");
-    run_suggestion(&wh, &runs, &command);
+    plan_then_merge(&wh, &runs, &text);
     let after = summary(&wh, &runs, "2025-11-10", "21");
     assert_eq!(after["totals"]["without_struct"], 0, "{after}");
     let text = stdout_of(&wh, &runs, &window);
@@ -270,7 +283,8 @@ fn the_daily_report_goes_under_the_run_dir() {
         .args(["report", "daily"])
         .assert()
         .success();
-    let written = runs.join(format!("daily-{newest}"));
+    let start = newest - chrono::Days::new(29);
+    let written = runs.join(format!("daily-{start}_{newest}"));
     let stdout = String::from_utf8_lossy(&out.get_output().stdout);
     assert!(written.join("report.html").is_file(), "{stdout}");
     assert!(written.join("daily.json").is_file(), "{stdout}");
@@ -278,8 +292,9 @@ fn the_daily_report_goes_under_the_run_dir() {
     assert!(!dir.path().join("completeness-reports").exists());
 }
 
-/// `check … --sql` on BigQuery only prints text: it needs no credentials, no table and
-/// no network.
+/// `check … --sql --end D` on BigQuery only prints text: it needs no credentials, no
+/// table and no network. Without --end it must look up where the data ends (so the SQL
+/// answers the window the check would, issue 25 item 14), and says how to avoid that.
 #[test]
 fn sql_on_bigquery_needs_no_credentials() {
     let dir = tempfile::tempdir().unwrap();
@@ -296,7 +311,7 @@ fn sql_on_bigquery_needs_no_credentials() {
         .env("GCE_METADATA_IP", "127.0.0.1:9")
         .arg("--config")
         .arg(&config)
-        .args(["check", "summary", "--sql"])
+        .args(["check", "summary", "--end", "2026-01-22", "--sql"])
         .assert()
         .success();
     let sql = String::from_utf8_lossy(&out.get_output().stdout);
@@ -304,6 +319,16 @@ fn sql_on_bigquery_needs_no_credentials() {
         sql.contains("FROM `my-project.nba_predictions.ml_feature_store_v2`"),
         "{sql}"
     );
+    cli()
+        .env("HOME", dir.path())
+        .env("GCE_METADATA_HOST", "127.0.0.1:9")
+        .env("GCE_METADATA_IP", "127.0.0.1:9")
+        .arg("--config")
+        .arg(&config)
+        .args(["check", "summary", "--sql"])
+        .assert()
+        .code(predicates::ord::ne(0))
+        .stderr(predicates::str::contains("pass --end"));
 }
 
 /// A plan made before another run of the tool merged the same rows: its merge names
@@ -498,4 +523,63 @@ fn the_bootstrap_days_warning_s_command_covers_them() {
     assert_eq!(report["records"]["computed"], 2446, "{report}");
     assert_eq!(report["status"], "dry_run", "{report}");
     assert_eq!(delta_versions(&features_table(&wh)), versions, "a dry run");
+}
+
+/// The report directory `report daily` printed.
+fn daily_dir(stdout: &str) -> std::path::PathBuf {
+    let html = stdout
+        .lines()
+        .map(str::trim)
+        .find(|l| l.ends_with("report.html"))
+        .unwrap_or_else(|| panic!("no report.html in:\n{stdout}"));
+    Path::new(html).parent().unwrap().to_path_buf()
+}
+
+/// Issue 25 item 20: the daily report's terminal lines carry the page's suggestion, and
+/// it is the runbook's: a dry run, then its merge; after both, no record is left
+/// without a struct.
+#[test]
+fn the_daily_report_suggests_a_dry_run_on_the_terminal_and_the_page() {
+    let (_dir, wh, runs) = copy_with_runs();
+    let args = ["report", "daily", "--end", "2026-01-22", "--days", "10"];
+    let text = stdout_of(&wh, &runs, &args);
+    let command = suggested(&text, "completeness backfill").join(" ");
+    let page = std::fs::read_to_string(daily_dir(&text).join("report.html")).unwrap();
+    assert!(
+        page.contains(&command),
+        "the page's suggestion differs: {command}"
+    );
+    plan_then_merge(&wh, &runs, &text);
+    let after = summary(&wh, &runs, "2026-01-22", "10");
+    assert_eq!(after["totals"]["without_struct"], 0, "{after}");
+    let text = stdout_of(&wh, &runs, &args);
+    assert!(!text.contains("completeness backfill"), "{text}");
+}
+
+/// Issue 25 item 20: reports of two windows ending on the same day go to two
+/// directories; a second report of the same window says it replaced the first.
+#[test]
+fn daily_reports_of_two_windows_do_not_replace_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let wh = sample_warehouse();
+    let long = daily_dir(&stdout_of(&wh, &runs, &["report", "daily", "--days", "90"]));
+    let short = daily_dir(&stdout_of(&wh, &runs, &["report", "daily"]));
+    assert_ne!(long, short);
+    let json = |dir: &Path| -> Value {
+        serde_json::from_slice(&std::fs::read(dir.join("daily.json")).unwrap()).unwrap()
+    };
+    assert_eq!(json(&long)["start"], "2025-10-25");
+    assert_eq!(json(&short)["start"], "2025-12-24");
+    let again = cli_at(&wh, &runs)
+        .args(["report", "daily"])
+        .assert()
+        .success();
+    let output = again.get_output();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(said.contains("replaced"), "{said}");
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use completeness::model::HistoricalCompleteness;
 use completeness::model::completeness_column::CompletenessColumn;
+use completeness::model::count::thousands;
 use predicates::str::contains;
 
 use crate::support::cli_json as json;
@@ -400,4 +401,354 @@ fn backfill_and_daily_reports_are_self_contained_pages_with_charts() {
         .map(|v| v.as_u64().unwrap())
         .sum();
     assert_eq!(found, summary["totals"]["total_features"].as_u64().unwrap());
+}
+
+/// Issue 25 item 22: a key file that yields no token is one sentence with the fix, as a
+/// credentials problem (not the raw object_store text under "configuration").
+#[test]
+fn doctor_says_in_one_sentence_why_there_is_no_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key.json");
+    std::fs::write(&key, r#"{"type": "service_account"}"#).unwrap();
+    let config = dir.path().join("completeness.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "kind = \"bigquery\"\n[bigquery]\nproject = \"my-project\"\nlocation = \"US\"\n\
+             staging_uri = \"gs://bucket/x\"\n[gcs]\ncredentials = \"{}\"\n",
+            key.display()
+        ),
+    )
+    .unwrap();
+    let out = cli()
+        .arg("--config")
+        .arg(&config)
+        .arg("doctor")
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("credentials"))
+        .unwrap_or_else(|| panic!("no credentials line: {text}"));
+    assert!(line.contains("FAIL"), "{text}");
+    assert!(line.contains(&key.display().to_string()), "{text}");
+    assert!(line.len() < 200, "{} characters: {line}", line.len());
+    assert!(!text.contains("Generic GCS error"), "{text}");
+    assert!(text.contains("fix: "), "{text}");
+}
+
+/// Issue 25 item 14: `--json` with `--sql` is one JSON document (the check, the
+/// dialect and every statement), not raw SQL.
+#[test]
+fn sql_under_json_is_one_json_document() {
+    let runs = tempfile::tempdir().unwrap();
+    let doc = json(
+        &sample_warehouse(),
+        runs.path(),
+        &["check", "summary", "--end", "2026-01-22", "--sql"],
+    );
+    assert_eq!(doc["check"], "summary");
+    assert_eq!(doc["dialect"], "datafusion");
+    let statements = doc["statements"].as_array().unwrap();
+    assert!(!statements.is_empty(), "{doc}");
+    assert_eq!(statements[0]["query"], "daily_summary");
+    let sql = statements[0]["sql"].as_str().unwrap();
+    assert!(sql.contains("FROM features"), "{sql}");
+    assert!(sql.contains("DATE '2026-01-22'"), "{sql}");
+}
+
+/// Issue 25 item 14: without `--end`, `--sql` prints the SQL of the window the check
+/// itself answers (ending at the newest game_date), not one ending today.
+#[test]
+fn sql_without_end_answers_the_window_of_the_check() {
+    let runs = tempfile::tempdir().unwrap();
+    let wh = sample_warehouse();
+    for check in ["gaps", "incomplete", "summary"] {
+        let answer = json(&wh, runs.path(), &["check", check]);
+        let end = answer["params"]["end"].as_str().unwrap().to_string();
+        assert_eq!(end, "2026-01-22", "{check}: {answer}");
+        let sql = cli_at(&wh, runs.path())
+            .args(["check", check, "--sql"])
+            .assert()
+            .success()
+            .stderr(contains("using 2026-01-22"))
+            .get_output()
+            .stdout
+            .clone();
+        let sql = String::from_utf8(sql).unwrap();
+        let start = answer["params"]["start"].as_str().unwrap();
+        for date in [start, end.as_str()] {
+            assert!(
+                sql.contains(&format!("DATE '{date}'")),
+                "{check}: {date} not in\n{sql}"
+            );
+        }
+        let today = chrono::Utc::now().date_naive().to_string();
+        assert!(!sql.contains(&today), "{check}: today {today} in\n{sql}");
+    }
+}
+
+/// Issue 25 item 14: a cascade date after the data says so, and suggests no backfill
+/// of a date that has no games.
+#[test]
+fn cascade_after_the_data_says_so() {
+    let runs = tempfile::tempdir().unwrap();
+    let out = cli_at(&sample_warehouse(), runs.path())
+        .args(["check", "cascade", "--backfill-date", "2030-01-01"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("after the data"), "{text}");
+    assert!(text.contains("2026-01-22"), "the newest game_date: {text}");
+    assert!(!text.contains("completeness backfill"), "{text}");
+    assert!(!text.contains("cannot be detected"), "{text}");
+}
+
+/// Issue 25 item 2: on a warehouse never backfilled, every check says first how many
+/// records of its window have no struct (it printed "0 incomplete records" and nothing
+/// else), with the counts straight from the table.
+#[test]
+fn every_check_says_first_how_many_records_have_no_struct() {
+    let runs = tempfile::tempdir().unwrap();
+    let wh = sample_warehouse();
+    let all = records(&wh);
+    let without = |from: &str, to: &str| {
+        all.iter()
+            .filter(|((day, _), h)| (d(from)..=d(to)).contains(day) && h.is_none())
+            .count()
+    };
+    for (args, from, to) in [
+        (
+            &[
+                "check",
+                "incomplete",
+                "--start",
+                "2025-12-24",
+                "--end",
+                "2026-01-22",
+            ][..],
+            "2025-12-24",
+            "2026-01-22",
+        ),
+        (
+            &["check", "summary", "--end", "2026-01-22", "--days", "30"][..],
+            "2025-12-24",
+            "2026-01-22",
+        ),
+        (
+            &[
+                "check",
+                "gaps",
+                "--start",
+                "2025-12-24",
+                "--end",
+                "2026-01-22",
+            ][..],
+            "2025-12-24",
+            "2026-01-22",
+        ),
+        (
+            &["check", "cascade", "--backfill-date", "2026-01-10"][..],
+            "2026-01-11",
+            "2026-01-31",
+        ),
+    ] {
+        let n = without(from, to);
+        assert!(n > 1000, "{args:?}: {n}");
+        let doc = json(&wh, runs.path(), args);
+        assert_eq!(doc["coverage"]["without_struct"], n, "{args:?}: {doc}");
+        let out = cli_at(&wh, runs.path()).args(args).assert().success();
+        let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+        let second = text.lines().nth(1).unwrap_or_default();
+        let count = thousands(n as u64);
+        assert!(
+            second.starts_with("warning: ") && second.contains(&format!("{count} of ")),
+            "{args:?}: the line after the title must say {count} have no struct:\n{text}"
+        );
+        assert!(second.contains("none of them counts as complete"), "{text}");
+    }
+}
+
+/// Issue 25 item 2: the daily page of a warehouse never backfilled leads with the
+/// records that have no struct, and its complete share is of every record: it read
+/// "COMPLETE 100.0%, DATA GAPS 0" with 15,779 records uncomputed.
+#[test]
+fn the_daily_page_counts_records_without_a_struct_as_not_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("daily");
+    let wh = sample_warehouse();
+    cli_at(&wh, &dir.path().join("runs"))
+        .args([
+            "report",
+            "daily",
+            "--end",
+            "2026-01-22",
+            "--days",
+            "90",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let daily: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("daily.json")).unwrap()).unwrap();
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let without = daily["coverage"]["without_struct"].as_u64().unwrap();
+    let all = daily["coverage"]["records"].as_u64().unwrap();
+    assert!(without * 2 > all, "{daily}");
+    let first_card = page.split("<div class=\"card\">").nth(1).unwrap();
+    assert!(first_card.contains("no struct yet"), "{first_card}");
+    assert!(first_card.contains(&thousands(without)), "{first_card}");
+    let complete = daily["totals"]["complete"].as_u64().unwrap();
+    let share = format!("{:.1}%", complete as f64 * 100.0 / all as f64);
+    assert!(
+        page.contains(&format!("<div class=\"value\">{share}</div>")),
+        "{share}"
+    );
+    assert!(
+        !page.contains(">100.0%<"),
+        "a headline of 100% with most records uncomputed"
+    );
+    // The notes lead with them too, and the first one is the warning.
+    let notes = page.split("<li>").nth(1).unwrap();
+    assert!(notes.starts_with("warning: "), "{notes}");
+}
+
+/// Issue 25 item 3: early in a season most records are INCOMPLETE with nothing missing;
+/// the summary, the page and the run say why and call only missing games data gaps
+/// (they said "82–92% incomplete (data gaps)").
+#[test]
+fn early_season_records_are_not_called_data_gaps() {
+    let b = backfilled();
+    let summary = json(
+        &b.wh,
+        &b.runs,
+        &["check", "summary", "--end", "2025-11-10", "--days", "20"],
+    );
+    let t = &summary["totals"];
+    let incomplete = t["incomplete"].as_u64().unwrap();
+    let reasons = &t["incomplete_by_reason"];
+    let early = reasons["early_season"].as_u64().unwrap();
+    let gaps = t["data_gaps"].as_u64().unwrap();
+    assert!(incomplete > 500, "{t}");
+    assert!(early * 10 > incomplete * 9, "{t}");
+    assert_eq!(reasons["missing_games"], gaps);
+    let counted: u64 = ["missing_games", "early_season", "dnp_inactive", "absence"]
+        .iter()
+        .map(|k| reasons[k].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, incomplete, "{t}");
+    // Per date, the data gaps add up to the total.
+    let per_date: u64 = summary["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["data_gaps"].as_u64().unwrap())
+        .sum();
+    assert_eq!(per_date, gaps);
+    let out = cli_at(&b.wh, &b.runs)
+        .args(["check", "summary", "--end", "2025-11-10", "--days", "20"])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(!text.contains("(data gaps)"), "{text}");
+    assert!(
+        text.contains(&format!("{} early season", thousands(early))),
+        "{text}"
+    );
+
+    // The run's report says why too: terminal, report.json, report.md, report.html.
+    let report_dir = b.runs.join(&b.run_id).join("report");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report_dir.join("report.json")).unwrap()).unwrap();
+    let reasons = &report["incomplete_reasons"];
+    assert!(reasons["early_season"].as_u64() > Some(1000), "{reasons}");
+    let by_date: u64 = report["by_date"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["data_gaps"].as_u64().unwrap())
+        .sum();
+    assert_eq!(reasons["missing_games"], by_date);
+    let md = std::fs::read_to_string(report_dir.join("report.md")).unwrap();
+    assert!(md.contains("## Why records are incomplete"), "{md}");
+    let page = std::fs::read_to_string(report_dir.join("report.html")).unwrap();
+    assert!(
+        page.contains("Why records are incomplete"),
+        "the reasons on the page"
+    );
+    assert!(!page.contains("neither: a data gap"), "the old legend");
+    assert!(
+        !page.contains("in a season&#39;s first weeks"),
+        "the old legend"
+    );
+}
+
+/// Issue 25 item 3: the daily page's data gaps do not rise with the early-season
+/// records a `--include-bootstrap` backfill adds (1,107 → 2,666 before).
+#[test]
+fn an_include_bootstrap_backfill_adds_no_data_gaps_to_the_daily_page() {
+    let b = backfilled();
+    let daily = |name: &str| -> serde_json::Value {
+        let out = b._dir.path().join(name);
+        cli_at(&b.wh, &b.runs)
+            .args([
+                "report",
+                "daily",
+                "--end",
+                "2026-01-22",
+                "--days",
+                "90",
+                "--out",
+            ])
+            .arg(&out)
+            .assert()
+            .success();
+        serde_json::from_slice(&std::fs::read(out.join("daily.json")).unwrap()).unwrap()
+    };
+    let before = daily("before");
+    cli_at(&b.wh, &b.runs)
+        .args([
+            "backfill",
+            "--start",
+            "2025-10-21",
+            "--end",
+            "2025-11-03",
+            "--include-bootstrap",
+        ])
+        .assert()
+        .success();
+    let after = daily("after");
+    let (t0, t1) = (&before["totals"], &after["totals"]);
+    assert!(
+        t1["incomplete"].as_u64() > t0["incomplete"].as_u64(),
+        "{t0}\n{t1}"
+    );
+    let early = |t: &serde_json::Value| t["incomplete_by_reason"]["early_season"].as_u64().unwrap();
+    assert!(early(t1) > early(t0) + 500, "{t0}\n{t1}");
+    // Data gaps are the records missing a game: a handful, not the early season.
+    let gaps = |t: &serde_json::Value| t["data_gaps"].as_u64().unwrap();
+    assert!(gaps(t1) < gaps(t0) + 50, "{t0}\n{t1}");
+    let page = std::fs::read_to_string(b._dir.path().join("after").join("report.html")).unwrap();
+    let card = page
+        .split("<div class=\"card\">")
+        .find(|c| c.contains(">data gaps<"))
+        .unwrap();
+    assert!(
+        card.contains(&format!(
+            "<div class=\"value\">{}</div>",
+            thousands(gaps(t1))
+        )),
+        "{card}"
+    );
 }

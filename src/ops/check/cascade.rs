@@ -11,9 +11,10 @@ use crate::ops::check::Source;
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
-use super::{Check, CheckOutput};
+use super::{Check, CheckOutput, Coverage};
 use crate::error::{Error, Result};
 use crate::io::columns::{dates, distinct, scalar_i64, strings};
+use crate::model::dates::DateRange;
 use crate::model::{LOOKBACK_DAYS, WINDOW_DAYS};
 use crate::ops::what_if::WhatIf;
 use crate::queries::{Param, Query};
@@ -83,6 +84,14 @@ impl Cascade {
         vec![Param::date("first", first), Param::date("last", last)]
     }
 
+    /// The forward window: the records that could have used the date.
+    fn forward(&self) -> DateRange {
+        DateRange {
+            start: self.backfill_date + Days::new(1),
+            end: self.until(),
+        }
+    }
+
     fn record_params(&self) -> Vec<Param> {
         let first = self.backfill_date + Days::new(1);
         vec![
@@ -129,6 +138,7 @@ impl Check for Cascade {
             (Query::GapRows, self.gap_params()),
             (Query::TeamGames, self.gap_params()),
             (Query::FeatureKeys, self.record_params()),
+            Coverage::query(&self.forward()),
         ]
     }
 
@@ -144,6 +154,7 @@ impl Check for Cascade {
             .run(Query::CascadeWindowSpans, &self.params())
             .await?;
         let what_if = self.what_if(source).await?;
+        let coverage = Coverage::of(source, &self.forward()).await?;
         let totals = CascadeTotals {
             count: crate::io::columns::num_rows(&rows) as u64,
             unique_dates: distinct(&rows, "game_date")?,
@@ -163,6 +174,16 @@ impl Check for Cascade {
             self.until()
         )];
         notes.push(self.what_if_line(&totals));
+        // A date without rows may simply lie after the data: say so, not "backfill it".
+        let newest = match totals.upstream_rows_on_date {
+            0 => {
+                let today = chrono::Utc::now().date_naive();
+                crate::ops::data_end::newest_feature_date(source, today.max(self.backfill_date))
+                    .await?
+                    .newest()
+            }
+            _ => None,
+        };
         Ok(CheckOutput {
             check: self.name(),
             params: serde_json::json!({
@@ -170,9 +191,10 @@ impl Check for Cascade {
                 "forward_days": self.forward_days,
                 "until": self.until().to_string(),
             }),
+            coverage: Some(coverage),
             totals: serde_json::to_value(&totals).expect("serializes"),
             notes,
-            warnings: self.warnings(&totals),
+            warnings: self.warnings(&totals, newest),
             details: serde_json::json!({"what_if": what_if}),
             rows,
         })
@@ -196,9 +218,21 @@ impl Cascade {
         )
     }
 
-    fn warnings(&self, totals: &CascadeTotals) -> Vec<String> {
+    /// `newest`: the newest game_date of the feature table, asked when the date has no
+    /// rows (None when the table has none).
+    fn warnings(&self, totals: &CascadeTotals, newest: Option<NaiveDate>) -> Vec<String> {
         if totals.upstream_rows_on_date > 0 {
             return Vec::new();
+        }
+        if newest.is_none_or(|n| self.backfill_date > n) {
+            let data = newest.map_or("the feature table has no records".to_string(), |n| {
+                format!("the newest game_date in the feature table is {n}")
+            });
+            return vec![format!(
+                "{} is after the data ({data}): no record can have used it yet, and there is \
+                 nothing to backfill",
+                self.backfill_date
+            )];
         }
         vec![format!(
             "{d} has no rows in player_game_summary, so it is in no record's contributing_game_dates \

@@ -8,15 +8,18 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
+use arrow::array::{
+    ArrayRef, Date32Array, Int64Array, ListArray, ListBuilder, RecordBatch, StringArray,
+    StringBuilder,
+};
 use arrow::datatypes::{DataType, Field, Schema};
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
-use super::{Check, CheckOutput, Source};
+use super::{Check, CheckOutput, Coverage, Source};
 use crate::error::Result;
 use crate::io::columns::{dates, strings};
-use crate::model::count::thousands;
+use crate::model::count::plural;
 use crate::model::dates::DateRange;
 use crate::model::{LOOKBACK_DAYS, WINDOW_DAYS, date_to_days};
 use crate::pipeline::gaps::MissingGame;
@@ -107,6 +110,7 @@ impl Check for Gaps {
             (Query::GapRows, self.row_params()),
             (Query::TeamGames, self.row_params()),
             (Query::FeatureKeys, self.record_params()),
+            Coverage::query(&self.range),
         ]
     }
 
@@ -133,20 +137,21 @@ impl Check for Gaps {
             cannot_tell_rows: unsure.len() as u64,
         };
         let mut notes = vec![format!(
-            "{} rows missing in {} team games on {} days; {} feature records in {} – {} have one in their 60-day window. \
+            "{} missing in {} on {}; {} in {} – {} have one in their 60-day window. \
              Restore a game's rows upstream, then run its `rerun` command.",
-            thousands(totals.missing_rows),
-            thousands(totals.team_games),
-            thousands(totals.days),
-            thousands(totals.records_affected),
+            plural(totals.missing_rows, "row", "rows"),
+            plural(totals.team_games, "team game", "team games"),
+            plural(totals.days, "day", "days"),
+            plural(totals.records_affected, "feature record", "feature records"),
             self.range.start,
             self.range.end
         )];
         if !cannot_tell.is_empty() {
             notes.push(format!(
-                "cannot tell: {} team games list only the players who played (a box-score source: no gamebook row, no DNP or inactive row), \
-                 so the {} absences from them are not counted as missing (--json lists them under details.cannot_tell)",
-                totals.cannot_tell_team_games, totals.cannot_tell_rows
+                "cannot tell: {} list only the players who played (a box-score source: no gamebook row, no DNP or inactive row), \
+                 so the {} from them are not counted as missing (--json lists them under details.cannot_tell)",
+                plural(totals.cannot_tell_team_games, "team game", "team games"),
+                plural(totals.cannot_tell_rows, "absence", "absences")
             ));
         }
         let mut out = CheckOutput::over_range(
@@ -157,6 +162,7 @@ impl Check for Gaps {
             vec![self.batch(&lines)],
         );
         out.details = serde_json::json!({ "cannot_tell": cannot_tell });
+        out.coverage = Some(Coverage::of(source, &self.range).await?);
         Ok(out)
     }
 }
@@ -169,7 +175,11 @@ impl Gaps {
             Field::new("game_id", DataType::Utf8, false),
             Field::new("players_missing", DataType::Int64, false),
             Field::new("records_affected", DataType::Int64, false),
-            Field::new("players", DataType::Utf8, false),
+            Field::new(
+                "players",
+                DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true))),
+                false,
+            ),
             Field::new("rerun", DataType::Utf8, false),
         ]));
         let columns: Vec<ArrayRef> = vec![
@@ -186,15 +196,25 @@ impl Gaps {
             Arc::new(Int64Array::from_iter_values(
                 lines.iter().map(|l| l.records as i64),
             )),
-            Arc::new(StringArray::from_iter_values(
-                lines.iter().map(|l| l.players.join(",")),
-            )),
+            Arc::new(players(lines)),
             Arc::new(StringArray::from_iter_values(
                 lines.iter().map(|l| self.rerun(l.date)),
             )),
         ];
         RecordBatch::try_new(schema, columns).expect("gap columns match")
     }
+}
+
+/// The players of each line, as a list (scripts get a JSON array of names).
+fn players(lines: &[GapLine]) -> ListArray {
+    let mut list = ListBuilder::new(StringBuilder::new());
+    for line in lines {
+        for p in &line.players {
+            list.values().append_value(p);
+        }
+        list.append(true);
+    }
+    list.finish()
 }
 
 /// The "cannot tell" absences grouped by team game, in date order.

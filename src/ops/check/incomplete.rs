@@ -1,14 +1,22 @@
-//! `check incomplete`: the data gaps (`v_incomplete_features`): records that are neither
-//! complete nor bootstrap, worst first on the newest dates.
+//! `check incomplete`: the records that are neither complete nor bootstrap
+//! (`v_incomplete_features`, what production calls data gaps), worst first on the
+//! newest dates, each with the reason its window is short. Only `missing_games` is a
+//! data gap: most incomplete records are early in a season or back from an absence.
 
-use crate::model::count::thousands;
-use crate::ops::check::Source;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
 use serde::Serialize;
 
-use super::{Check, CheckOutput};
-use crate::error::Result;
+use super::summary::{reasons_line, record_keys};
+use super::{Check, CheckOutput, Coverage};
+use crate::error::{Error, Result};
 use crate::io::columns::{distinct, i64s};
+use crate::model::count::plural;
 use crate::model::dates::DateRange;
+use crate::model::reasons::{Reason, ReasonCounts};
+use crate::ops::check::Source;
 use crate::queries::{Param, Query};
 
 #[derive(Debug, Clone, Copy)]
@@ -21,7 +29,14 @@ pub struct IncompleteTotals {
     pub count: u64,
     pub unique_dates: u64,
     pub unique_players: u64,
+    /// Sum of games_expected − games_found: how far the windows fall short of what the
+    /// struct expects, not games missing upstream (those are `data_gaps`' games).
     pub total_games_missing: u64,
+    /// Records whose window lacks a game of the player's team that has no row for him;
+    /// None without a schedule.
+    pub data_gaps: Option<u64>,
+    /// Every record by reason; None without a schedule.
+    pub by_reason: Option<ReasonCounts>,
 }
 
 impl Incomplete {
@@ -36,11 +51,23 @@ impl Check for Incomplete {
     }
 
     fn queries(&self) -> Vec<(Query, Vec<Param>)> {
-        vec![(Query::IncompleteRecords, self.params())]
+        let mut queries = vec![
+            Coverage::query(&self.range),
+            (Query::IncompleteRecords, self.params()),
+        ];
+        queries.extend(crate::pipeline::gaps::reasons::queries(&self.range));
+        queries
     }
 
     async fn run(&self, source: &Source) -> Result<CheckOutput> {
-        let rows = source.run(Query::IncompleteRecords, &self.params()).await?;
+        let params = self.params();
+        let (coverage, rows) = futures::try_join!(
+            Coverage::of(source, &self.range),
+            source.run(Query::IncompleteRecords, &params),
+        )?;
+        let keys = record_keys(&rows)?;
+        let reasons = crate::pipeline::gaps::reasons::reasons(source, &self.range, &keys).await?;
+        let counts: Option<ReasonCounts> = reasons.as_ref().map(|r| r.iter().copied().collect());
         let totals = IncompleteTotals {
             count: crate::io::columns::num_rows(&rows) as u64,
             unique_dates: distinct(&rows, "game_date")?,
@@ -49,20 +76,59 @@ impl Check for Incomplete {
                 .into_iter()
                 .flatten()
                 .sum::<i64>() as u64,
+            data_gaps: counts.map(|c| c.data_gaps()),
+            by_reason: counts,
         };
-        let notes = vec![format!(
-            "{} incomplete records on {} dates, {} players, {} games missing in total",
-            thousands(totals.count),
-            thousands(totals.unique_dates),
-            thousands(totals.unique_players),
-            thousands(totals.total_games_missing)
+        let mut notes = vec![format!(
+            "{} on {} ({}), {} short of their games_expected in all",
+            plural(totals.count, "incomplete record", "incomplete records"),
+            plural(totals.unique_dates, "date", "dates"),
+            plural(totals.unique_players, "player", "players"),
+            plural(totals.total_games_missing, "game", "games"),
         )];
-        Ok(CheckOutput::over_range(
-            self.name(),
-            &self.range,
-            &totals,
-            notes,
-            rows,
-        ))
+        if totals.count > 0 {
+            notes.push(reasons_line(counts.as_ref(), None));
+            if totals.data_gaps.is_some_and(|n| n > 0) {
+                notes.push(format!(
+                    "the games missing upstream, and the backfill to run once they are restored: \
+                     `completeness check gaps --start {} --end {}`",
+                    self.range.start, self.range.end
+                ));
+            }
+        }
+        let rows = with_reasons(&rows, reasons.as_deref())?;
+        let mut out = CheckOutput::over_range(self.name(), &self.range, &totals, notes, rows);
+        out.coverage = Some(coverage);
+        Ok(out)
     }
+}
+
+/// The rows with a `reason` column (NULL throughout when the reasons are unknown).
+fn with_reasons(rows: &[RecordBatch], reasons: Option<&[Reason]>) -> Result<Vec<RecordBatch>> {
+    // One reason per row (keys are never NULL in the feature table; if one were, no
+    // row would get a reason rather than the wrong one).
+    let reasons = reasons.filter(|r| r.len() == crate::io::columns::num_rows(rows));
+    let mut next = 0;
+    rows.iter()
+        .map(|batch| {
+            let n = batch.num_rows();
+            let column: StringArray = (next..next + n)
+                .map(|i| reasons.and_then(|r| r.get(i)).map(|r| r.code()))
+                .collect();
+            next += n;
+            let mut fields: Vec<Field> = batch
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone())
+                .collect();
+            let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+            // After games_missing, before the (long) list of dates.
+            let at = fields.len().saturating_sub(1);
+            fields.insert(at, Field::new("reason", DataType::Utf8, true));
+            columns.insert(at, Arc::new(column));
+            RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+                .map_err(Error::arrow("adding the reasons"))
+        })
+        .collect()
 }

@@ -13,9 +13,13 @@ pub mod summary;
 pub mod table;
 
 use arrow::array::RecordBatch;
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::error::Result;
+use crate::io::columns::scalar_i64;
+pub use crate::model::coverage::Coverage;
+use crate::model::dates::DateRange;
 use crate::queries::{Param, Query};
 use crate::warehouse::BigQueryWarehouse;
 pub use crate::warehouse::Source;
@@ -35,12 +39,44 @@ pub trait Check {
     async fn run(&self, source: &Source) -> Result<CheckOutput>;
 }
 
+impl Coverage {
+    /// The records of `range` (`queries/missing_structs.sql`).
+    pub async fn of(source: &Source, range: &DateRange) -> Result<Coverage> {
+        let rows = source
+            .run(Query::MissingStructs, &Param::range(range))
+            .await?;
+        let date = |name| -> Result<Option<NaiveDate>> {
+            Ok(crate::io::columns::dates(&rows, name)?
+                .into_iter()
+                .flatten()
+                .next())
+        };
+        Ok(Coverage {
+            records: scalar_i64(&rows, "all_records")? as u64,
+            without_struct: scalar_i64(&rows, "records")? as u64,
+            dates_without_struct: scalar_i64(&rows, "dates")? as u64,
+            first_date: date("first_date")?,
+            last_date: date("last_date")?,
+            start: range.start,
+            end: range.end,
+        })
+    }
+
+    /// The query [`Coverage::of`] runs.
+    pub fn query(range: &DateRange) -> (Query, Vec<Param>) {
+        (Query::MissingStructs, Param::range(range))
+    }
+}
+
 /// What a check found.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckOutput {
     pub check: &'static str,
     /// The check's parameters (dates as strings), for the record.
     pub params: serde_json::Value,
+    /// The records of the check's window and how many have no struct (printed first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Coverage>,
     pub totals: serde_json::Value,
     /// Lines printed under the table (e.g. backfill progress).
     pub notes: Vec<String>,
@@ -68,6 +104,7 @@ impl CheckOutput {
                 "start": range.start.to_string(),
                 "end": range.end.to_string(),
             }),
+            coverage: None,
             totals: serde_json::to_value(totals).expect("check totals serialize"),
             notes,
             warnings: Vec::new(),
@@ -90,16 +127,57 @@ impl CheckOutput {
     }
 }
 
-/// All the SQL a check would run (in BigQuery's dialect when `bigquery` is given), literals
-/// substituted, separated by blank lines.
-pub fn render_sql(check: &impl Check, bigquery: Option<&BigQueryWarehouse>) -> Result<String> {
-    let texts = check
+/// One statement of `--sql`: the query file it comes from and its text, literals
+/// substituted.
+#[derive(Debug, Clone, Serialize)]
+pub struct SqlStatement {
+    pub query: &'static str,
+    pub sql: String,
+}
+
+/// What `--sql` prints (`--json`: this document): every statement a check would run,
+/// in BigQuery's dialect when `bigquery` is given.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckSql {
+    pub check: &'static str,
+    /// `datafusion` (the local tables) or `bigquery`.
+    pub dialect: &'static str,
+    pub statements: Vec<SqlStatement>,
+}
+
+/// The statements a check would run, literals substituted.
+pub fn sql(check: &impl Check, bigquery: Option<&BigQueryWarehouse>) -> Result<CheckSql> {
+    let statements = check
         .queries()
         .into_iter()
-        .map(|(q, params)| match bigquery {
-            Some(w) => crate::warehouse::bigquery::checks::render(w, q, &params),
-            None => Ok(q.render(&params)),
+        .map(|(q, params)| {
+            let sql = match bigquery {
+                Some(w) => crate::warehouse::bigquery::checks::render(w, q, &params)?,
+                None => q.render(&params),
+            };
+            Ok(SqlStatement {
+                query: q.name(),
+                sql,
+            })
         })
         .collect::<Result<Vec<_>>>()?;
+    Ok(CheckSql {
+        check: check.name(),
+        dialect: if bigquery.is_some() {
+            "bigquery"
+        } else {
+            "datafusion"
+        },
+        statements,
+    })
+}
+
+/// All the SQL a check would run, separated by blank lines.
+pub fn render_sql(check: &impl Check, bigquery: Option<&BigQueryWarehouse>) -> Result<String> {
+    let texts: Vec<String> = sql(check, bigquery)?
+        .statements
+        .into_iter()
+        .map(|s| s.sql)
+        .collect();
     Ok(texts.join("\n"))
 }

@@ -1,14 +1,21 @@
 //! `check summary`: per game date, how the stored structs break down
-//! (`v_historical_completeness_daily`), plus how many records still have none.
+//! (`v_historical_completeness_daily`), how many records still have none, and why the
+//! incomplete ones fall short: only a game missing upstream is a data gap.
 
-use crate::model::count::thousands;
-use crate::ops::check::Source;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch};
+use arrow::datatypes::{DataType, Field, Schema};
 use chrono::NaiveDate;
 
-use super::{Check, CheckOutput};
+use super::{Check, CheckOutput, Coverage};
 use crate::error::{Error, Result};
-use crate::io::columns::{dates, i64s, scalar_i64};
+use crate::io::columns::{dates, i64s, strings};
+use crate::model::count::{plural, thousands};
 use crate::model::dates::DateRange;
+use crate::model::reasons::{Reason, ReasonCounts};
+use crate::ops::check::Source;
 use crate::queries::{Param, Query};
 use crate::report::daily::SummaryTotals;
 
@@ -43,62 +50,127 @@ impl Check for Summary {
     }
 
     fn queries(&self) -> Vec<(Query, Vec<Param>)> {
-        vec![
+        let mut queries = vec![
             (Query::DailySummary, self.params()),
-            (Query::MissingStructs, self.params()),
-        ]
+            Coverage::query(&self.range),
+            (Query::IncompleteRecords, self.params()),
+        ];
+        queries.extend(crate::pipeline::gaps::reasons::queries(&self.range));
+        queries
     }
 
     async fn run(&self, source: &Source) -> Result<CheckOutput> {
-        let rows = source.run(Query::DailySummary, &self.params()).await?;
-        let missing = source.run(Query::MissingStructs, &self.params()).await?;
+        let params = self.params();
+        let (rows, coverage, incomplete) = futures::try_join!(
+            source.run(Query::DailySummary, &params),
+            Coverage::of(source, &self.range),
+            source.run(Query::IncompleteRecords, &params),
+        )?;
+        let keys = record_keys(&incomplete)?;
+        let reasons = crate::pipeline::gaps::reasons::reasons(source, &self.range, &keys).await?;
+        let by_date = reasons.as_ref().map(|r| gaps_by_date(&keys, r));
         let sum = |name: &str| -> Result<u64> {
             Ok(i64s(&rows, name)?.into_iter().flatten().sum::<i64>() as u64)
         };
+        let with_struct = i64s(&rows, "total_features")?;
+        let counts: Option<ReasonCounts> = reasons.map(|r| r.into_iter().collect());
         let totals = SummaryTotals {
-            dates: dates(&rows, "game_date")?.len() as u64,
+            dates: with_struct.iter().filter(|n| n.unwrap_or(0) > 0).count() as u64,
             total_features: sum("total_features")?,
             complete: sum("complete")?,
             incomplete: sum("incomplete")?,
             bootstrap: sum("bootstrap")?,
-            without_struct: scalar_i64(&missing, "records")? as u64,
-            dates_without_struct: scalar_i64(&missing, "dates")? as u64,
+            without_struct: coverage.without_struct,
+            dates_without_struct: coverage.dates_without_struct,
+            data_gaps: counts.map(|c| c.data_gaps()),
+            incomplete_by_reason: counts,
         };
         let mut notes = vec![format!(
-            "{} dates, {} records with a struct: {} complete, {} incomplete (data gaps), {} bootstrap",
-            thousands(totals.dates),
-            thousands(totals.total_features),
+            "{} with a struct on {}: {} complete, {} incomplete, {} bootstrap \
+             (complete and bootstrap overlap)",
+            plural(totals.total_features, "record", "records"),
+            plural(totals.dates, "date", "dates"),
             thousands(totals.complete),
             thousands(totals.incomplete),
             thousands(totals.bootstrap)
         )];
-        notes.push(progress_line(&totals, &self.range));
-        Ok(CheckOutput::over_range(
-            self.name(),
-            &self.range,
-            &totals,
-            notes,
-            rows,
-        ))
+        if totals.incomplete > 0 {
+            let more = format!(
+                "`completeness check incomplete --start {} --end {}` gives each record its reason",
+                self.range.start, self.range.end
+            );
+            notes.push(reasons_line(counts.as_ref(), Some(more)));
+        }
+        let rows = with_data_gaps(&rows, by_date.as_ref())?;
+        let mut out = CheckOutput::over_range(self.name(), &self.range, &totals, notes, rows);
+        out.coverage = Some(coverage);
+        Ok(out)
     }
 }
 
-/// The backfill's progress: records in the window that still have no struct.
-fn progress_line(totals: &SummaryTotals, range: &DateRange) -> String {
-    if totals.total_features == 0 && totals.without_struct == 0 {
-        return format!(
-            "warning: no feature records between {} and {}: the window holds no data (check --end)",
-            range.start, range.end
-        );
-    }
-    if totals.without_struct == 0 {
-        return "every record in the window has a struct".to_string();
-    }
+/// Why the incomplete records fall short; `more` says where to read on.
+pub fn reasons_line(counts: Option<&ReasonCounts>, more: Option<String>) -> String {
+    let Some(counts) = counts else {
+        return "the incomplete records' reasons are unknown: the warehouse has no schedule \
+                table, without which no missing game can be found (so none can be called a \
+                data gap, nor ruled one out)"
+            .to_string();
+    };
+    let more = more.map(|m| format!(" ({m})")).unwrap_or_default();
     format!(
-        "{} records on {} dates still have no struct: run `completeness backfill --start {} --end {} --include-bootstrap` (without --include-bootstrap the first 14 days of a season are skipped)",
-        thousands(totals.without_struct),
-        thousands(totals.dates_without_struct),
-        range.start,
-        range.end
+        "incomplete, by reason: {}; only a data gap is a game missing upstream{more}",
+        counts.summary()
     )
+}
+
+/// `(player_lookup, game_date)` of each row.
+pub fn record_keys(batches: &[RecordBatch]) -> Result<Vec<(String, NaiveDate)>> {
+    Ok(strings(batches, "player_lookup")?
+        .into_iter()
+        .zip(dates(batches, "game_date")?)
+        .filter_map(|(p, d)| Some((p?, d?)))
+        .collect())
+}
+
+/// Data gaps per date.
+fn gaps_by_date(keys: &[(String, NaiveDate)], reasons: &[Reason]) -> BTreeMap<NaiveDate, i64> {
+    let mut out = BTreeMap::new();
+    for ((_, day), reason) in keys.iter().zip(reasons) {
+        *out.entry(*day).or_insert(0) += i64::from(reason.is_data_gap());
+    }
+    out
+}
+
+/// The summary rows with a `data_gaps` column after `incomplete` (NULL throughout
+/// when the reasons are unknown).
+fn with_data_gaps(
+    rows: &[RecordBatch],
+    by_date: Option<&BTreeMap<NaiveDate, i64>>,
+) -> Result<Vec<RecordBatch>> {
+    rows.iter()
+        .map(|batch| {
+            let days = dates(std::slice::from_ref(batch), "game_date")?;
+            let gaps: Int64Array = days
+                .iter()
+                .map(|d| by_date.map(|m| d.and_then(|d| m.get(&d)).copied().unwrap_or(0)))
+                .collect();
+            let at = batch
+                .schema()
+                .index_of("incomplete")
+                .map_err(Error::arrow("the daily summary has no incomplete column"))?
+                + 1;
+            let mut fields: Vec<Field> = batch
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone())
+                .collect();
+            let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+            fields.insert(at, Field::new("data_gaps", DataType::Int64, true));
+            columns.insert(at, Arc::new(gaps) as ArrayRef);
+            debug_assert!(columns.iter().all(|c| c.len() == batch.num_rows()));
+            RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+                .map_err(Error::arrow("adding data_gaps to the daily summary"))
+        })
+        .collect()
 }

@@ -1,6 +1,7 @@
 //! Query results for people (a terminal table) and for scripts (JSON rows).
 
 use arrow::array::RecordBatch;
+use arrow::datatypes::DataType;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
@@ -25,7 +26,15 @@ pub fn render(batches: &[RecordBatch], shown: usize, width: Option<usize>) -> Re
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    let rows = formatted(batches, shown)?;
+    let mut rows = formatted(batches, shown)?;
+    for (i, field) in first.schema().fields().iter().enumerate() {
+        if matches!(
+            field.data_type(),
+            DataType::Float16 | DataType::Float32 | DataType::Float64
+        ) {
+            same_decimals(&mut rows, i);
+        }
+    }
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
@@ -71,6 +80,30 @@ fn formatted(batches: &[RecordBatch], shown: usize) -> Result<Vec<Vec<String>>> 
         }
     }
     Ok(rows)
+}
+
+/// Column `i` written with one number of decimals, the most any of its cells has
+/// (`10.0` next to `9.94` becomes `10.00`): a column read down must line up.
+fn same_decimals(rows: &mut [Vec<String>], i: usize) {
+    let decimals = |cell: &str| cell.split_once('.').map_or(0, |(_, d)| d.len());
+    let plain = |cell: &str| cell.parse::<f64>().is_ok() && !cell.contains(['e', 'E']);
+    let most = rows
+        .iter()
+        .filter_map(|r| r.get(i))
+        .filter(|c| plain(c))
+        .map(|c| decimals(c))
+        .max()
+        .unwrap_or(0);
+    for cell in rows.iter_mut().filter_map(|r| r.get_mut(i)) {
+        if !plain(cell) {
+            continue;
+        }
+        let have = decimals(cell);
+        if have == 0 && most > 0 {
+            cell.push('.');
+        }
+        cell.push_str(&"0".repeat(most - have));
+    }
 }
 
 /// One `name: value` line per cell, a blank line between records.
@@ -122,7 +155,7 @@ mod tests {
     use std::sync::Arc;
 
     use arrow::array::{Date32Array, Int64Array};
-    use arrow::datatypes::{DataType, Field, Schema};
+    use arrow::datatypes::{Field, Schema};
 
     use super::*;
 
@@ -166,6 +199,20 @@ mod tests {
         assert!(narrow.contains("records   | NULL\n"), "{narrow}");
         assert!(narrow.contains("-[ record 2 ]-"), "{narrow}");
         assert!(!narrow.contains('│'), "{narrow}");
+    }
+
+    /// Issue 25 item 22: one precision per column (10.00 next to 9.94, not 10.0).
+    #[test]
+    fn a_float_column_has_one_precision() {
+        let schema = Schema::new(vec![Field::new("avg", DataType::Float64, true)]);
+        let values =
+            arrow::array::Float64Array::from(vec![Some(10.0), Some(9.94), None, Some(7.5)]);
+        let batch = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(values)]).unwrap();
+        let text = render(&[batch], 20, None).unwrap();
+        for cell in ["10.00", "9.94", "7.50", "NULL"] {
+            assert!(text.contains(cell), "{cell}: {text}");
+        }
+        assert!(!text.contains("10.0 "), "{text}");
     }
 
     #[test]

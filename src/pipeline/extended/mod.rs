@@ -8,4 +8,4 @@ mod files;
 mod rule;
 
 pub use files::{by_key, write};
-pub use rule::{STALE_SPAN_DAYS, extended};
+pub use rule::{STALE_SPAN_DAYS, extended, incomplete_reasons};

@@ -72,8 +72,14 @@ pub struct Detection {
 
 /// Every missing game of the inputs' rows (any order).
 pub fn detect(inputs: &super::GapInputs) -> Detection {
+    detect_for(inputs, |_| true)
+}
+
+/// The missing games of the players `wanted` picks (a player's gaps depend on his own
+/// rows and on which games list their rosters, never on other players' gaps).
+pub fn detect_for(inputs: &super::GapInputs, wanted: impl Fn(&str) -> bool) -> Detection {
     let mut by_player: HashMap<&str, Vec<(NaiveDate, &str)>> = HashMap::new();
-    for (player, date, team) in &inputs.rows {
+    for (player, date, team) in inputs.rows.iter().filter(|r| wanted(&r.0)) {
         by_player.entry(player).or_default().push((*date, team));
     }
     let mut out = Detection::default();

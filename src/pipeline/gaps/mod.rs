@@ -26,5 +26,7 @@
 mod detect;
 mod inputs;
 
-pub use detect::{Detection, MAX_SKIPPED_GAMES, MissingGame, TeamGames, detect};
+pub mod reasons;
+
+pub use detect::{Detection, MAX_SKIPPED_GAMES, MissingGame, TeamGames, detect, detect_for};
 pub use inputs::{GapInputs, load};
