@@ -66,6 +66,8 @@ USING (
                CAST(f.rows_then AS STRING), ' rows (',
                CAST(f.players_then AS STRING), ' players) at plan, ',
                CAST(f.rows_now AS STRING), ' (', CAST(f.players_now AS STRING), ') now',
+               IF(f.rows_then = f.rows_now AND f.players_then = f.players_now,
+                  ', other player_lookup or game_id values', ''),
                IF(st.dates > 1, CONCAT(' and ', CAST(st.dates - 1 AS STRING), ' more dates'), ''),
                '; nothing was written'))
              ELSE TRUE

@@ -1,8 +1,10 @@
 -- The pushdown's plan (issue 26): one CREATE TABLE … AS job computes, inside BigQuery,
 -- the historical_completeness struct of every feature record with game_date in
--- [start, end] (semantics.md), classifies it against the stored struct as
--- pushdown/report.sql and the local diff do, and writes the run's staging table {plan},
--- which expires after {expiration_hours} hours. Three kinds of rows (row_kind):
+-- [start, end] (semantics.md), classifies it against the stored struct as the local
+-- diff does (src/pipeline/diff.rs; NULL fields of a stored struct read as 0/false/empty)
+-- and writes the run's staging table {plan}, expiring after {expiration_hours} hours (an
+-- integer from the configuration: DDL options take no parameters). CREATE TABLE … AS,
+-- not a destinationTable: bqemulator ignores the latter. Rows, by row_kind:
 --   'record' one per feature record in range: player_lookup, game_date, status
 --            (skipped / added / changed / unchanged), fields_changed (in the report's
 --            field order; empty unless changed), before (the stored struct, NULL when
