@@ -8,6 +8,7 @@ pub mod completeness_column;
 pub mod count;
 pub mod dates;
 pub mod identifiers;
+pub mod job_cost;
 
 use std::sync::Arc;
 

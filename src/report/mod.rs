@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::model::HistoricalCompleteness;
 use crate::model::dates::DateRange;
+use crate::model::job_cost::JobCost;
 
 /// The whole report (`report.json`, and what `--json` prints).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -38,6 +39,10 @@ pub struct Report {
     pub extended: Option<ExtendedSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merge: Option<MergeSummary>,
+    /// On BigQuery: each job the run submitted and what it cost (bytes processed and
+    /// billed, slot milliseconds).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jobs: Vec<JobCost>,
 }
 
 /// The extended column over the computed records.

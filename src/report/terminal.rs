@@ -78,6 +78,13 @@ pub fn render(r: &Report) -> String {
                     thousands(m.rows_written)
                 );
             }
+            None if m.rows_written > 0 => {
+                let _ = writeln!(
+                    s,
+                    "  merged: {} rows written by one BigQuery MERGE",
+                    thousands(m.rows_written)
+                );
+            }
             None => {
                 let _ = writeln!(s, "  merged: nothing to write, no commit");
             }
@@ -89,6 +96,9 @@ pub fn render(r: &Report) -> String {
                 thousands(m.conflicts)
             );
         }
+    }
+    if !r.jobs.is_empty() {
+        let _ = writeln!(s, "  cost: {}", crate::model::job_cost::summary(&r.jobs));
     }
     s
 }
