@@ -23,6 +23,8 @@ mod oracle;
 mod parity;
 mod partition_filter;
 mod prune;
+mod pushdown;
 mod queries_slt;
+mod random_warehouse;
 mod safety;
 mod support;
