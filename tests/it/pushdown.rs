@@ -334,6 +334,8 @@ fn seeded_random_warehouses_agree_with_the_local_kernel() {
 ///   stored right (unchanged).
 /// - cy: one row a day 2024-12-25 .. 2025-01-04 (11): 10/10, COMPLETE; stored with
 ///   games_found 9 and is_complete false (changed in those two fields).
+///
+/// Then, without the schedule view, the fallback table's 2024-10-22 decides the same.
 #[test]
 fn the_pushdown_sql_on_a_hand_built_warehouse() {
     let Some(em) = emulators() else { return };
@@ -394,6 +396,20 @@ fn the_pushdown_sql_on_a_hand_built_warehouse() {
     assert!(
         got[&("cy".into(), "2025-01-05".into())]
             .starts_with("{games_found: 10, games_expected: 10, is_complete: true")
+    );
+
+    // Without the schedule view the fallback table decides (2024-10-22 as well): the
+    // plan reads an empty schedule, and the rerun finds everything in place.
+    fx.sql(
+        "pdgolden_drop_view",
+        &format!("DROP VIEW {}", w.sql_name(&w.tables.schedule)),
+        &[],
+    );
+    let rerun = fx.json(&["backfill", "--start", "2024-10-25", "--end", "2025-01-05"]);
+    assert_eq!(
+        rerun["records"],
+        json!({"in_range": 4, "computed": 3, "skipped_bootstrap": 1, "added": 0, "changed": 0,
+               "unchanged": 3})
     );
     fx.assert_statements_bounded();
 }

@@ -164,10 +164,13 @@ pub fn empty_plan() -> String {
     )
 }
 
-/// An empty schedule with the columns plan.sql reads from the view.
+/// An empty schedule with the columns plan.sql reads from the view. Unlike the empty
+/// plan (only ever dry-run), this one runs: `LIMIT 0` of typed NULLs, which bqemulator
+/// executes (it cannot run `UNNEST` of an empty typed struct array).
 fn empty_schedule() -> String {
-    "(SELECT * FROM UNNEST(ARRAY<STRUCT<game_id STRING, game_date DATE, season_year INT64, \
-     game_status INT64, is_regular_season BOOL>>[]))"
+    "(SELECT CAST(NULL AS STRING) AS game_id, CAST(NULL AS DATE) AS game_date, \
+     CAST(NULL AS INT64) AS season_year, CAST(NULL AS INT64) AS game_status, \
+     CAST(NULL AS BOOL) AS is_regular_season LIMIT 0)"
         .to_string()
 }
 
@@ -244,7 +247,7 @@ mod tests {
         assert!(s.sql.starts_with("CREATE OR REPLACE TABLE `p.s.plan_r`\nOPTIONS(expiration_timestamp = TIMESTAMP_ADD(CURRENT_TIMESTAMP(), INTERVAL 24 HOUR))"));
         assert!(
             s.sql
-                .contains("FROM (SELECT * FROM UNNEST(ARRAY<STRUCT<game_id STRING"),
+                .contains("FROM (SELECT CAST(NULL AS STRING) AS game_id"),
             "no schedule view: an empty one"
         );
     }
