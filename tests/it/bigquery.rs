@@ -1151,9 +1151,10 @@ impl Fixture {
         std::fs::write(&self.config, text).unwrap();
     }
 
-    /// The ids of the jobs the emulator holds, dry runs left out (they are no jobs an
-    /// operator pays or audits).
-    fn job_ids(&self) -> std::collections::BTreeSet<String> {
+    /// The ids of the jobs the emulator holds that touch this fixture's datasets, dry
+    /// runs left out (they are no jobs an operator pays or audits). Other tests run at
+    /// the same time on the same emulator: their jobs are not this fixture's.
+    pub(crate) fn job_ids(&self) -> std::collections::BTreeSet<String> {
         let url = format!(
             "{}/bigquery/v2/projects/test-project/jobs?allUsers=true&projection=full&maxResults=100000",
             self.em.bigquery
@@ -1167,6 +1168,11 @@ impl Fixture {
             .into_iter()
             .flatten()
             .filter(|j| j["configuration"]["dryRun"].as_bool() != Some(true))
+            .filter(|j| {
+                j["configuration"]
+                    .to_string()
+                    .contains(&format!("{}_", self.name))
+            })
             .filter_map(|j| j["jobReference"]["jobId"].as_str().map(str::to_string))
             .collect()
     }

@@ -12,13 +12,12 @@ use crate::model::job_cost::JobCost;
 use crate::run::manifest::BigQueryRun;
 
 use super::BigQueryWarehouse;
-use super::client::Job;
 
-/// The cost of a finished job, as BigQuery reports it.
-pub fn of_job(job: &Job, step: &str) -> JobCost {
-    let stats = &job.resource["statistics"];
+/// The cost of finished job `id`, from its REST resource, as BigQuery reports it.
+pub fn of_job(id: &str, resource: &Value, step: &str) -> JobCost {
+    let stats = &resource["statistics"];
     JobCost {
-        job_id: job.id.clone(),
+        job_id: id.to_string(),
         step: step.to_string(),
         bytes_processed: number(&stats["query"]["totalBytesProcessed"])
             .or_else(|| number(&stats["totalBytesProcessed"])),
@@ -42,7 +41,7 @@ pub async fn complete(w: &BigQueryWarehouse, record: &mut BigQueryRun) {
             continue;
         }
         match w.client.job(&id).await {
-            Ok(Some(job)) => record.costs.push(of_job(&job, step_of(&id))),
+            Ok(Some(job)) => record.costs.push(of_job(&id, &job.resource, step_of(&id))),
             Ok(None) => tracing::warn!("job {id} not found: its cost is not reported"),
             Err(e) => tracing::warn!("reading job {id} for its cost: {e}"),
         }
@@ -71,13 +70,10 @@ mod tests {
 
     #[test]
     fn statistics_are_read_where_bigquery_puts_them() {
-        let job = Job {
-            id: "completeness_r_plan".into(),
-            resource: json!({"statistics": {"totalSlotMs": "5321",
-                "query": {"totalBytesProcessed": "1073741824", "totalBytesBilled": "1074790400"}}}),
-        };
+        let resource = json!({"statistics": {"totalSlotMs": "5321",
+            "query": {"totalBytesProcessed": "1073741824", "totalBytesBilled": "1074790400"}}});
         assert_eq!(
-            of_job(&job, "plan"),
+            of_job("completeness_r_plan", &resource, "plan"),
             JobCost {
                 job_id: "completeness_r_plan".into(),
                 step: "plan".into(),
@@ -87,11 +83,8 @@ mod tests {
             }
         );
         // bqemulator 1.4.0: only totalBytesProcessed, always "0".
-        let emulated = Job {
-            id: "x".into(),
-            resource: json!({"statistics": {"query": {"totalBytesProcessed": "0"}}}),
-        };
-        let cost = of_job(&emulated, "report");
+        let emulated = json!({"statistics": {"query": {"totalBytesProcessed": "0"}}});
+        let cost = of_job("x", &emulated, "report");
         assert_eq!(
             (cost.bytes_processed, cost.bytes_billed, cost.slot_ms),
             (Some(0), None, None)

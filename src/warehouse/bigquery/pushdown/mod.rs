@@ -247,7 +247,7 @@ fn job_base(run_id: &str, step: &str) -> String {
 /// Record a job once (a resumed run finds jobs it recorded before).
 fn note(record: &mut BigQueryRun, job: &Job, step: &str) {
     if !record.jobs.contains(&job.id) {
-        record.note_job(cost::of_job(job, step));
+        record.note_job(cost::of_job(&job.id, &job.resource, step));
     }
 }
 
