@@ -22,6 +22,7 @@ use crate::ops::check::Check;
 use crate::ops::data_end::DataEnd;
 use crate::pipeline::backfill::{BackfillBuilder, BackfillOutcome, Progress, StopAfter};
 use crate::report::RunStatus;
+use crate::run::manifest::Compute;
 use crate::warehouse::{BigQueryWarehouse, LocalWarehouse, Warehouse};
 
 /// Run a parsed command line; returns the exit code.
@@ -210,7 +211,7 @@ async fn compute(args: ComputeArgs, settings: &Settings, out: &Output) -> Result
 fn warehouse(settings: &Settings) -> Result<LocalWarehouse> {
     if settings.kind == crate::config::Kind::Bigquery {
         return Err(Error::input(
-            "this command runs on a local warehouse only; on BigQuery (kind = \"bigquery\") use doctor, export, diff, merge, backfill, rollback, check, spot-check and report",
+            "this command runs on a local warehouse only; on BigQuery (kind = \"bigquery\") use doctor, export, diff, merge, backfill, rollback, runs, check, spot-check and report",
         ));
     }
     LocalWarehouse::open(settings.require_warehouse()?)
@@ -364,7 +365,8 @@ async fn reapplied(run_id: &str, settings: &Settings) -> Result<Option<BackfillB
     Ok(Some(
         BackfillBuilder::new(wh, &settings.run_dir, m.range)
             .with_include_bootstrap(m.include_bootstrap)
-            .with_extended(m.extended),
+            .with_extended(m.extended)
+            .with_compute(m.compute),
     ))
 }
 
@@ -378,13 +380,15 @@ async fn backfill(args: BackfillArgs, settings: &Settings, out: &Output) -> Resu
         Some(run) => BackfillBuilder::resume(wh, &settings.run_dir, &run),
         None => {
             let range = DateRange::new(args.start.expect("clap"), args.end.expect("clap"))?;
-            if args.extended {
+            let compute = compute_mode(args.compute_in, settings)?;
+            if args.extended && compute == Compute::Local {
                 wh.require_extended_column().await?;
             }
             BackfillBuilder::new(wh, &settings.run_dir, range)
                 .with_dry_run(args.dry_run)
                 .with_include_bootstrap(args.include_bootstrap)
                 .with_extended(args.extended)
+                .with_compute(compute)
         }
     };
     let builder = builder
@@ -392,6 +396,25 @@ async fn backfill(args: BackfillArgs, settings: &Settings, out: &Output) -> Resu
         .with_allow_stale(args.allow_stale)
         .with_progress(out.progress());
     run_interruptible(builder, settings, out).await
+}
+
+/// Where a new run computes: `--compute-in`, else `compute` under `[bigquery]` (on a
+/// BigQuery warehouse), else locally. BigQuery compute on a local warehouse is refused.
+fn compute_mode(flag: Option<crate::cli::ComputeIn>, settings: &Settings) -> Result<Compute> {
+    let bigquery = settings.kind == crate::config::Kind::Bigquery;
+    let configured = match (bigquery, &settings.bigquery) {
+        (true, Some(c)) => c.compute,
+        _ => Compute::Local,
+    };
+    let mode = flag.map(Compute::from).unwrap_or(configured);
+    if mode == Compute::Bigquery && !bigquery {
+        return Err(Error::input(
+            "--compute-in bigquery needs a BigQuery warehouse (kind = \"bigquery\" in \
+             completeness.toml, or COMPLETENESS_KIND=bigquery); a local warehouse computes \
+             locally",
+        ));
+    }
+    Ok(mode)
 }
 
 /// `backfill --as-of created_at`: the reconstruction report; nothing is written.
@@ -746,7 +769,7 @@ async fn runs(args: RunsArgs, settings: &Settings, out: &Output) -> Result<u8> {
         }
         return Ok(0);
     }
-    let runs = crate::ops::runs::list(&warehouse(settings)?, &settings.run_dir).await?;
+    let runs = crate::ops::runs::list(&any_warehouse(settings)?, &settings.run_dir).await?;
     if out.json {
         out.json(&runs);
     } else {

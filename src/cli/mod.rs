@@ -112,7 +112,9 @@ pub enum Command {
     ///
     /// Records on the first 14 days of a season are skipped (and counted) unless
     /// --include-bootstrap. Exit 1 when some rows were rewritten by someone else after
-    /// the export (they are left alone; rerun to cover them).
+    /// the export (they are left alone; rerun to cover them). On BigQuery,
+    /// --compute-in bigquery computes inside BigQuery instead (no export): one job writes
+    /// the plan, one reads the report from it, one MERGE applies it.
     Backfill(BackfillArgs),
 
     /// Ask the stored structs a question: daily summary, incomplete records, cascade, gaps
@@ -485,6 +487,11 @@ pub struct BackfillArgs {
     /// Continue an interrupted run from its first unfinished phase
     #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["start", "end", "dry_run", "include_bootstrap"])]
     pub resume: Option<String>,
+    /// Where to compute the structs on BigQuery: local (export to Parquet, compute on
+    /// this machine) or bigquery (one generated statement inside BigQuery, no export)
+    /// [default: compute in completeness.toml's [bigquery], else local]
+    #[arg(long, value_name = "WHERE", value_enum, conflicts_with_all = ["resume", "as_of"])]
+    pub compute_in: Option<ComputeIn>,
     /// With --resume: merge even if player_game_summary changed since the run's export
     /// (by default the stale plan is refused)
     #[arg(long, requires = "resume")]
@@ -494,6 +501,24 @@ pub struct BackfillArgs {
     /// that arrived late). Always a dry run: nothing is written.
     #[arg(long, value_name = "COLUMN", value_enum, conflicts_with_all = ["resume", "include_bootstrap", "report"])]
     pub as_of: Option<AsOfColumn>,
+}
+
+/// Where `--compute-in` computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ComputeIn {
+    /// Export to Parquet and compute on this machine
+    Local,
+    /// One generated GoogleSQL statement computes the plan inside BigQuery
+    Bigquery,
+}
+
+impl From<ComputeIn> for crate::run::manifest::Compute {
+    fn from(c: ComputeIn) -> Self {
+        match c {
+            ComputeIn::Local => crate::run::manifest::Compute::Local,
+            ComputeIn::Bigquery => crate::run::manifest::Compute::Bigquery,
+        }
+    }
 }
 
 /// What `--as-of` reconstructs from.

@@ -11,6 +11,7 @@ pub mod coverage;
 pub mod dates;
 pub mod extended_column;
 pub mod identifiers;
+pub mod job_cost;
 pub mod reasons;
 
 use std::sync::Arc;

@@ -394,30 +394,68 @@ fn credentials_fix(mode: &Credentials) -> String {
     }
 }
 
-/// Every statement of a run over the last 30 days and of the checks, validated by
-/// BigQuery as dry-run jobs; each refusal is listed.
+/// Every statement of a run over the last 30 days (in either compute mode) and of the
+/// checks, validated by BigQuery as dry-run jobs; each refusal is listed, and what a
+/// backfill of those 30 days would process in each mode is said.
 async fn statements(w: &BigQueryWarehouse) -> Result<String, String> {
-    use crate::warehouse::bigquery::{plan::ExportPlan, preflight};
+    use crate::warehouse::bigquery::{plan::ExportPlan, preflight, pushdown};
     let today = chrono::Utc::now().date_naive();
     let range = crate::model::dates::DateRange::new(today - chrono::Days::new(30), today)
         .map_err(|e| e.to_string())?;
     let plan = ExportPlan::new(w, range, "doctor-dry-run", false)
         .await
         .map_err(|e| e.to_string())?;
-    let mut all = preflight::run_statements(w, &plan).map_err(|e| e.to_string())?;
-    all.extend(preflight::check_statements(w, today).map_err(|e| e.to_string())?);
+    let export_mode = preflight::run_statements(w, &plan).map_err(|e| e.to_string())?;
+    // The plan's target need not exist for a dry run, but its dataset must: the staging
+    // dataset once the first run created it, the feature table's until then.
+    let (project, dataset) = match w.client.dataset_exists(&w.config.staging_dataset).await {
+        Ok(true) => (None, w.config.staging_dataset.clone()),
+        _ => (
+            w.tables.features.project.clone(),
+            w.tables.features.parts[0].clone(),
+        ),
+    };
+    let target = w.sql_name(&crate::model::identifiers::TableRef {
+        project,
+        parts: vec![dataset, "completeness_doctor_plan".into()],
+    });
+    let run = pushdown::statements::RunParams {
+        range,
+        include_bootstrap: false,
+    };
+    let in_bigquery = pushdown::dry_run_statements(w, &target, run, plan.schedule).to_vec();
+    let checks = preflight::check_statements(w, today).map_err(|e| e.to_string())?;
     let mut refused = Vec::new();
-    for s in &all {
-        if let Err(e) = w.client.dry_run(&s.sql, &s.params, &s.what).await {
-            refused.push(e.to_string());
+    let mut scans = [None, None];
+    for (mode, group) in [&export_mode, &in_bigquery, &checks]
+        .into_iter()
+        .enumerate()
+    {
+        for s in group {
+            match w.client.dry_run(&s.sql, &s.params, &s.what).await {
+                Ok(bytes) if mode < 2 => add(&mut scans[mode], bytes),
+                Ok(_) => {}
+                Err(e) => refused.push(e.to_string()),
+            }
         }
     }
+    let all = export_mode.len() + in_bigquery.len() + checks.len();
     match refused.is_empty() {
         true => Ok(format!(
-            "BigQuery accepts all {} statements (dry runs)",
-            all.len()
+            "BigQuery accepts all {all} statements (dry runs); a backfill of the last 30 days \
+             would process {} computing locally (exports, MERGE), {} computing in BigQuery \
+             (plan, report, MERGE)",
+            crate::model::job_cost::bytes(scans[0]),
+            crate::model::job_cost::bytes(scans[1]),
         )),
         false => Err(refused.join("\n")),
+    }
+}
+
+/// `total + bytes`, where either may be unreported.
+fn add(total: &mut Option<u64>, bytes: Option<u64>) {
+    if let Some(b) = bytes {
+        *total = Some(total.unwrap_or(0) + b);
     }
 }
 

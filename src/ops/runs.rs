@@ -1,6 +1,8 @@
 //! `runs`: what has been run against this warehouse, from two sources that can each be
 //! incomplete: the run directories (every run, dry runs included, if they were kept)
-//! and the feature table's history (every commit, even from another machine).
+//! and, on a local warehouse, the feature table's history (every commit, even from
+//! another machine). On BigQuery the table keeps no history of who wrote it: the run
+//! directories' manifests say which MERGE job wrote a run and which rolled it back.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,9 +13,9 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::model::FEATURES_TABLE;
 use crate::model::dates::DateRange;
-use crate::run::manifest::{Manifest, Phase};
-use crate::warehouse::LocalWarehouse;
+use crate::run::manifest::{Compute, Manifest, Phase};
 use crate::warehouse::delta::log::history;
+use crate::warehouse::{LocalWarehouse, Warehouse};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RunSummary {
@@ -27,16 +29,36 @@ pub struct RunSummary {
     /// The version the run committed to the feature table.
     pub table_version: Option<u64>,
     pub rolled_back_in: Option<u64>,
+    /// Where the run computed the structs (`None`: known from a commit only).
+    pub compute: Option<Compute>,
+    /// On BigQuery: the MERGE job that wrote the run, and the job that rolled it back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merge_job: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollback_job: Option<String>,
     /// exported · dry run · merged · rolled back · no changes · incomplete · commit only
     pub status: String,
 }
 
-/// Every run known from `run_root` or the feature table's history, newest first.
-pub async fn list(warehouse: &LocalWarehouse, run_root: &Path) -> Result<Vec<RunSummary>> {
+/// Every run known from `run_root` or (locally) the feature table's history, newest first.
+pub async fn list(warehouse: &Warehouse, run_root: &Path) -> Result<Vec<RunSummary>> {
     let mut runs: BTreeMap<String, RunSummary> = BTreeMap::new();
     for (_, m) in run_dirs(run_root)? {
         runs.insert(m.run_id.clone(), from_manifest(&m));
     }
+    if let Warehouse::Local(w) = warehouse {
+        add_history(w, &mut runs).await?;
+    }
+    let mut out: Vec<RunSummary> = runs.into_values().map(finish_status).collect();
+    out.reverse(); // ids start with their UTC time: newest first
+    Ok(out)
+}
+
+/// The runs the Delta table's commits name, and the rollbacks of them.
+async fn add_history(
+    warehouse: &LocalWarehouse,
+    runs: &mut BTreeMap<String, RunSummary>,
+) -> Result<()> {
     let table = warehouse.open_table(FEATURES_TABLE).await?;
     for commit in history(&table)? {
         if let Some(id) = &commit.run_id {
@@ -53,9 +75,7 @@ pub async fn list(warehouse: &LocalWarehouse, run_root: &Path) -> Result<Vec<Run
             run.rolled_back_in = Some(commit.version);
         }
     }
-    let mut out: Vec<RunSummary> = runs.into_values().map(finish_status).collect();
-    out.reverse(); // ids start with their UTC time: newest first
-    Ok(out)
+    Ok(())
 }
 
 /// The run directories under `run_root` with their manifests. Directories without a
@@ -89,6 +109,7 @@ fn from_manifest(m: &Manifest) -> RunSummary {
         Some(p) => format!("incomplete: last phase {p:?} (backfill --resume)").to_lowercase(),
         None => "created".to_string(),
     };
+    let bigquery = m.bigquery.as_ref();
     RunSummary {
         run_id: m.run_id.clone(),
         created_at: Some(m.created_at),
@@ -98,6 +119,11 @@ fn from_manifest(m: &Manifest) -> RunSummary {
         conflicts: merge.map(|r| r.conflicts),
         table_version: merge.and_then(|r| r.table_version),
         rolled_back_in: None,
+        compute: Some(m.compute),
+        merge_job: bigquery
+            .filter(|_| merge.is_some())
+            .and_then(|b| b.jobs.iter().rev().find(|j| j.contains("_merge")).cloned()),
+        rollback_job: bigquery.and_then(|b| b.rollback_job.clone()),
         status,
     }
 }
@@ -105,6 +131,10 @@ fn from_manifest(m: &Manifest) -> RunSummary {
 fn finish_status(mut run: RunSummary) -> RunSummary {
     if let Some(v) = run.rolled_back_in {
         run.status = format!("rolled back in version {v}");
+    } else if let Some(job) = &run.rollback_job {
+        run.status = format!("rolled back by BigQuery job {job}");
+    } else if run.status == "merged" && run.merge_job.is_some() {
+        run.status = "merged by one BigQuery MERGE".into();
     } else if run.status == "merged" && run.table_version.is_none() {
         run.status = match run.conflicts.unwrap_or(0) {
             0 => "merged: no changes, no commit".into(),
@@ -130,6 +160,7 @@ pub fn render(runs: &[RunSummary]) -> String {
             "rows written",
             "conflicts",
             "version",
+            "computed",
             "status",
         ]);
     let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
@@ -145,6 +176,7 @@ pub fn render(runs: &[RunSummary]) -> String {
             opt(r.rows_written),
             opt(r.conflicts),
             opt(r.table_version),
+            r.compute.map_or("-", |c| c.name()).to_string(),
             r.status.clone(),
         ]);
     }

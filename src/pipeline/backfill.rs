@@ -8,6 +8,14 @@
 //! transaction on Delta, its MERGE job on BigQuery): if so, the merge happened and is not
 //! repeated. Before merging, the games the run was computed from are compared with the
 //! table's ([`crate::pipeline::staleness`]): a stale plan is refused unless allowed.
+//!
+//! A run computed in BigQuery ([`Compute::Bigquery`], `--compute-in bigquery`) has no
+//! export: its compute phase is one job writing the plan into a staging table, its diff
+//! phase one job reading the report from it, its merge one MERGE that refuses a stale
+//! plan itself ([`pushdown`]). The manifest records the mode, so `merge --run`,
+//! `--resume` and `rollback` treat the run as it was made.
+
+mod pushdown;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,7 +33,7 @@ use crate::model::{GAME_DATE, PLAYER_LOOKUP};
 use crate::pipeline::diff::DiffOptions;
 use crate::report::{MergeSummary, Report, RunStatus};
 use crate::run::dir::RunDir;
-use crate::run::manifest::{Manifest, Phase, PhaseStatus};
+use crate::run::manifest::{Compute, Manifest, Phase, PhaseStatus};
 use crate::warehouse::Warehouse;
 
 /// What the progress callback hears as the run goes.
@@ -82,6 +90,7 @@ enum Start {
         dry_run: bool,
         include_bootstrap: bool,
         extended: bool,
+        compute: Compute,
     },
     Resume {
         run_id: String,
@@ -104,6 +113,7 @@ impl BackfillBuilder {
                 dry_run: false,
                 include_bootstrap: false,
                 extended: false,
+                compute: Compute::Local,
             },
         )
     }
@@ -165,6 +175,15 @@ impl BackfillBuilder {
         self
     }
 
+    /// Where a new run computes the structs (default: [`Compute::Local`]; a resumed run
+    /// keeps the mode its manifest records).
+    pub fn with_compute(mut self, mode: Compute) -> Self {
+        if let Start::New { compute, .. } = &mut self.start {
+            *compute = mode;
+        }
+        self
+    }
+
     /// When resuming a dry run, apply its merge (what `merge --run` does).
     pub fn with_apply(mut self, yes: bool) -> Self {
         if let Start::Resume { apply, .. } = &mut self.start {
@@ -217,6 +236,7 @@ impl BackfillBuilder {
     }
 
     pub async fn execute(self) -> Result<BackfillOutcome> {
+        self.refuse_unsupported()?;
         // Fail on a missing table before a run directory exists.
         self.warehouse.require_features().await?;
         let (dir, mut manifest) = self.open_run()?;
@@ -229,10 +249,16 @@ impl BackfillBuilder {
             builder: &self,
             dir: &dir,
         };
-        if !manifest.is_done(Phase::Export)
-            && let Err(e) = phases.export_writable(&mut manifest).await
-        {
-            // A new run that could not even export leaves nothing behind.
+        let in_warehouse = manifest.compute == Compute::Bigquery;
+        let first = match in_warehouse {
+            true if !manifest.is_done(Phase::Compute) => phases.plan(&mut manifest).await,
+            false if !manifest.is_done(Phase::Export) => {
+                phases.export_writable(&mut manifest).await
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = first {
+            // A new run that could not even export (or plan) leaves nothing behind.
             if matches!(self.start, Start::New { .. }) {
                 let _ = std::fs::remove_dir_all(&dir.path);
             }
@@ -246,6 +272,8 @@ impl BackfillBuilder {
         }
         let mut report = if manifest.is_done(Phase::Diff) {
             Report::load(&dir.report_dir().join("report.json"))?
+        } else if in_warehouse {
+            phases.plan_report(&mut manifest).await?
         } else {
             phases.diff(&mut manifest).await?
         };
@@ -268,6 +296,7 @@ impl BackfillBuilder {
                 return Err(e);
             }
             report.dry_run = report.merge.is_none();
+            phases.note_costs(&mut manifest, &mut report).await?;
             phases.write_report(&report)?;
             return phases.outcome(manifest, report);
         }
@@ -284,6 +313,10 @@ impl BackfillBuilder {
         // The run's report records what its merge did (again, when an earlier command
         // committed it and stopped before its report was written).
         phases
+            .note_costs(&mut manifest, &mut report)
+            .await
+            .map_err(|e| manifest.after_commit(e))?;
+        phases
             .write_report(&report)
             .map_err(|e| manifest.after_commit(e))?;
         phases.drop_exports(&manifest).await;
@@ -295,6 +328,22 @@ impl BackfillBuilder {
         Ok(outcome)
     }
 
+    /// What a run computed in BigQuery does not cover is refused before anything exists.
+    fn refuse_unsupported(&self) -> Result<()> {
+        match self.start {
+            Start::New {
+                extended: true,
+                compute: Compute::Bigquery,
+                ..
+            } => Err(Error::input(
+                "--extended is not covered when the run computes in BigQuery (--compute-in \
+                 bigquery, or compute = \"bigquery\" in completeness.toml): run it with \
+                 --compute-in local; nothing was written",
+            )),
+            _ => Ok(()),
+        }
+    }
+
     fn open_run(&self) -> Result<(RunDir, Manifest)> {
         match &self.start {
             Start::New {
@@ -302,6 +351,7 @@ impl BackfillBuilder {
                 dry_run,
                 include_bootstrap,
                 extended,
+                compute,
             } => {
                 let now = self.now();
                 let dir = RunDir::create(&self.run_root, now)?;
@@ -314,6 +364,7 @@ impl BackfillBuilder {
                     dry_run: *dry_run,
                     include_bootstrap: *include_bootstrap,
                     extended: *extended,
+                    compute: *compute,
                     snapshot: None,
                     season_starts: Default::default(),
                     rows: Default::default(),
@@ -627,10 +678,16 @@ impl Phases<'_> {
             (self.builder.progress)(Step::Note(Phase::Merge, &line));
             return Ok(());
         }
-        self.refuse_stale(m).await?;
+        // A plan computed in BigQuery is checked by its own MERGE, in the same statement.
+        if m.compute == Compute::Local {
+            self.refuse_stale(m).await?;
+        }
         let clock = self.begin(m, Phase::Merge)?;
         failpoint::hit("merge:started").await;
-        let x = warehouse.merge(m, self.dir, self.builder.now()).await?;
+        let x = match m.compute {
+            Compute::Local => warehouse.merge(m, self.dir, self.builder.now()).await?,
+            Compute::Bigquery => self.merge_plan(m).await?,
+        };
         failpoint::hit("merge:after-commit").await;
         let committed = x.table_version.is_some() || x.job_id.is_some();
         self.finish(m, Phase::Merge, clock, &merge_message(&x))
@@ -687,6 +744,16 @@ impl Phases<'_> {
         if let Err(e) = self.builder.warehouse.drop_exports(m, self.dir).await {
             tracing::warn!("{e}");
             (self.builder.progress)(Step::Note(Phase::Merge, &format!("warning: {e}")));
+        }
+    }
+
+    /// The cost of the run's warehouse jobs into the report (and the manifest, which
+    /// keeps them per job); nothing on a local warehouse.
+    async fn note_costs(&self, m: &mut Manifest, report: &mut Report) -> Result<()> {
+        report.jobs = self.builder.warehouse.job_costs(m).await;
+        match report.jobs.is_empty() {
+            true => Ok(()),
+            false => m.save(&self.dir.manifest()),
         }
     }
 

@@ -114,15 +114,16 @@ pub fn refusal(run_id: &str, range: DateRange, changes: &[DateChange]) -> Error 
         n if n > 5 => format!(" and {} more dates", n - 5),
         _ => String::new(),
     };
-    Error::input(format!(
-        "player_game_summary changed since run {run_id} exported it: {}{more}. Its structs were \
-         computed from the old rows and would be stale as they are written; nothing was written. \
-         Recompute: `completeness backfill --start {} --end {}` (add --dry-run to look first), \
-         or pass --allow-stale to apply this plan anyway",
-        shown.join("; "),
-        range.start,
-        range.end
-    ))
+    let recompute = format!(
+        "completeness backfill --start {} --end {}",
+        range.start, range.end
+    );
+    crate::run::manifest::stale_plan(
+        run_id,
+        "exported it",
+        &format!("{}{more}", shown.join("; ")),
+        &recompute,
+    )
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::model::HistoricalCompleteness;
 use crate::model::count::thousands;
 use crate::model::dates::DateRange;
+use crate::model::job_cost::JobCost;
 use crate::model::reasons::{Reason, ReasonCounts};
 
 /// The whole report (`report.json`, and what `--json` prints).
@@ -61,6 +62,10 @@ pub struct Report {
     /// What the operator should know before anything else (a window with nothing in it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// On BigQuery: each job the run submitted and what it cost (bytes processed and
+    /// billed, slot milliseconds).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jobs: Vec<JobCost>,
 }
 
 /// What a run did: the first thing its report says (`status` in report.json).

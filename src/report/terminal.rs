@@ -80,6 +80,9 @@ pub fn render(r: &Report) -> String {
     if let Some(m) = r.merge.as_ref().filter(|m| m.conflicts > 0) {
         let _ = writeln!(s, "  conflicts: {}", m.conflicts_sentence());
     }
+    if !r.jobs.is_empty() {
+        let _ = writeln!(s, "  cost: {}", crate::model::job_cost::summary(&r.jobs));
+    }
     s
 }
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::dates::{DateRange, SeasonCalendar};
+use crate::model::job_cost::JobCost;
 
 /// The phases of a run, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -29,6 +30,26 @@ pub enum PhaseStatus {
     Started,
     Done,
     Skipped,
+}
+
+/// Where a run computes the structs: on this machine from exported Parquet (`local`,
+/// the default), or inside BigQuery by one generated statement (`bigquery`, issue 26).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compute {
+    #[default]
+    Local,
+    Bigquery,
+}
+
+impl Compute {
+    /// The value as the flag and the config file spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compute::Local => "local",
+            Compute::Bigquery => "bigquery",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,6 +103,9 @@ pub struct Manifest {
     /// Also fill `historical_completeness_ext` (`backfill --extended`).
     #[serde(default)]
     pub extended: bool,
+    /// Where the structs are computed (manifests before issue 26: local).
+    #[serde(default)]
+    pub compute: Compute,
     #[serde(default)]
     pub snapshot: Option<Snapshot>,
     #[serde(default)]
@@ -118,6 +142,20 @@ pub struct BigQueryRun {
     /// The job that rolled this run back, once it has been.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback_job: Option<String>,
+    /// A run computed in BigQuery: its staging table holding the plan (`dataset.table`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_table: Option<String>,
+    /// What each job cost (bytes processed and billed, slot time), in submission order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub costs: Vec<JobCost>,
+}
+
+impl BigQueryRun {
+    /// Record a job the run submitted, with what it cost.
+    pub fn note_job(&mut self, cost: JobCost) {
+        self.jobs.push(cost.job_id.clone());
+        self.costs.push(cost);
+    }
 }
 
 impl Manifest {
@@ -149,6 +187,18 @@ impl Manifest {
             .find(|j| j.contains("_merge"))
             .map(String::as_str)
     }
+}
+
+/// The refusal of run `run_id`'s plan: player_game_summary changed since it `made` its
+/// plan (`exported it`, `computed its plan`), as `detail` says (the dates); `recompute`
+/// is the backfill to run instead. Exit 2: nothing was written.
+pub fn stale_plan(run_id: &str, made: &str, detail: &str, recompute: &str) -> Error {
+    Error::input(format!(
+        "player_game_summary changed since run {run_id} {made}: {detail}. Its structs were \
+         computed from the old rows and would be stale as they are written; nothing was written. \
+         Recompute: `{recompute}` (add --dry-run to look first), or pass --allow-stale to apply \
+         this plan anyway"
+    ))
 }
 
 /// A plan's table moved under it by runs of this tool: see [`Manifest::moved_by_runs`].
@@ -187,8 +237,12 @@ impl Manifest {
         .filter(|(on, _)| *on)
         .map(|(_, flag)| *flag)
         .collect();
+        let compute = match self.compute {
+            Compute::Bigquery => " --compute-in bigquery",
+            Compute::Local => "",
+        };
         format!(
-            "completeness backfill --start {} --end {}{flags}",
+            "completeness backfill --start {} --end {}{flags}{compute}",
             self.range.start, self.range.end
         )
     }
@@ -252,6 +306,7 @@ mod tests {
             dry_run: true,
             include_bootstrap: false,
             extended: false,
+            compute: Compute::Local,
             snapshot: None,
             season_starts: BTreeMap::from([(2025, d("2025-10-21"))]),
             rows: BTreeMap::new(),

@@ -22,11 +22,12 @@ use arrow::array::RecordBatch;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::io::storage::Location;
 use crate::model::FEATURES_TABLE;
+use crate::model::job_cost::JobCost;
 use crate::run::dir::RunDir;
-use crate::run::manifest::Manifest;
+use crate::run::manifest::{Compute, Manifest};
 use crate::warehouse::delta::rollback::{RollbackOptions, RollbackReport};
 
 pub use bigquery::BigQueryWarehouse;
@@ -201,6 +202,50 @@ impl Warehouse {
         }
     }
 
+    /// Compute the run's plan inside the warehouse (`--compute-in bigquery`): its
+    /// statements validated, then one job writing the plan; the pre-flight's line.
+    pub async fn plan(&self, m: &mut Manifest) -> Result<String> {
+        bigquery::pushdown::plan(self.pushdown()?, m).await
+    }
+
+    /// The report of the run's plan, as JSON keyed by the report's keys.
+    pub async fn plan_report(&self, m: &mut Manifest) -> Result<serde_json::Value> {
+        bigquery::pushdown::report_row(self.pushdown()?, m).await
+    }
+
+    /// Apply the run's plan in one statement stamped `now` (the statement refuses a
+    /// stale plan itself unless `allow_stale`); the manifest gets the merge record.
+    pub async fn merge_plan(
+        &self,
+        m: &mut Manifest,
+        now: DateTime<Utc>,
+        allow_stale: bool,
+    ) -> Result<MergeMetrics> {
+        bigquery::pushdown::merge(self.pushdown()?, m, now, allow_stale).await
+    }
+
+    /// What each of the run's warehouse jobs cost (none on a local warehouse).
+    pub async fn job_costs(&self, m: &mut Manifest) -> Vec<JobCost> {
+        match (self, m.bigquery.as_mut()) {
+            (Warehouse::BigQuery(w), Some(record)) => {
+                bigquery::cost::complete(w, record).await;
+                record.costs.clone()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The BigQuery warehouse a run computed in BigQuery needs.
+    fn pushdown(&self) -> Result<&BigQueryWarehouse> {
+        match self {
+            Warehouse::BigQuery(w) => Ok(w),
+            Warehouse::Local(_) => Err(Error::input(
+                "--compute-in bigquery (compute = \"bigquery\") needs a BigQuery warehouse \
+                 (kind = \"bigquery\"); a local warehouse computes locally",
+            )),
+        }
+    }
+
     /// Where the run was rolled back ("version 4", "BigQuery job …"), if it was.
     pub async fn rolled_back_in(&self, m: &Manifest) -> Result<Option<String>> {
         match self {
@@ -209,11 +254,17 @@ impl Warehouse {
         }
     }
 
-    /// Delete a merged run's exports (a dry run keeps them for `merge --run`).
+    /// Delete a merged run's exports, or its plan table (a dry run keeps them for
+    /// `merge --run`).
     pub async fn drop_exports(&self, m: &Manifest, dir: &RunDir) -> Result<()> {
-        match self {
-            Warehouse::Local(_) => delta::run::drop_exports(dir),
-            Warehouse::BigQuery(w) => bigquery::run::drop_exports(w, m).await,
+        match (self, m.compute) {
+            (Warehouse::Local(_), _) => delta::run::drop_exports(dir),
+            (Warehouse::BigQuery(w), Compute::Bigquery) => {
+                bigquery::pushdown::drop_plan(w.as_ref(), m).await
+            }
+            (Warehouse::BigQuery(w), Compute::Local) => {
+                bigquery::run::drop_exports(w.as_ref(), m).await
+            }
         }
     }
 

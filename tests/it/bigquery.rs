@@ -20,14 +20,14 @@ use serde_json::Value;
 use crate::support;
 
 /// Where the emulators listen (from `scripts/emulators start`'s env file).
-struct Emulators {
+pub(crate) struct Emulators {
     gcs: String,
-    gcs_root: PathBuf,
-    bigquery: String,
+    pub(crate) gcs_root: PathBuf,
+    pub(crate) bigquery: String,
     s3: String,
 }
 
-fn emulators() -> Option<Emulators> {
+pub(crate) fn emulators() -> Option<Emulators> {
     let var = |k: &str| std::env::var(k).ok();
     let found = (|| {
         Some(Emulators {
@@ -48,15 +48,17 @@ fn emulators() -> Option<Emulators> {
 }
 
 /// One test's datasets, config file and run directory.
-struct Fixture {
-    em: Emulators,
-    name: String,
-    dir: tempfile::TempDir,
-    config: PathBuf,
+pub(crate) struct Fixture {
+    pub(crate) em: Emulators,
+    pub(crate) name: String,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) config: PathBuf,
+    /// Build the tables without NOT NULL on the keys (NULL upstream keys).
+    pub(crate) nullable_keys: bool,
 }
 
 impl Fixture {
-    fn new(em: Emulators, name: &str) -> Fixture {
+    pub(crate) fn new(em: Emulators, name: &str) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("completeness.toml");
         std::fs::write(&config, config_text(&em, name, "")).unwrap();
@@ -65,15 +67,16 @@ impl Fixture {
             name: name.to_string(),
             dir,
             config,
+            nullable_keys: false,
         }
     }
 
-    fn runs(&self) -> PathBuf {
+    pub(crate) fn runs(&self) -> PathBuf {
         self.dir.path().join("runs")
     }
 
     /// The binary, configured for this fixture's BigQuery warehouse.
-    fn cli(&self) -> assert_cmd::Command {
+    pub(crate) fn cli(&self) -> assert_cmd::Command {
         let mut cmd = support::cli();
         cmd.arg("--config")
             .arg(&self.config)
@@ -82,19 +85,19 @@ impl Fixture {
         cmd
     }
 
-    fn warehouse(&self) -> BigQueryWarehouse {
+    pub(crate) fn warehouse(&self) -> BigQueryWarehouse {
         let file = FileConfig::load(Some(&self.config)).unwrap();
         let settings = Settings::resolve(None, None, file);
         BigQueryWarehouse::open(settings.bigquery.as_ref().unwrap(), &settings.stores).unwrap()
     }
 
-    fn dataset(&self, suffix: &str) -> String {
+    pub(crate) fn dataset(&self, suffix: &str) -> String {
         format!("{}_{suffix}", self.name)
     }
 
     /// Seed the three tables from the sample warehouse: features in `features`, games
     /// from `games_from` on, the whole schedule.
-    fn seed(&self, features: (&str, &str), games_from: &str) {
+    pub(crate) fn seed(&self, features: (&str, &str), games_from: &str) {
         self.seed_from(&support::sample_warehouse(), features, games_from)
     }
 
@@ -103,7 +106,25 @@ impl Fixture {
     /// schedule as a view over a partitioned base table) and seed them from the local
     /// warehouse `wh`: features in `features`, games from `games_from` on, the whole
     /// schedule. Columns production has and the sample lacks stay NULL.
-    fn seed_from(&self, wh: &Path, features: (&str, &str), games_from: &str) {
+    pub(crate) fn seed_from(&self, wh: &Path, features: (&str, &str), games_from: &str) {
+        self.seed_rows(
+            wh,
+            [
+                format!("game_date BETWEEN '{}' AND '{}'", features.0, features.1),
+                format!("game_date BETWEEN '{games_from}' AND '{}'", features.1),
+                "true".to_string(),
+            ],
+        )
+    }
+
+    /// Build the objects and seed every row of the local warehouse `wh` (NULL keys too).
+    pub(crate) fn seed_whole(&self, wh: &Path) {
+        self.seed_rows(wh, ["true", "true", "true"].map(str::to_string))
+    }
+
+    /// Build the objects and seed the rows of `wh`'s features, games and schedule
+    /// matching each filter.
+    fn seed_rows(&self, wh: &Path, [features, games, schedule]: [String; 3]) {
         let w = self.warehouse();
         let local = support::read_table(
             &wh.join("nba_predictions/ml_feature_store_v2"),
@@ -118,17 +139,17 @@ impl Fixture {
             (
                 "nba_predictions/ml_feature_store_v2",
                 format!("{}.ml_feature_store_v2", self.dataset("predictions")),
-                format!("game_date BETWEEN '{}' AND '{}'", features.0, features.1),
+                features,
             ),
             (
                 "nba_analytics/player_game_summary",
                 format!("{}.player_game_summary", self.dataset("analytics")),
-                format!("game_date BETWEEN '{games_from}' AND '{}'", features.1),
+                games,
             ),
             (
                 "nba_reference/nba_schedule",
                 format!("{}.nbac_schedule", self.dataset("raw")),
-                "true".to_string(),
+                schedule,
             ),
         ];
         for (local, table, filter) in tables {
@@ -141,7 +162,7 @@ impl Fixture {
     /// The production DDL, one statement per job, with this fixture's datasets (and the
     /// extended column, as `ALTER TABLE` would add it: the emulator does not show a
     /// column added that way in the table's schema).
-    fn create_production_objects(&self, w: &BigQueryWarehouse, extended: bool) {
+    pub(crate) fn create_production_objects(&self, w: &BigQueryWarehouse, extended: bool) {
         let mut ddl = include_str!("../emulators/production_ddl.sql").to_string();
         if extended {
             let kind = completeness::warehouse::bigquery::schema::ddl_type(
@@ -152,6 +173,11 @@ impl Fixture {
                 "  processor_run_id STRING\n)",
                 &format!("  processor_run_id STRING,\n  historical_completeness_ext {kind}\n)"),
             );
+        }
+        if self.nullable_keys {
+            ddl = ddl
+                .replace("player_lookup STRING NOT NULL", "player_lookup STRING")
+                .replace("game_date DATE NOT NULL", "game_date DATE");
         }
         let ddl = ddl
             .replace("{project}", "test-project")
@@ -174,7 +200,7 @@ impl Fixture {
     }
 
     /// The feature table as it is in the emulator, sorted by key.
-    fn read_features(&self, tag: &str) -> RecordBatch {
+    pub(crate) fn read_features(&self, tag: &str) -> RecordBatch {
         let w = self.warehouse();
         let uri = format!("gs://completeness-exports/{}/readback/{tag}", self.name);
         let sql = format!(
@@ -193,19 +219,19 @@ impl Fixture {
         sorted(&read_parquet_dir(&dir))
     }
 
-    fn sql(&self, id: &str, sql: &str, params: &[Param]) -> Job {
+    pub(crate) fn sql(&self, id: &str, sql: &str, params: &[Param]) -> Job {
         let w = self.warehouse();
         support::runtime()
             .block_on(async { w.client.query(id, sql, params, "test").await.unwrap() })
     }
 
-    fn manifest(&self, run_id: &str) -> Value {
+    pub(crate) fn manifest(&self, run_id: &str) -> Value {
         let path = self.runs().join(run_id).join("manifest.json");
         serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
     }
 }
 
-fn config_text(em: &Emulators, name: &str, extra: &str) -> String {
+pub(crate) fn config_text(em: &Emulators, name: &str, extra: &str) -> String {
     format!(
         r#"kind = "bigquery"
 [bigquery]
@@ -228,7 +254,7 @@ credentials = "none"
 }
 
 /// Rows of a local Delta table matching `filter`.
-fn read_local(table: &Path, filter: &str) -> RecordBatch {
+pub(crate) fn read_local(table: &Path, filter: &str) -> RecordBatch {
     let all = support::read_table(table, None, "1");
     support::runtime().block_on(async {
         let ctx = datafusion::prelude::SessionContext::new();
@@ -320,7 +346,7 @@ fn plain_strings(batch: &RecordBatch) -> RecordBatch {
     RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), columns).unwrap()
 }
 
-fn read_parquet_dir(dir: &Path) -> RecordBatch {
+pub(crate) fn read_parquet_dir(dir: &Path) -> RecordBatch {
     support::runtime().block_on(async {
         let ctx = completeness::io::engine::session();
         let df = ctx
@@ -333,7 +359,7 @@ fn read_parquet_dir(dir: &Path) -> RecordBatch {
     })
 }
 
-fn sorted(batch: &RecordBatch) -> RecordBatch {
+pub(crate) fn sorted(batch: &RecordBatch) -> RecordBatch {
     use arrow::compute::{SortColumn, lexsort_to_indices, take_record_batch};
     let column = |n: &str| SortColumn {
         values: batch.column_by_name(n).unwrap().clone(),
@@ -344,7 +370,10 @@ fn sorted(batch: &RecordBatch) -> RecordBatch {
 }
 
 /// Per key, the debug text of every column but the excluded ones.
-fn rows_by_key(batch: &RecordBatch, exclude: &[&str]) -> BTreeMap<(String, String), Vec<String>> {
+pub(crate) fn rows_by_key(
+    batch: &RecordBatch,
+    exclude: &[&str],
+) -> BTreeMap<(String, String), Vec<String>> {
     use arrow::util::display::{ArrayFormatter, FormatOptions};
     let options = FormatOptions::default();
     let names: Vec<String> = batch
@@ -375,7 +404,7 @@ fn rows_by_key(batch: &RecordBatch, exclude: &[&str]) -> BTreeMap<(String, Strin
 }
 
 /// `(player, date) -> struct` as text, NULLs included.
-fn structs(batch: &RecordBatch) -> BTreeMap<(String, String), String> {
+pub(crate) fn structs(batch: &RecordBatch) -> BTreeMap<(String, String), String> {
     let only = batch
         .project(&[
             batch.schema().index_of("player_lookup").unwrap(),
@@ -389,9 +418,9 @@ fn structs(batch: &RecordBatch) -> BTreeMap<(String, String), String> {
         .collect()
 }
 
-const START: &str = "2025-01-05";
-const MIDDLE: &str = "2025-01-12";
-const END: &str = "2025-01-20";
+pub(crate) const START: &str = "2025-01-05";
+pub(crate) const MIDDLE: &str = "2025-01-12";
+pub(crate) const END: &str = "2025-01-20";
 
 #[test]
 #[cfg(feature = "test-hooks")]
@@ -623,7 +652,7 @@ fn backfill_on_bigquery_equals_the_local_backfill_and_rolls_back() {
     fx.assert_statements_bounded();
 }
 
-fn local_runs_report(runs: &Path) -> Value {
+pub(crate) fn local_runs_report(runs: &Path) -> Value {
     let [run] = run_ids(runs).try_into().expect("one local run");
     serde_json::from_slice(
         &std::fs::read(runs.join(run).join("report").join("report.json")).unwrap(),
@@ -631,7 +660,7 @@ fn local_runs_report(runs: &Path) -> Value {
     .unwrap()
 }
 
-fn run_ids(runs: &Path) -> Vec<String> {
+pub(crate) fn run_ids(runs: &Path) -> Vec<String> {
     runs.read_dir()
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
@@ -1122,14 +1151,15 @@ impl Drop for FaultProxy {
 
 impl Fixture {
     /// Point the config's BigQuery endpoint at `endpoint`.
-    fn use_endpoint(&self, endpoint: &str) {
+    pub(crate) fn use_endpoint(&self, endpoint: &str) {
         let text = config_text(&self.em, &self.name, "").replace(&self.em.bigquery, endpoint);
         std::fs::write(&self.config, text).unwrap();
     }
 
-    /// The ids of the jobs the emulator holds, dry runs left out (they are no jobs an
-    /// operator pays or audits).
-    fn job_ids(&self) -> std::collections::BTreeSet<String> {
+    /// The ids of the jobs the emulator holds that touch this fixture's datasets, dry
+    /// runs left out (they are no jobs an operator pays or audits). Other tests run at
+    /// the same time on the same emulator: their jobs are not this fixture's.
+    pub(crate) fn job_ids(&self) -> std::collections::BTreeSet<String> {
         let url = format!(
             "{}/bigquery/v2/projects/test-project/jobs?allUsers=true&projection=full&maxResults=100000",
             self.em.bigquery
@@ -1143,13 +1173,18 @@ impl Fixture {
             .into_iter()
             .flatten()
             .filter(|j| j["configuration"]["dryRun"].as_bool() != Some(true))
+            .filter(|j| {
+                j["configuration"]
+                    .to_string()
+                    .contains(&format!("{}_", self.name))
+            })
             .filter_map(|j| j["jobReference"]["jobId"].as_str().map(str::to_string))
             .collect()
     }
 
     /// Every statement the tool sent for this fixture's tables (its jobs, dry runs
     /// included, listed by the emulator) bounds `game_date` on each of the three objects.
-    fn assert_statements_bounded(&self) {
+    pub(crate) fn assert_statements_bounded(&self) {
         let w = self.warehouse();
         let url = format!(
             "{}/bigquery/v2/projects/test-project/jobs?allUsers=true&projection=full&maxResults=100000",

@@ -445,9 +445,10 @@ impl Client {
         }
     }
 
-    /// Validate `sql` with a dry-run job: no data read, nothing written, no cost. A
-    /// statement BigQuery refuses is an input error naming `what` and BigQuery's message.
-    pub async fn dry_run(&self, sql: &str, params: &[Param], what: &str) -> Result<()> {
+    /// Validate `sql` with a dry-run job: no data read, nothing written, no cost; the
+    /// answer is the bytes BigQuery says it would process. A statement BigQuery refuses
+    /// is an input error naming `what` and BigQuery's message.
+    pub async fn dry_run(&self, sql: &str, params: &[Param], what: &str) -> Result<Option<u64>> {
         let id = format!("completeness_dryrun_{:016x}", rand::random::<u64>());
         let body = json!({
             "jobReference": {"projectId": self.project, "jobId": id, "location": self.location},
@@ -467,15 +468,16 @@ impl Client {
                 message: e.to_string(),
             })?;
         match answer {
-            (status, value) if status.is_success() => match (Job {
-                id,
-                resource: value,
-            })
-            .error()
-            {
-                Some((reason, message)) => Err(refused(format!("{reason}: {message}"))),
-                None => Ok(()),
-            },
+            (status, value) if status.is_success() => {
+                let job = Job {
+                    id,
+                    resource: value,
+                };
+                match job.error() {
+                    Some((reason, message)) => Err(refused(format!("{reason}: {message}"))),
+                    None => Ok(super::cost::dry_run_bytes(&job.resource)),
+                }
+            }
             (status, value) if status.is_client_error() => {
                 Err(refused(format!("HTTP {status}: {}", error_message(&value))))
             }

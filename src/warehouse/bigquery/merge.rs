@@ -197,7 +197,7 @@ pub fn merge_params(range: DateRange, now: DateTime<Utc>) -> [Param; 3] {
 }
 
 /// The attempt series of a run's MERGE (`…_merge`, `…_merge_2`, …).
-fn merge_base(run_id: &str) -> String {
+pub(super) fn merge_base(run_id: &str) -> String {
     format!("completeness_{}_merge", job_safe(run_id))
 }
 

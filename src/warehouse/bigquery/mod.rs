@@ -7,10 +7,12 @@
 
 pub mod checks;
 pub mod client;
+pub mod cost;
 pub mod export;
 pub mod merge;
 pub mod plan;
 pub mod preflight;
+pub mod pushdown;
 pub mod results;
 pub mod rollback;
 pub mod run;
@@ -22,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::io::storage::{Credentials, Location, Remote, Stores};
 use crate::model::identifiers::TableRef;
+use crate::run::manifest::Compute;
 use client::{Auth, Client};
 
 /// The `[bigquery]` section of `completeness.toml`.
@@ -57,6 +60,10 @@ pub struct BigQueryConfig {
     /// The dataset's time-travel window; rollback refuses beyond it.
     #[serde(default = "default_time_travel_days")]
     pub time_travel_days: i64,
+    /// Where a backfill computes the structs: `local` (export, compute on this machine;
+    /// the default) or `bigquery` (one generated statement; `--compute-in` overrides).
+    #[serde(default)]
+    pub compute: Compute,
 }
 
 fn default_location() -> String {
@@ -115,6 +122,13 @@ impl BigQueryWarehouse {
             schedule: TableRef::parse(&config.schedule_table, 2, "schedule_table")?,
         };
         TableRef::parse(&config.staging_dataset, 1, "staging_dataset")?;
+        // An integer in the text of the plan's DDL (options take no parameters).
+        if !(1..=8760).contains(&config.staging_expiration_hours) {
+            return Err(Error::input(format!(
+                "staging_expiration_hours = {}: expected 1 to 8760 (hours)",
+                config.staging_expiration_hours
+            )));
+        }
         TableRef::parse(&format!("{}.d", config.project), 1, "project")?;
         let staging = gcs_prefix(stores, &config.staging_uri, "staging_uri")?;
         let export_uri = config.export_uri.as_deref().unwrap_or(&config.staging_uri);
@@ -170,6 +184,17 @@ impl BigQueryWarehouse {
             parts: vec![
                 self.config.staging_dataset.clone(),
                 format!("changes_{}", job_safe(run_id)),
+            ],
+        }
+    }
+
+    /// The staging table holding the plan of run `run_id` when it computes in BigQuery.
+    pub fn plan_table(&self, run_id: &str) -> TableRef {
+        TableRef {
+            project: None,
+            parts: vec![
+                self.config.staging_dataset.clone(),
+                format!("plan_{}", job_safe(run_id)),
             ],
         }
     }
@@ -236,6 +261,42 @@ mod tests {
             "`test-project.nba_predictions.ml_feature_store_v2`"
         );
         assert_eq!(w.exports.url(), "gs://staging/prefix");
+        assert_eq!(
+            c.compute,
+            Compute::Local,
+            "computing locally is the default"
+        );
+        assert_eq!(
+            w.sql_name(&w.plan_table("20261127T144700Z-0a1b2c")),
+            "`test-project.completeness_staging.plan_20261127T144700Z_0a1b2c`"
+        );
+    }
+
+    #[test]
+    fn compute_and_the_staging_expiration_are_read_and_checked() {
+        let mut c: BigQueryConfig = toml::from_str(
+            r#"project = "test-project"
+               staging_uri = "gs://staging/prefix"
+               compute = "bigquery"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.compute, Compute::Bigquery);
+        let bad = toml::from_str::<BigQueryConfig>(
+            "project = \"test-project\"\nstaging_uri = \"gs://s/p\"\ncompute = \"duckdb\"\n",
+        );
+        assert!(
+            bad.unwrap_err()
+                .to_string()
+                .contains("unknown variant `duckdb`")
+        );
+        c.staging_expiration_hours = 0;
+        c.endpoint = Some("http://127.0.0.1:9".into());
+        let e = BigQueryWarehouse::open(&c, &emulator_stores()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "staging_expiration_hours = 0: expected 1 to 8760 (hours)"
+        );
     }
 
     /// Review finding 5: any endpoint received the real Google token.

@@ -64,6 +64,14 @@ pub fn to_batch(fields: &Value, rows: &[Value]) -> Result<RecordBatch> {
         .unwrap_or_else(|| RecordBatch::new_empty(schema)))
 }
 
+/// Result `rows` as JSON objects keyed by column name, values typed by `fields`
+/// (integers and booleans as JSON numbers and booleans, dates as `YYYY-MM-DD`, records
+/// as objects, repeated fields as arrays): ready for serde.
+pub fn json_rows(fields: &Value, rows: &[Value]) -> Vec<Value> {
+    let columns = fields.as_array().map(Vec::as_slice).unwrap_or_default();
+    rows.iter().map(|row| record(columns, row)).collect()
+}
+
 /// One `{"f":[…]}` row as a JSON object keyed by column name, values typed.
 fn record(fields: &[Value], row: &Value) -> Value {
     let cells = row["f"].as_array().map(Vec::as_slice).unwrap_or_default();

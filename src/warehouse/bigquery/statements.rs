@@ -85,7 +85,7 @@ pub fn export_features(uri: &str, columns: &[&str], table: &str, season_starts: 
 }
 
 /// The template without its leading comments, every `{name}` replaced by its value.
-fn fill(template: &str, values: &[(&str, &str)]) -> String {
+pub(crate) fn fill(template: &str, values: &[(&str, &str)]) -> String {
     let body: Vec<&str> = template
         .lines()
         .skip_while(|l| l.starts_with("--"))
