@@ -643,7 +643,9 @@ impl Phases<'_> {
         )?;
         failpoint::hit("diff:written").await;
         let mut report = outcome.report;
-        if let Some(reasons) = self.reasons(m, &outcome.incomplete).await? {
+        if let Some(why) = self.builder.warehouse.reasons_skipped(m) {
+            report.reasons_unknown = Some(why.into());
+        } else if let Some(reasons) = self.reasons(m, &outcome.incomplete).await? {
             let days = outcome.incomplete.iter().map(|(_, day)| *day);
             report.set_reasons(days.zip(reasons));
         }

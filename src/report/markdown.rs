@@ -140,9 +140,10 @@ fn reasons_section(s: &mut String, r: &Report) {
     let Some(counts) = &r.incomplete_reasons else {
         let _ = writeln!(
             s,
-            "Unknown: without a schedule table no missing game can be found, so none of the {} \
-             incomplete records can be called a data gap, nor ruled one out.\n",
-            r.after.incomplete
+            "Unknown: {}, so none of the {} incomplete records can be called a data gap, nor \
+             ruled one out.\n",
+            r.reasons_unknown_because(),
+            thousands(r.after.incomplete)
         );
         return;
     };

@@ -57,6 +57,10 @@ pub struct Report {
     /// are data gaps. None when unknown (no schedule, or two files compared).
     #[serde(default)]
     pub incomplete_reasons: Option<ReasonCounts>,
+    /// Why `incomplete_reasons` is unknown, when it is for another cause than a missing
+    /// schedule table (a phrase, see [`Report::reasons_unknown_because`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasons_unknown: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merge: Option<MergeSummary>,
     /// What the operator should know before anything else (a window with nothing in it).
@@ -283,6 +287,13 @@ impl Report {
             row.data_gaps = Some(gaps.get(&row.game_date).copied().unwrap_or(0));
         }
         self.incomplete_reasons = Some(counts);
+    }
+
+    /// Why the reasons of the incomplete records are unknown (when they are).
+    pub fn reasons_unknown_because(&self) -> &str {
+        self.reasons_unknown
+            .as_deref()
+            .unwrap_or("there is no schedule table, so no missing game can be found")
     }
 
     /// What the report is about: "run <id>"; "files compared, not a run" for `diff

@@ -153,7 +153,7 @@ fn data_gaps_card(incomplete: u64, reasons: Option<&ReasonCounts>) -> Card {
             "data gaps",
             "unknown".into(),
             Some(format!(
-                "{} incomplete; no schedule to find missing games",
+                "{} incomplete; which are gaps is unknown",
                 thousands(incomplete)
             )),
         ),
@@ -294,9 +294,9 @@ fn incomplete_note(r: &Report, range: crate::model::dates::DateRange) -> String 
             range.end
         ),
         None => format!(
-            "{} records are incomplete; without a schedule table, which of them are data gaps \
-             is unknown",
-            thousands(r.after.incomplete)
+            "{} records are incomplete; which of them are data gaps is unknown: {}",
+            thousands(r.after.incomplete),
+            r.reasons_unknown_because()
         ),
     };
     let list = format!(

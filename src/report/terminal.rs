@@ -99,7 +99,8 @@ fn reason_lines(s: &mut String, r: &Report) {
         ),
         None => writeln!(
             s,
-            "  incomplete, by reason: unknown (no schedule table, so no missing game can be found)"
+            "  incomplete, by reason: unknown ({})",
+            r.reasons_unknown_because()
         ),
     };
 }

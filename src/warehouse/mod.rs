@@ -162,6 +162,20 @@ impl Warehouse {
         Ok(remote.unwrap_or_else(|| (dir.exported_features().into(), dir.exported_games().into())))
     }
 
+    /// Why a run here gives no reasons for its incomplete records, when it gives none:
+    /// on BigQuery the schedule is one SELECT job beyond the five a backfill keeps to,
+    /// so only `--extended` (which reads it anyway) reads it.
+    pub fn reasons_skipped(&self, m: &Manifest) -> Option<&'static str> {
+        match self {
+            Warehouse::BigQuery(_) if !m.extended => Some(
+                "a run on BigQuery reads no schedule unless --extended (to keep a backfill \
+                 to five jobs); once merged, `completeness check incomplete` gives each \
+                 record its reason",
+            ),
+            _ => None,
+        }
+    }
+
     /// The schedule's team games around the run (for `--extended`); none without a schedule.
     pub async fn team_games(&self, m: &Manifest) -> Result<Vec<RecordBatch>> {
         match self {

@@ -26,9 +26,24 @@ const COMPARED: [&str; 6] = [
     "examples",
 ];
 
+/// The reasons of the incomplete records (`by_date[].data_gaps`) are left out: a run
+/// computed in BigQuery reads no schedule and says they are unknown.
 fn assert_same_report(got: &Value, want: &Value, what: &str) {
+    let without_gaps = |report: &Value, key: &str| {
+        let mut value = report[key].clone();
+        if key == "by_date" {
+            for row in value.as_array_mut().into_iter().flatten() {
+                row.as_object_mut().map(|r| r.remove("data_gaps"));
+            }
+        }
+        value
+    };
     for key in COMPARED {
-        assert_eq!(got[key], want[key], "{what}: report key {key}");
+        assert_eq!(
+            without_gaps(got, key),
+            without_gaps(want, key),
+            "{what}: report key {key}"
+        );
     }
 }
 
