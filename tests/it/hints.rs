@@ -583,3 +583,123 @@ fn daily_reports_of_two_windows_do_not_replace_each_other() {
     );
     assert!(said.contains("replaced"), "{said}");
 }
+
+/// Run a printed command as an operator pastes it: through a shell, from `cwd`, with
+/// nothing in the environment but the shell's own (the binary stands in for
+/// `completeness`).
+fn paste(command: &str, cwd: &Path) -> std::process::Output {
+    let rest = command
+        .strip_prefix("completeness ")
+        .unwrap_or_else(|| panic!("not a completeness command: {command}"));
+    let bin = assert_cmd::cargo::cargo_bin("completeness");
+    let mut sh = std::process::Command::new("sh");
+    sh.arg("-c")
+        .arg(format!("'{}' {rest}", bin.display()))
+        .current_dir(cwd);
+    for var in [
+        "COMPLETENESS_WAREHOUSE",
+        "COMPLETENESS_RUN_DIR",
+        "COMPLETENESS_CONFIG",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+    ] {
+        sh.env_remove(var);
+    }
+    sh.output().unwrap()
+}
+
+/// The first `completeness …` command in backticks that starts with `prefix`.
+fn printed(text: &str, prefix: &str) -> String {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .find(|c| c.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no `{prefix}…` printed in:\n{text}"))
+        .to_string()
+}
+
+/// Issue 25 item 8: the commands a dry run and a check print carry the location flags
+/// the operator typed (a config file and a run directory with spaces in their paths,
+/// quoted), so pasted from another directory they reach the same warehouse and runs.
+#[test]
+fn printed_commands_carry_the_location_flags_the_operator_typed() {
+    let (dir, wh, _) = copy_with_runs();
+    let runs = dir.path().join("my runs");
+    let config = dir.path().join("my config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "kind = \"local\"\nwarehouse = {:?}\n",
+            wh.display().to_string()
+        ),
+    )
+    .unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let flags = |cmd: &mut assert_cmd::Command| {
+        cmd.arg("--config")
+            .arg(&config)
+            .arg("--run-dir")
+            .arg(&runs)
+            .current_dir(elsewhere.path());
+    };
+    // A check's suggestion: the dry run that plans the structs the window lacks.
+    let mut check = cli();
+    flags(&mut check);
+    let out = check
+        .args(["check", "summary", "--end", "2026-01-22", "--days", "3"])
+        .assert()
+        .success();
+    let said = String::from_utf8_lossy(&out.get_output().stderr).into_owned()
+        + &String::from_utf8_lossy(&out.get_output().stdout);
+    let plan = said
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .find(|c| c.starts_with("completeness ") && c.contains(" backfill "))
+        .unwrap_or_else(|| panic!("no backfill suggested:\n{said}"))
+        .to_string();
+    assert!(plan.contains("--dry-run"), "{plan}");
+    assert!(plan.contains("--config '"), "{plan}");
+    let planned = paste(&plan, elsewhere.path());
+    let stdout = String::from_utf8_lossy(&planned.stdout).into_owned();
+    assert!(
+        planned.status.success(),
+        "`{plan}` failed: {stdout}\n{}",
+        String::from_utf8_lossy(&planned.stderr)
+    );
+    // The dry run's own `merge --run`, pasted, applies it.
+    let merge = printed(&stdout, "completeness --config");
+    assert!(merge.contains(" merge --run "), "{merge}");
+    let versions = delta_versions(&features_table(&wh));
+    let merged = paste(&merge, elsewhere.path());
+    assert!(
+        merged.status.success(),
+        "`{merge}` failed: {}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    assert_eq!(delta_versions(&features_table(&wh)), versions + 1);
+}
+
+/// Issue 25 item 8: a flag that came from the environment stays out of the printed
+/// commands (the pasting shell has it), one typed goes in.
+#[test]
+fn printed_commands_leave_out_what_came_from_the_environment() {
+    let (_dir, wh, runs) = copy_with_runs();
+    let out = cli()
+        .env("COMPLETENESS_WAREHOUSE", &wh)
+        .arg("--run-dir")
+        .arg(&runs)
+        .args([
+            "backfill",
+            "--dry-run",
+            "--start",
+            "2026-01-20",
+            "--end",
+            "2026-01-22",
+        ])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let merge = printed(&stdout, "completeness --run-dir");
+    assert!(merge.contains(" merge --run "), "{merge}");
+    assert!(!merge.contains("--warehouse"), "{merge}");
+}
