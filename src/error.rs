@@ -55,11 +55,11 @@ pub enum Error {
 
     /// A step after the merge committed failed: the data is written, the run's record
     /// of it is not. Exit 3, saying so; `--resume` finishes the run.
-    #[error(
-        "{source} (the merge itself was committed{committed}; `completeness backfill --resume {run_id}` finishes the run)"
-    )]
+    #[error("{source} (the merge itself was committed{committed}; `{resume}` finishes the run)")]
     AfterCommit {
         run_id: String,
+        /// The command that finishes the run (`completeness backfill --resume …`).
+        resume: String,
         /// `: version 7`, `: BigQuery job …`, or empty.
         committed: String,
         source: Box<Error>,

@@ -26,6 +26,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod failpoint;
+pub mod hint;
 pub mod io;
 pub mod model;
 pub mod ops;

@@ -16,6 +16,7 @@ use crate::cli::{
 };
 use crate::config::{FileConfig, Settings};
 use crate::error::{Error, Result};
+use crate::hint::COMPLETENESS;
 use crate::model::count::thousands;
 use crate::model::dates::DateRange;
 use crate::ops::check::Check;
@@ -24,6 +25,19 @@ use crate::pipeline::backfill::{BackfillBuilder, BackfillOutcome, Progress, Stop
 use crate::report::RunStatus;
 use crate::run::manifest::Compute;
 use crate::warehouse::{BigQueryWarehouse, LocalWarehouse, Warehouse};
+
+/// The location flags typed on this command line go into every command printed for
+/// pasting (those from the environment do not: the pasting shell has them).
+fn remember_location_flags(cli: &Cli) {
+    let run_dir = cli.run_dir.as_ref().map(|p| p.to_string_lossy());
+    let config = cli.config.as_ref().map(|p| p.to_string_lossy());
+    let flags = [
+        ("--warehouse", cli.warehouse.as_deref()),
+        ("--run-dir", run_dir.as_deref()),
+        ("--config", config.as_deref()),
+    ];
+    crate::hint::set_flags(flags.into_iter().filter_map(|(f, v)| Some((f, v?))));
+}
 
 /// Run a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<u8> {
@@ -60,6 +74,7 @@ impl Output {
 }
 
 async fn dispatch(cli: Cli) -> Result<u8> {
+    remember_location_flags(&cli);
     let config = cli
         .config
         .or_else(|| crate::config::from_env("COMPLETENESS_CONFIG"));
@@ -273,7 +288,7 @@ async fn export(args: RangeArgs, settings: &Settings, out: &Output) -> Result<u8
             outcome.run_id,
             outcome.run_dir.display()
         );
-        println!("next: `completeness diff --run {}`", outcome.run_id);
+        println!("next: `{COMPLETENESS} diff --run {}`", outcome.run_id);
     }
     Ok(0)
 }
@@ -518,7 +533,7 @@ fn print_outcome(outcome: &BackfillOutcome, out: &Output) -> Result<u8> {
             match report.has_changes() {
                 true => {
                     println!(
-                        "  apply this run with `completeness merge --run {}`",
+                        "  apply this run with `{COMPLETENESS} merge --run {}`",
                         outcome.run_id
                     );
                     println!(

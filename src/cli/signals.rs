@@ -21,7 +21,8 @@ pub fn stopped_message(signal: &str, run_id: Option<&str>) -> String {
     match run_id {
         Some(id) => format!(
             "{signal}: stopped run {id}. Nothing is half-written: the feature table has the run's \
-             one commit or none of it. Continue with `completeness backfill --resume {id}`."
+             one commit or none of it. Continue with `{} backfill --resume {id}`.",
+            crate::hint::COMPLETENESS
         ),
         None => format!("{signal}: stopped before the run started; nothing was written."),
     }

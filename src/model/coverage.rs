@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::hint::COMPLETENESS;
 use crate::model::count::{plural, thousands};
 
 /// The feature records of a check's window, and how many still have no struct: the
@@ -44,7 +45,7 @@ impl Coverage {
         // days of a season would stay without a struct.
         let plan = match (self.first_date, self.last_date) {
             (Some(first), Some(last)) => format!(
-                " Plan their backfill with `completeness backfill --start {first} --end {last} \
+                " Plan their backfill with `{COMPLETENESS} backfill --start {first} --end {last} \
                  --include-bootstrap --dry-run`, then apply it with the `merge --run` line it \
                  prints."
             ),

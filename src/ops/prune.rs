@@ -13,6 +13,7 @@ use chrono::{DateTime, Days, Utc};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::hint::COMPLETENESS;
 use crate::run::manifest::{Manifest, Phase};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -46,7 +47,7 @@ impl PruneReport {
             out += &format!("{verb} {} ({})\n", p.path.display(), mib(p.bytes));
         }
         for id in &self.kept_unfinished {
-            out += &format!("kept {id}: not finished (`completeness backfill --resume {id}`)\n");
+            out += &format!("kept {id}: not finished (`{COMPLETENESS} backfill --resume {id}`)\n");
         }
         out += &format!(
             "{verb} {} run directories, {}\n",

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::hint::COMPLETENESS;
 use crate::model::FEATURES_TABLE;
 use crate::model::dates::DateRange;
 use crate::run::manifest::{Compute, Manifest, Phase};
@@ -147,8 +148,9 @@ fn finish_status(mut run: RunSummary) -> RunSummary {
 /// The runs as a terminal table.
 pub fn render(runs: &[RunSummary]) -> String {
     if runs.is_empty() {
-        return "no runs yet (start with `completeness backfill --start … --end … --dry-run`)\n"
-            .into();
+        return format!(
+            "no runs yet (start with `{COMPLETENESS} backfill --start … --end … --dry-run`)\n"
+        );
     }
     let mut table = comfy_table::Table::new();
     table

@@ -13,6 +13,7 @@ use rand::seq::IndexedRandom;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::hint::COMPLETENESS;
 use crate::io::columns::{dates, strings};
 use crate::model::completeness_column::CompletenessColumn;
 use crate::model::count::{plural, thousands};
@@ -451,7 +452,7 @@ pub fn render(report: &SpotCheckReport) -> String {
     ));
     if report.failed > 0 {
         text.push_str(&format!(
-            "rerun these players with `completeness spot-check --date {} --count {} --seed {}`; recompute with `completeness backfill --start {d} --end {d}`\n",
+            "rerun these players with `{COMPLETENESS} spot-check --date {} --count {} --seed {}`; recompute with `{COMPLETENESS} backfill --start {d} --end {d}`\n",
             report.game_date,
             report.players.len(),
             report.seed,

@@ -26,6 +26,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::failpoint;
+use crate::hint::COMPLETENESS;
 use crate::io::storage::Location;
 use crate::model::count::thousands;
 use crate::model::dates::DateRange;
@@ -732,7 +733,7 @@ impl Phases<'_> {
         };
         Err(Error::input(format!(
             "run {} was rolled back in {version}: its rows were restored and it is not applied \
-             again; to write the structs anew, start a new run: `completeness merge --run {} \
+             again; to write the structs anew, start a new run: `{COMPLETENESS} merge --run {} \
              --reapply` recomputes its range, as `{}` does",
             m.run_id,
             m.run_id,

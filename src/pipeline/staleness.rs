@@ -15,6 +15,7 @@ use arrow::array::RecordBatch;
 use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
+use crate::hint::COMPLETENESS;
 use crate::io::columns::{dates, i64s, strings};
 use crate::model::dates::DateRange;
 use crate::model::{GAME_DATE, PLAYER_LOOKUP};
@@ -115,7 +116,7 @@ pub fn refusal(run_id: &str, range: DateRange, changes: &[DateChange]) -> Error 
         _ => String::new(),
     };
     let recompute = format!(
-        "completeness backfill --start {} --end {}",
+        "{COMPLETENESS} backfill --start {} --end {}",
         range.start, range.end
     );
     crate::run::manifest::stale_plan(

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::{Report, RunStatus};
+use crate::hint::COMPLETENESS;
 use crate::model::count::thousands;
 
 pub fn render(r: &Report) -> String {
@@ -30,7 +31,7 @@ pub fn render(r: &Report) -> String {
     if r.status.is_plan() && r.has_changes() {
         let _ = writeln!(
             s,
-            "Apply it with `completeness merge --run {}`.\n",
+            "Apply it with `{COMPLETENESS} merge --run {}`.\n",
             r.run_id
         );
     }

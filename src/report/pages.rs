@@ -5,6 +5,7 @@ use super::daily::DailyReport;
 use super::html::{Card, Page, Table};
 use super::terminal::thousands;
 use super::{Report, RunStatus};
+use crate::hint::COMPLETENESS;
 use crate::model::count::plural;
 use crate::model::reasons::ReasonCounts;
 
@@ -268,7 +269,7 @@ fn backfill_notes(r: &Report) -> Vec<String> {
     let mut notes = r.warnings.clone();
     if r.status.is_plan() && r.has_changes() {
         notes.push(format!(
-            "Nothing was written. Apply it with `completeness merge --run {}`.",
+            "Nothing was written. Apply it with `{COMPLETENESS} merge --run {}`.",
             r.run_id
         ));
     }
@@ -287,7 +288,7 @@ fn incomplete_note(r: &Report, range: crate::model::dates::DateRange) -> String 
     let why = match &r.incomplete_reasons {
         Some(c) => format!(
             "{} records are incomplete: {}; only the data gaps are games missing upstream \
-             (`completeness check gaps --start {} --end {}` lists them)",
+             (`{COMPLETENESS} check gaps --start {} --end {}` lists them)",
             thousands(r.after.incomplete),
             c.summary(),
             range.start,
@@ -300,7 +301,7 @@ fn incomplete_note(r: &Report, range: crate::model::dates::DateRange) -> String 
         ),
     };
     let list = format!(
-        "`completeness check incomplete --start {} --end {}` gives each its reason",
+        "`{COMPLETENESS} check incomplete --start {} --end {}` gives each its reason",
         range.start, range.end
     );
     match r.dry_run {

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 
 use crate::error::{Error, Result};
+use crate::hint::COMPLETENESS;
 
 /// Default root of run directories, relative to the working directory.
 pub const DEFAULT_ROOT: &str = "completeness-runs";
@@ -71,7 +72,7 @@ impl RunDir {
             Ok(()) => Ok(file),
             Err(std::fs::TryLockError::WouldBlock) => Err(Error::input(format!(
                 "run {} is in use by another completeness process (a --resume or merge --run of \
-                 the same run); wait for it to finish, then look at `completeness runs`",
+                 the same run); wait for it to finish, then look at `{COMPLETENESS} runs`",
                 self.id
             ))),
             Err(std::fs::TryLockError::Error(e)) => Err(Error::io("locking the run", &path)(e)),

@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::hint::COMPLETENESS;
 use crate::model::dates::{DateRange, SeasonCalendar};
 use crate::model::job_cost::JobCost;
 
@@ -171,6 +172,7 @@ impl Manifest {
         };
         Error::AfterCommit {
             run_id: self.run_id.clone(),
+            resume: format!("{COMPLETENESS} backfill --resume {}", self.run_id),
             committed,
             source: Box::new(e),
         }
@@ -242,7 +244,7 @@ impl Manifest {
             Compute::Local => "",
         };
         format!(
-            "completeness backfill --start {} --end {}{flags}{compute}",
+            "{COMPLETENESS} backfill --start {} --end {}{flags}{compute}",
             self.range.start, self.range.end
         )
     }

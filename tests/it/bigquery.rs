@@ -1391,7 +1391,10 @@ fn a_merge_blocked_by_the_streaming_buffer_stops_resumably() {
     assert!(stderr.contains("about 90 minutes"), "{stderr}");
     let [run] = run_ids(&fx.runs()).try_into().expect("one run");
     assert!(
-        stderr.contains(&format!("completeness backfill --resume {run}")),
+        stderr.contains(&format!(
+            "--run-dir {} backfill --resume {run}",
+            fx.runs().display()
+        )),
         "{stderr}"
     );
     assert!(fx.manifest(&run)["merge"].is_null(), "nothing merged");

@@ -142,7 +142,10 @@ fn stop_with(signal: &str, code: i32) {
     let message = stderr.join().unwrap();
     assert!(
         message.contains(&format!("SIG{signal}: stopped run {id}"))
-            && message.contains(&format!("completeness backfill --resume {id}")),
+            && message.contains(&format!(
+                "{} backfill --resume {id}",
+                program_at(&wh, &runs)
+            )),
         "{message}"
     );
     cli_at(&wh, &runs)

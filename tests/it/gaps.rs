@@ -210,7 +210,8 @@ fn check_gaps_lists_the_injected_gap_day_first() {
     assert_eq!(
         first["rerun"],
         format!(
-            "completeness backfill --start {} --end {}",
+            "{} backfill --start {} --end {}",
+            support::program_at(&support::sample_warehouse(), runs.path()),
             day + chrono::Days::new(1),
             day + chrono::Days::new(60)
         )

@@ -199,7 +199,7 @@ const LAYERS: &[&str] = &[
 
 /// Leaf helpers any layer may use; they import nothing of the crate. The crate root
 /// (`lib.rs`) counts as one: it re-exports `error`'s `Error` and `Result`.
-const LEAVES: &[&str] = &["", "error", "failpoint"];
+const LEAVES: &[&str] = &["", "error", "failpoint", "hint"];
 
 /// The folder (first path segment) a module belongs to.
 fn folder(module: &str) -> &str {

@@ -510,7 +510,7 @@ fn cascade_after_the_data_says_so() {
     );
     assert!(text.contains("after the data"), "{text}");
     assert!(text.contains("2026-01-22"), "the newest game_date: {text}");
-    assert!(!text.contains("completeness backfill"), "{text}");
+    assert!(!text.contains(" backfill --start"), "{text}");
     assert!(!text.contains("cannot be detected"), "{text}");
 }
 

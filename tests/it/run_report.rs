@@ -81,7 +81,7 @@ fn an_exported_and_diffed_run_says_it_was_not_applied() {
     assert!(
         diffed
             .stdout
-            .contains(&format!("`completeness merge --run {id}`")),
+            .contains(&format!("`{} merge --run {id}`", program_at(&wh, &runs))),
         "{}",
         diffed.stdout
     );

@@ -254,9 +254,10 @@ fn a_plan_whose_games_changed_since_its_export_is_refused() {
         .code(2)
         .stderr(contains("changed since"))
         .stderr(contains("2025-01-01"))
-        .stderr(contains(
-            "completeness backfill --start 2025-01-02 --end 2025-03-02",
-        ));
+        .stderr(contains(format!(
+            "{} backfill --start 2025-01-02 --end 2025-03-02",
+            program_at(&wh, &runs)
+        )));
     assert_eq!(rows(&wh), before, "nothing written");
     // --allow-stale applies it anyway.
     cli_at(&wh, &runs)
@@ -412,7 +413,10 @@ fn an_error_after_the_commit_says_the_merge_is_committed() {
         .assert()
         .code(3)
         .stderr(contains("the merge itself was committed as version 1"))
-        .stderr(contains("completeness backfill --resume"));
+        .stderr(contains(format!(
+            "{} backfill --resume",
+            program_at(&wh, &runs)
+        )));
     assert_eq!(delta_versions(&table), 2);
     let run = std::fs::read_dir(&runs)
         .unwrap()
@@ -501,8 +505,9 @@ fn a_plan_knows_it_was_applied_or_rolled_back() {
         .assert()
         .code(2)
         .stderr(contains(format!("run {run} was rolled back in version 2")))
-        .stderr(contains(
-            "completeness backfill --start 2026-01-10 --end 2026-01-22",
-        ));
+        .stderr(contains(format!(
+            "{} backfill --start 2026-01-10 --end 2026-01-22",
+            program_at(&wh, &runs)
+        )));
     assert_eq!(delta_versions(&table), 3, "nothing written");
 }

@@ -250,3 +250,14 @@ pub fn append_rows(table: &Path, batch: RecordBatch) {
             .unwrap();
     });
 }
+
+/// `completeness` with the location flags `cli_at(warehouse, runs)` passes, as the
+/// commands the tool prints for pasting begin (issue 25 item 8).
+pub fn program_at(warehouse: &Path, runs: &Path) -> String {
+    let quote = |p: &Path| shlex::try_quote(&p.to_string_lossy()).unwrap().into_owned();
+    format!(
+        "completeness --warehouse {} --run-dir {}",
+        quote(warehouse),
+        quote(runs)
+    )
+}

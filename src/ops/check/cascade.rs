@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::{Check, CheckOutput, Coverage};
 use crate::error::{Error, Result};
+use crate::hint::COMPLETENESS;
 use crate::io::columns::{dates, distinct, scalar_i64, strings};
 use crate::model::dates::DateRange;
 use crate::model::{LOOKBACK_DAYS, WINDOW_DAYS};
@@ -239,7 +240,7 @@ impl Cascade {
              and a backfill of {d} cannot be detected from them: by the schedule {m} rows are missing \
              and {c} records up to {until} would change once they exist ({n} have a 60-day window \
              that spans {d}); after backfilling {d}, recompute every record whose 60-day window \
-             can hold it with `completeness backfill --start {next} --end {last}`",
+             can hold it with `{COMPLETENESS} backfill --start {next} --end {last}`",
             d = self.backfill_date,
             m = thousands(totals.missing_rows_on_date),
             c = thousands(totals.records_would_change),

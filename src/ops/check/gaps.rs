@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use super::{Check, CheckOutput, Coverage, Source};
 use crate::error::Result;
+use crate::hint::COMPLETENESS;
 use crate::io::columns::{dates, strings};
 use crate::model::count::plural;
 use crate::model::dates::DateRange;
@@ -94,7 +95,7 @@ impl Gaps {
     fn rerun(&self, date: NaiveDate) -> String {
         let last = (date + Days::new(WINDOW_DAYS as u64)).min(self.range.end);
         format!(
-            "completeness backfill --start {} --end {last}",
+            "{COMPLETENESS} backfill --start {} --end {last}",
             date + Days::new(1)
         )
     }

@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::summary::{reasons_line, record_keys};
 use super::{Check, CheckOutput, Coverage};
 use crate::error::{Error, Result};
+use crate::hint::COMPLETENESS;
 use crate::io::columns::{distinct, i64s};
 use crate::model::count::plural;
 use crate::model::dates::DateRange;
@@ -91,7 +92,7 @@ impl Check for Incomplete {
             if totals.data_gaps.is_some_and(|n| n > 0) {
                 notes.push(format!(
                     "the games missing upstream, and the backfill to run once they are restored: \
-                     `completeness check gaps --start {} --end {}`",
+                     `{COMPLETENESS} check gaps --start {} --end {}`",
                     self.range.start, self.range.end
                 ));
             }

@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 
 use super::{Check, CheckOutput, Coverage};
 use crate::error::{Error, Result};
+use crate::hint::COMPLETENESS;
 use crate::io::columns::{dates, i64s, strings};
 use crate::model::count::{plural, thousands};
 use crate::model::dates::DateRange;
@@ -96,7 +97,7 @@ impl Check for Summary {
         )];
         if totals.incomplete > 0 {
             let more = format!(
-                "`completeness check incomplete --start {} --end {}` gives each record its reason",
+                "`{COMPLETENESS} check incomplete --start {} --end {}` gives each record its reason",
                 self.range.start, self.range.end
             );
             notes.push(reasons_line(counts.as_ref(), Some(more)));

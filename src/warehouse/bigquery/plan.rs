@@ -10,6 +10,7 @@ use crate::warehouse::exported::{FEATURE_COLUMNS, GAME_COLUMNS};
 
 use super::client::Param;
 use super::{BigQueryWarehouse, schema};
+use crate::hint::COMPLETENESS;
 
 /// The column the feature export adds: the first day of the record's season.
 pub const SEASON_START: &str = "season_start";
@@ -116,7 +117,7 @@ impl ExportPlan {
 
 fn not_found(w: &BigQueryWarehouse, what: &str, table: &TableRef) -> Error {
     Error::input(format!(
-        "{what} {table}: not found in project {} (check the name in completeness.toml, or run `completeness doctor`)",
+        "{what} {table}: not found in project {} (check the name in completeness.toml, or run `{COMPLETENESS} doctor`)",
         w.config.project
     ))
 }

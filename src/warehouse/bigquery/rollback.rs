@@ -15,6 +15,7 @@ use crate::run::manifest::BigQueryRun;
 
 use super::client::Param;
 use super::{BigQueryWarehouse, job_safe};
+use crate::hint::COMPLETENESS;
 
 /// What a rollback restored (or, on a dry run, would restore).
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -47,7 +48,7 @@ impl BigQueryRollback {
             ),
             None => format!(
                 "dry run: would restore up to {} rows; nothing was written. Apply: \
-                 `completeness rollback {}`\n",
+                 `{COMPLETENESS} rollback {}`\n",
                 crate::model::count::thousands(self.rows_in_run),
                 self.run_id
             ),

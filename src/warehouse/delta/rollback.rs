@@ -18,6 +18,7 @@ use datafusion::prelude::{SessionContext, col, lit};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::hint::COMPLETENESS;
 use crate::io::columns::{dates, strings};
 use crate::model::count::thousands;
 use crate::model::extended_column::EXTENDED_COLUMN;
@@ -127,8 +128,8 @@ impl RollbackReport {
         if self.refused {
             return format!(
                 "refusing to roll back run {run}: restoring the rewritten rows would lose those \
-                 writes; nothing was written. See what would be restored: `completeness rollback \
-                 {run} --dry-run`; restore them anyway: `completeness rollback {run} --force`\n"
+                 writes; nothing was written. See what would be restored: `{COMPLETENESS} rollback \
+                 {run} --dry-run`; restore them anyway: `{COMPLETENESS} rollback {run} --force`\n"
             );
         }
         match self.table_version {
@@ -140,12 +141,12 @@ impl RollbackReport {
                 let force = if self.forced { " --force" } else { "" };
                 let mut line = format!(
                     "dry run: would restore {} rows ({split}); nothing was written. Apply: \
-                     `completeness rollback {run}{force}`",
+                     `{COMPLETENESS} rollback {run}{force}`",
                     thousands(restorable)
                 );
                 if self.rows_changed_since > 0 && !self.forced {
                     line += &format!(
-                        "; to restore the rewritten rows too: `completeness rollback {run} --force`"
+                        "; to restore the rewritten rows too: `{COMPLETENESS} rollback {run} --force`"
                     );
                 }
                 line + "\n"
@@ -272,7 +273,7 @@ fn find_commit(commits: &[Commit], run_root: &Path, run_id: &str) -> Result<Comm
             "run {run_id} made no commit to the feature table (nothing changed, or it stopped before the merge); nothing to roll back"
         ),
         None => format!(
-            "unknown run {run_id}: no run directory under {} and no commit of the feature table carries it (see `completeness runs`)",
+            "unknown run {run_id}: no run directory under {} and no commit of the feature table carries it (see `{COMPLETENESS} runs`)",
             run_root.display()
         ),
     }))
