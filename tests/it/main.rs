@@ -27,6 +27,7 @@ mod prune;
 mod pushdown;
 mod queries_slt;
 mod random_warehouse;
+mod release;
 mod run_report;
 mod safety;
 mod support;
