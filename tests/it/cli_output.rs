@@ -446,3 +446,71 @@ fn samples_generate_and_rollback_show_progress_on_a_terminal() {
     ]));
     assert!(shown.contains("rolling back"), "{shown}");
 }
+
+/// Numbers of four or more digits in `text` that are not grouped as 12,345: counts.
+/// Dates, run ids, paths, game ids (`0022500354`, zero-led) and times are not counts.
+fn ungrouped_numbers(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for word in text.split(|c: char| c.is_whitespace() || "|│┆(),;:`".contains(c)) {
+        let digits = word.trim_matches(|c: char| !c.is_ascii_digit());
+        let is_count = digits.len() >= 4
+            && digits.chars().all(|c| c.is_ascii_digit())
+            && !digits.starts_with('0')
+            && !word.contains(['/', '-', '.', 'T', '_']);
+        if is_count {
+            found.push(word.to_string());
+        }
+    }
+    found
+}
+
+#[test]
+fn the_number_checker_tells_counts_from_dates_ids_and_paths() {
+    let text = "46200 feature records on 2026-01-22 | 2,059 | run 20261206T204839Z-88833e \
+                in /tmp/1234/x, game 0022500354, early season | 2059 |";
+    assert_eq!(ungrouped_numbers(text), ["46200", "2059"]);
+}
+
+/// Issue 25 item 15: one number format (12,345) everywhere: `samples generate`'s line and
+/// a dry run's report.md (its reasons table) over the whole sample.
+#[test]
+fn counts_of_a_thousand_or_more_are_grouped_in_every_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = cli()
+        .args(["samples", "generate", "--out"])
+        .arg(dir.path().join("wh"))
+        .assert()
+        .success();
+    let said = String::from_utf8_lossy(&generated.get_output().stdout).into_owned();
+    assert!(said.contains("feature records"), "{said}");
+    assert_eq!(ungrouped_numbers(&said), Vec::<String>::new(), "{said}");
+
+    let runs = dir.path().join("runs");
+    let wh = sample_warehouse();
+    let planned = cli_at(&wh, &runs)
+        .args([
+            "backfill",
+            "--dry-run",
+            "--start",
+            "2024-10-22",
+            "--end",
+            "2026-01-22",
+        ])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&planned.get_output().stdout).into_owned();
+    assert_eq!(ungrouped_numbers(&stdout), Vec::<String>::new(), "{stdout}");
+    let run = std::fs::read_dir(&runs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let markdown = std::fs::read_to_string(run.join("report/report.md")).unwrap();
+    assert!(markdown.contains("| reason | records |"), "{markdown}");
+    assert_eq!(
+        ungrouped_numbers(&markdown),
+        Vec::<String>::new(),
+        "{markdown}"
+    );
+}
