@@ -159,8 +159,8 @@ fn print_inputs(
     } else if !out.quiet {
         println!(
             "wrote {} feature keys and {} game rows to {}",
-            m.num_feature_rows,
-            m.num_game_rows,
+            thousands(m.num_feature_rows as u64),
+            thousands(m.num_game_rows as u64),
             dir.display()
         );
     }
@@ -188,10 +188,10 @@ async fn generate(args: GenerateArgs, out: &Output) -> Result<u8> {
         println!(
             "sample warehouse at {}: {} feature records on {} game days, {} game rows, {} scheduled games",
             args.out.display(),
-            metrics.num_feature_rows,
-            metrics.num_game_days,
-            metrics.num_game_rows,
-            metrics.num_schedule_rows
+            thousands(metrics.num_feature_rows as u64),
+            thousands(metrics.num_game_days as u64),
+            thousands(metrics.num_game_rows as u64),
+            thousands(metrics.num_schedule_rows as u64)
         );
     }
     Ok(0)

@@ -154,7 +154,13 @@ fn reasons_section(s: &mut String, r: &Report) {
          nothing missing.\n\n| reason | records | meaning |\n|---|---:|---|"
     );
     for (reason, n) in counts.present() {
-        let _ = writeln!(s, "| {} | {n} | {} |", reason.label(), reason.meaning());
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} |",
+            reason.label(),
+            thousands(n),
+            reason.meaning()
+        );
     }
     let _ = writeln!(s);
 }
