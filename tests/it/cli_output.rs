@@ -514,3 +514,67 @@ fn counts_of_a_thousand_or_more_are_grouped_in_every_output() {
         "{markdown}"
     );
 }
+
+/// The lines of a terminal table (its borders and rows).
+fn table_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| l.starts_with(['┌', '│', '├', '╞', '└', '╭', '╰']))
+        .collect()
+}
+
+/// Issue 25 item 16: at 80 and 100 columns (`COLUMNS`) the tables of `check summary`
+/// and `runs` fit, or give one record per block; at 100 the 20-day summary stays a
+/// table; run ids (the arguments of every command) are never cut.
+#[test]
+fn tables_fit_80_and_100_columns_and_never_cut_a_run_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let wh = copy_of_samples(dir.path());
+    for range in [["2026-01-20", "2026-01-22"], ["2026-01-10", "2026-01-12"]] {
+        cli_at(&wh, &runs)
+            .args([
+                "backfill",
+                "--dry-run",
+                "--start",
+                range[0],
+                "--end",
+                range[1],
+            ])
+            .assert()
+            .success();
+    }
+    let ids: Vec<String> = std::fs::read_dir(&runs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for columns in [80usize, 100] {
+        let text = |args: &[&str]| {
+            let out = cli_at(&wh, &runs)
+                .env("COLUMNS", columns.to_string())
+                .args(args)
+                .assert()
+                .success();
+            String::from_utf8_lossy(&out.get_output().stdout).into_owned()
+        };
+        let summary = text(&["check", "summary", "--end", "2026-01-22", "--days", "20"]);
+        let listed = text(&["runs"]);
+        for (what, out) in [("check summary", &summary), ("runs", &listed)] {
+            for line in table_lines(out) {
+                assert!(
+                    line.chars().count() <= columns,
+                    "{what} at {columns} columns: {line}\n{out}"
+                );
+            }
+        }
+        if columns == 100 {
+            assert!(!summary.contains("-[ record"), "a table at 100:\n{summary}");
+            assert!(summary.lines().count() < 60, "{summary}");
+        }
+        for id in &ids {
+            assert!(
+                listed.contains(id.as_str()),
+                "{id} whole at {columns}:\n{listed}"
+            );
+        }
+    }
+}
