@@ -713,7 +713,12 @@ async fn run_check(
     }
     print!(
         "{}",
-        crate::ops::check::table::render(&output.rows, args.limit.unwrap_or(20), terminal_width())?
+        crate::ops::check::table::render(
+            &output.rows,
+            args.limit.unwrap_or(20),
+            terminal_width(),
+            &output.droppable
+        )?
     );
     for note in &output.notes {
         println!("{note}");
@@ -724,11 +729,15 @@ async fn run_check(
     Ok(0)
 }
 
-/// The width of the terminal stdout is, if it is one.
+/// The width tables must fit: `COLUMNS` when set, else the terminal's when stdout is
+/// one (piped output keeps whole tables).
 fn terminal_width() -> Option<usize> {
-    console::Term::stdout()
-        .size_checked()
-        .map(|(_, columns)| columns as usize)
+    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+    columns.filter(|c| *c > 0).or_else(|| {
+        console::Term::stdout()
+            .size_checked()
+            .map(|(_, columns)| columns as usize)
+    })
 }
 
 async fn spot_check(args: SpotCheckArgs, settings: &Settings, out: &Output) -> Result<u8> {
@@ -788,7 +797,7 @@ async fn runs(args: RunsArgs, settings: &Settings, out: &Output) -> Result<u8> {
     if out.json {
         out.json(&runs);
     } else {
-        print!("{}", crate::ops::runs::render(&runs));
+        print!("{}", crate::ops::runs::render(&runs, terminal_width()));
     }
     Ok(0)
 }

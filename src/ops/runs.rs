@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::hint::COMPLETENESS;
 use crate::model::FEATURES_TABLE;
+use crate::model::count::thousands;
 use crate::model::dates::DateRange;
 use crate::run::manifest::{Compute, Manifest, Phase};
 use crate::warehouse::delta::log::history;
@@ -145,42 +146,48 @@ fn finish_status(mut run: RunSummary) -> RunSummary {
     run
 }
 
-/// The runs as a terminal table.
-pub fn render(runs: &[RunSummary]) -> String {
+/// The runs as a terminal table that fits `width` (one run per block when it cannot).
+pub fn render(runs: &[RunSummary], width: Option<usize>) -> String {
     if runs.is_empty() {
         return format!(
             "no runs yet (start with `{COMPLETENESS} backfill --start … --end … --dry-run`)\n"
         );
     }
-    let mut table = comfy_table::Table::new();
-    table
-        .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-        .set_header([
-            "run_id",
-            "created",
-            "range",
-            "rows written",
-            "conflicts",
-            "version",
-            "computed",
-            "status",
-        ]);
-    let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
-    for r in runs {
-        table.add_row([
-            r.run_id.clone(),
-            r.created_at
-                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-                .unwrap_or_else(|| "-".into()),
-            r.range
-                .map(|g| format!("{} – {}", g.start, g.end))
-                .unwrap_or_else(|| "-".into()),
-            opt(r.rows_written),
-            opt(r.conflicts),
-            opt(r.table_version),
-            r.compute.map_or("-", |c| c.name()).to_string(),
-            r.status.clone(),
-        ]);
-    }
-    format!("{table}\n")
+    let headers = [
+        "run_id",
+        "created",
+        "range",
+        "rows_written",
+        "conflicts",
+        "version",
+        "computed",
+        "status",
+    ];
+    let opt = |v: Option<u64>| v.map(thousands).unwrap_or_else(|| "-".into());
+    let rows = runs
+        .iter()
+        .map(|r| {
+            vec![
+                r.run_id.clone(),
+                r.created_at
+                    .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_else(|| "-".into()),
+                r.range
+                    .map(|g| format!("{} – {}", g.start, g.end))
+                    .unwrap_or_else(|| "-".into()),
+                opt(r.rows_written),
+                opt(r.conflicts),
+                opt(r.table_version),
+                r.compute.map_or("-", |c| c.name()).to_string(),
+                r.status.clone(),
+            ]
+        })
+        .collect();
+    let columns = crate::ops::check::table::Columns {
+        headers: headers.map(String::from).to_vec(),
+        rows,
+        numeric: vec![false, false, false, true, true, true, false, false],
+    };
+    // The creation time and the compute mode go first: the id holds the time.
+    crate::ops::check::table::fit(&columns, width, &["created", "computed"])
 }

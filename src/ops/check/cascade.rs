@@ -197,6 +197,7 @@ impl Check for Cascade {
             notes,
             warnings: self.warnings(&totals, newest),
             details: serde_json::json!({"what_if": what_if}),
+            droppable: Vec::new(),
             rows,
         })
     }

@@ -87,6 +87,10 @@ pub struct CheckOutput {
     pub details: serde_json::Value,
     #[serde(skip)]
     pub rows: Vec<RecordBatch>,
+    /// Columns a narrow terminal may leave out of the table, first to go first (what
+    /// the others already say, e.g. shares beside their counts).
+    #[serde(skip)]
+    pub droppable: Vec<&'static str>,
 }
 
 impl CheckOutput {
@@ -110,6 +114,7 @@ impl CheckOutput {
             warnings: Vec::new(),
             details: serde_json::Value::Null,
             rows,
+            droppable: Vec::new(),
         }
     }
 

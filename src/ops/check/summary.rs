@@ -105,6 +105,8 @@ impl Check for Summary {
         let rows = with_data_gaps(&rows, by_date.as_ref())?;
         let mut out = CheckOutput::over_range(self.name(), &self.range, &totals, notes, rows);
         out.coverage = Some(coverage);
+        // The shares follow from the counts beside them.
+        out.droppable = vec!["incomplete_pct", "complete_pct"];
         Ok(out)
     }
 }

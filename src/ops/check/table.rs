@@ -7,12 +7,17 @@ use comfy_table::{CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_C
 
 use crate::error::{Error, Result};
 use crate::io::columns::{head, num_rows};
+use crate::model::count::thousands;
 
 /// The first `shown` rows as a table, then "… and N more" when rows were left out.
-/// A table wider than `width` (the terminal's, when stdout is one) is printed one
-/// record per line instead: a table wrapped inside its cells cannot be read, nor a
-/// command in it copied.
-pub fn render(batches: &[RecordBatch], shown: usize, width: Option<usize>) -> Result<String> {
+/// A table wider than `width` (the terminal's, or `COLUMNS`) is narrowed as [`fit`]
+/// says, leaving out the `droppable` columns (in order) before it gives up on a table.
+pub fn render(
+    batches: &[RecordBatch],
+    shown: usize,
+    width: Option<usize>,
+    droppable: &[&str],
+) -> Result<String> {
     let Some(first) = batches.first() else {
         return Ok("(no rows)\n".to_string());
     };
@@ -35,28 +40,117 @@ pub fn render(batches: &[RecordBatch], shown: usize, width: Option<usize>) -> Re
             same_decimals(&mut rows, i);
         }
     }
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(headers.clone());
-    for row in &rows {
-        table.add_row(row.clone());
-    }
-    align_numbers(&mut table, first);
-    let table = table.to_string();
-    let widest = table.lines().map(|l| l.chars().count()).max().unwrap_or(0);
-    let mut text = match width {
-        Some(w) if widest > w => records(&headers, &rows),
-        _ => format!("{table}\n"),
-    };
+    let numeric: Vec<bool> = first
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.data_type().is_numeric())
+        .collect();
+    let mut text = fit(
+        &Columns {
+            headers,
+            rows,
+            numeric,
+        },
+        width,
+        droppable,
+    );
     if total > shown {
         text.push_str(&format!(
             "… and {} more (--limit N to see more, --json for all)\n",
-            total - shown
+            thousands((total - shown) as u64)
         ));
     }
     Ok(text)
+}
+
+/// A table's cells as text: its headers, its rows, and which columns are numbers
+/// (aligned right).
+pub struct Columns {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub numeric: Vec<bool>,
+}
+
+impl Columns {
+    /// The table without column `i`.
+    fn without(&self, i: usize) -> Columns {
+        let skip = |cells: &[String]| -> Vec<String> {
+            cells
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != i)
+                .map(|(_, c)| c.clone())
+                .collect()
+        };
+        let mut numeric = self.numeric.clone();
+        numeric.remove(i);
+        Columns {
+            headers: skip(&self.headers),
+            rows: self.rows.iter().map(|r| skip(r)).collect(),
+            numeric,
+        }
+    }
+
+    /// The bordered table, with each header broken at its underscores when `broken`.
+    fn draw(&self, broken: bool) -> String {
+        let headers = self.headers.iter().map(|h| match broken {
+            true => h.replace('_', "\n"),
+            false => h.clone(),
+        });
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Disabled)
+            .set_header(headers);
+        for row in &self.rows {
+            table.add_row(row.clone());
+        }
+        for (i, _) in self.numeric.iter().enumerate().filter(|(_, n)| **n) {
+            if let Some(column) = table.column_mut(i) {
+                column.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+        format!("{table}\n")
+    }
+}
+
+/// The table as wide as `width` allows: as it is; else with its headers broken at
+/// their underscores (`avg_games_found` on three lines); else without the `droppable`
+/// columns, one at a time, saying which are left out; else one record per block. A
+/// table wrapped inside its cells cannot be read, nor a command in it copied.
+pub fn fit(columns: &Columns, width: Option<usize>, droppable: &[&str]) -> String {
+    let plain = columns.draw(false);
+    let Some(width) = width else { return plain };
+    let fits = |t: &String| t.lines().all(|l| l.chars().count() <= width);
+    if fits(&plain) {
+        return plain;
+    }
+    let mut narrowed = columns.draw(true);
+    let (mut current, mut dropped) = (None::<Columns>, Vec::new());
+    for name in droppable {
+        if fits(&narrowed) {
+            break;
+        }
+        let table = current.as_ref().unwrap_or(columns);
+        let Some(i) = table.headers.iter().position(|h| h == name) else {
+            continue;
+        };
+        let fewer = table.without(i);
+        narrowed = fewer.draw(true);
+        dropped.push(*name);
+        current = Some(fewer);
+    }
+    if !fits(&narrowed) {
+        return records(&columns.headers, &columns.rows);
+    }
+    if !dropped.is_empty() {
+        narrowed.push_str(&format!(
+            "({} left out to fit {width} columns; --json has every column)\n",
+            dropped.join(", ")
+        ));
+    }
+    narrowed
 }
 
 /// The first `shown` rows, each cell as text (NULL for a null).
@@ -119,17 +213,6 @@ fn records(headers: &[String], rows: &[Vec<String>]) -> String {
     out
 }
 
-fn align_numbers(table: &mut Table, batch: &RecordBatch) {
-    for (i, field) in batch.schema().fields().iter().enumerate() {
-        if let Some(column) = table
-            .column_mut(i)
-            .filter(|_| field.data_type().is_numeric())
-        {
-            column.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-}
-
 /// The first `limit` rows as JSON objects (dates as "YYYY-MM-DD", NULL as null).
 pub fn json_rows(batches: &[RecordBatch], limit: usize) -> Result<Vec<serde_json::Value>> {
     let mut buf = Vec::new();
@@ -178,22 +261,22 @@ mod tests {
 
     #[test]
     fn render_shows_the_first_rows_and_counts_the_rest() {
-        let text = render(&[batch(25)], 20, None).unwrap();
+        let text = render(&[batch(25)], 20, None, &[]).unwrap();
         assert!(text.contains("game_date"), "{text}");
         assert!(text.contains("2024-10-06"), "{text}"); // day 20_000 + 2
         assert!(text.contains("NULL"), "{text}");
         assert!(text.contains("… and 5 more"), "{text}");
-        assert!(!render(&[batch(3)], 20, None).unwrap().contains("more"));
-        assert_eq!(render(&[], 20, None).unwrap(), "(no rows)\n");
+        assert!(!render(&[batch(3)], 20, None, &[]).unwrap().contains("more"));
+        assert_eq!(render(&[], 20, None, &[]).unwrap(), "(no rows)\n");
     }
 
     /// Too wide for the terminal: one record per line, every cell whole; wide enough
     /// (or not a terminal): the table.
     #[test]
     fn a_table_wider_than_the_terminal_becomes_records() {
-        let table = render(&[batch(2)], 20, Some(200)).unwrap();
+        let table = render(&[batch(2)], 20, Some(200), &[]).unwrap();
         assert!(table.contains("┆") || table.contains("│"), "{table}");
-        let narrow = render(&[batch(2)], 20, Some(10)).unwrap();
+        let narrow = render(&[batch(2)], 20, Some(10), &[]).unwrap();
         assert!(narrow.starts_with("-[ record 1 ]-\n"), "{narrow}");
         assert!(narrow.contains("game_date | 2024-10-04\n"), "{narrow}");
         assert!(narrow.contains("records   | NULL\n"), "{narrow}");
@@ -208,7 +291,7 @@ mod tests {
         let values =
             arrow::array::Float64Array::from(vec![Some(10.0), Some(9.94), None, Some(7.5)]);
         let batch = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(values)]).unwrap();
-        let text = render(&[batch], 20, None).unwrap();
+        let text = render(&[batch], 20, None, &[]).unwrap();
         for cell in ["10.00", "9.94", "7.50", "NULL"] {
             assert!(text.contains(cell), "{cell}: {text}");
         }
