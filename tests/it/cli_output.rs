@@ -578,3 +578,63 @@ fn tables_fit_80_and_100_columns_and_never_cut_a_run_id() {
         }
     }
 }
+
+/// Issue 25 item 16: at 80 and 100 columns the prose of a dry run, a merge, a rollback,
+/// the checks (the cascade warning among them) and the daily report fits: a longer line
+/// is only a command on its own, and no command between backticks is cut.
+#[test]
+fn prose_fits_80_and_100_columns_and_commands_stay_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let wh = copy_of_samples(dir.path());
+    for columns in [80usize, 100] {
+        let said = |args: &[&str]| {
+            let out = cli_at(&wh, &runs)
+                .env("COLUMNS", columns.to_string())
+                .args(args)
+                .assert()
+                .success();
+            let out = out.get_output();
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr)
+        };
+        let planned = said(&[
+            "backfill",
+            "--dry-run",
+            "--start",
+            "2026-01-15",
+            "--end",
+            "2026-01-22",
+        ]);
+        let run = std::fs::read_dir(&runs)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with("daily"))
+            .max()
+            .unwrap();
+        let outputs = [
+            planned,
+            said(&["merge", "--run", &run]),
+            said(&["rollback", &run, "--dry-run"]),
+            said(&["check", "summary", "--end", "2026-01-22", "--days", "10"]),
+            said(&["check", "cascade", "--backfill-date", "2025-01-01"]),
+            said(&["report", "daily", "--days", "10"]),
+        ];
+        for text in &outputs {
+            for line in text.lines().filter(|l| l.chars().count() > columns) {
+                let alone = line.trim().trim_end_matches(['.', ',', ';', ')']);
+                let one_command = alone.starts_with('`')
+                    && alone.ends_with('`')
+                    && alone.matches('`').count() == 2;
+                assert!(
+                    one_command || line.starts_with(['┌', '│', '├', '╞', '└']),
+                    "wider than {columns}: {line}\n{text}"
+                );
+            }
+            for command in text.split('`').skip(1).step_by(2) {
+                assert!(!command.contains('\n'), "a command cut: {command}\n{text}");
+            }
+        }
+        said(&["rollback", &run]);
+    }
+}
