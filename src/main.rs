@@ -17,7 +17,8 @@ fn main() -> ExitCode {
             if json {
                 println!("{}", err.to_json());
             }
-            eprintln!("error: {err}");
+            let stderr = completeness::cli::wrap::Stream::Stderr;
+            completeness::cli::wrap::print(&format!("error: {err}\n"), stderr);
             ExitCode::from(err.exit_code())
         }
     }

@@ -25,6 +25,7 @@ use crate::pipeline::backfill::{BackfillBuilder, BackfillOutcome, Progress, Stop
 use crate::report::RunStatus;
 use crate::run::manifest::Compute;
 use crate::warehouse::{BigQueryWarehouse, LocalWarehouse, Warehouse};
+use crate::{say, say_text, tell, tell_text};
 
 /// The location flags typed on this command line go into every command printed for
 /// pasting (those from the environment do not: the pasting shell has them).
@@ -144,7 +145,7 @@ fn man(args: crate::cli::ManArgs, out: &Output) -> Result<u8> {
     };
     let pages = crate::cli::generated::man_pages(&dir)?;
     if !out.quiet {
-        println!("wrote {} man pages into {}", pages.len(), dir.display());
+        say!("wrote {} man pages into {}", pages.len(), dir.display());
     }
     Ok(0)
 }
@@ -157,7 +158,7 @@ fn print_inputs(
     if out.json {
         out.json(m);
     } else if !out.quiet {
-        println!(
+        say!(
             "wrote {} feature keys and {} game rows to {}",
             thousands(m.num_feature_rows as u64),
             thousands(m.num_game_rows as u64),
@@ -185,7 +186,7 @@ async fn generate(args: GenerateArgs, out: &Output) -> Result<u8> {
     if out.json {
         out.json(&metrics);
     } else if !out.quiet {
-        println!(
+        say!(
             "sample warehouse at {}: {} feature records on {} game days, {} game rows, {} scheduled games",
             args.out.display(),
             thousands(metrics.num_feature_rows as u64),
@@ -207,7 +208,7 @@ async fn compute(args: ComputeArgs, settings: &Settings, out: &Output) -> Result
     if out.json {
         out.json(&metrics);
     } else if !out.quiet {
-        println!(
+        say!(
             "computed {} records from {} feature rows and {} game rows ({:.1} MiB of key columns decoded) into {} (read {} ms, compute {} ms, write {} ms)",
             metrics.num_records,
             metrics.num_feature_rows,
@@ -260,7 +261,7 @@ async fn doctor(settings: &Settings, out: &Output) -> Result<u8> {
     if out.json {
         out.json(&report);
     } else {
-        print!("{}", report.render());
+        say_text!("{}", report.render());
     }
     Ok(if report.ok() { 0 } else { 1 })
 }
@@ -275,7 +276,7 @@ async fn export(args: RangeArgs, settings: &Settings, out: &Output) -> Result<u8
         .await?;
     if outcome.manifest.rows.get("features") == Some(&0) {
         let why = no_records_in(range, settings).await?;
-        eprintln!("warning: {why}; its diff will have nothing to compute");
+        tell!("warning: {why}; its diff will have nothing to compute");
     }
     if out.json {
         out.json(&outcome.manifest);
@@ -283,12 +284,12 @@ async fn export(args: RangeArgs, settings: &Settings, out: &Output) -> Result<u8
         // `RUN=$(completeness -q export …)`: the run id, and only that.
         println!("{}", outcome.run_id);
     } else {
-        println!(
+        say!(
             "exported run {} into {}",
             outcome.run_id,
             outcome.run_dir.display()
         );
-        println!("next: `{COMPLETENESS} diff --run {}`", outcome.run_id);
+        say!("next: `{COMPLETENESS} diff --run {}`", outcome.run_id);
     }
     Ok(0)
 }
@@ -340,9 +341,9 @@ async fn diff(args: DiffArgs, settings: &Settings, out: &Output) -> Result<u8> {
     if out.json {
         out.json(&report);
     } else {
-        print!("{}", crate::report::terminal::render(&report));
+        say_text!("{}", crate::report::terminal::render(&report));
         if let Some(dir) = &args.report {
-            println!("  report: {}", dir.join("report.html").display());
+            say!("  report: {}", dir.join("report.html").display());
         }
     }
     Ok(0)
@@ -373,7 +374,7 @@ async fn reapplied(run_id: &str, settings: &Settings) -> Result<Option<BackfillB
     if m.extended {
         wh.require_extended_column().await?;
     }
-    eprintln!(
+    tell!(
         "run {run_id} was rolled back in {at}: recomputing its range as a new run (`{}`)",
         m.backfill_command()
     );
@@ -438,7 +439,7 @@ async fn as_of(range: DateRange, settings: &Settings, out: &Output) -> Result<u8
     if out.json {
         out.json(&report);
     } else {
-        print!("{}", crate::ops::as_of::render(&report, 10));
+        say_text!("{}", crate::ops::as_of::render(&report, 10));
     }
     Ok(0)
 }
@@ -462,7 +463,7 @@ async fn run_interruptible(
         outcome = builder.execute() => print_outcome(&explained(outcome?, settings).await?, out),
         (name, code) = crate::cli::signals::interrupted() => {
             let id = run_id.lock().expect("run id lock").clone();
-            eprintln!("{}", crate::cli::signals::stopped_message(name, id.as_deref()));
+            tell!("{}", crate::cli::signals::stopped_message(name, id.as_deref()));
             Ok(code)
         }
     }
@@ -518,13 +519,13 @@ fn print_outcome(outcome: &BackfillOutcome, out: &Output) -> Result<u8> {
     if out.json {
         out.json(report);
     } else {
-        print!("{}", crate::report::terminal::render(report));
+        say_text!("{}", crate::report::terminal::render(report));
         for warning in &report.warnings {
-            eprintln!("warning: {warning}");
+            tell!("warning: {warning}");
         }
         // Even under -q (which quiets stderr): the report is what the run leaves behind.
         if !outcome.discarded {
-            println!(
+            say!(
                 "  report: {}",
                 outcome.run_dir.join("report").join("report.html").display()
             );
@@ -532,16 +533,16 @@ fn print_outcome(outcome: &BackfillOutcome, out: &Output) -> Result<u8> {
         if !out.quiet && report.status.is_plan() {
             match report.has_changes() {
                 true => {
-                    println!(
+                    say!(
                         "  apply this run with `{COMPLETENESS} merge --run {}`",
                         outcome.run_id
                     );
-                    println!(
+                    say!(
                         "  or recompute and apply with `{}`",
                         outcome.manifest.backfill_command()
                     );
                 }
-                false => println!("  nothing would change: there is nothing to merge"),
+                false => say!("  nothing would change: there is nothing to merge"),
             }
         }
     }
@@ -550,7 +551,7 @@ fn print_outcome(outcome: &BackfillOutcome, out: &Output) -> Result<u8> {
     };
     let keys = &merge.conflict_keys;
     for (player, date) in keys.iter().take(CONFLICT_KEYS_SHOWN) {
-        eprintln!("conflict: {player} {date} was rewritten after the export; left as it is");
+        tell!("conflict: {player} {date} was rewritten after the export; left as it is");
     }
     let shown = keys.len().min(CONFLICT_KEYS_SHOWN) as u64;
     if merge.conflicts > shown {
@@ -558,12 +559,12 @@ fn print_outcome(outcome: &BackfillOutcome, out: &Output) -> Result<u8> {
             true => format!("the first {}", thousands(keys.len() as u64)),
             false => "them all".to_string(),
         };
-        eprintln!(
+        tell!(
             "… and {} more (report.json lists {listed})",
             thousands(merge.conflicts - shown)
         );
     }
-    eprintln!("{}", conflicts_advice(merge.conflicts, &outcome.manifest));
+    tell!("{}", conflicts_advice(merge.conflicts, &outcome.manifest));
     Ok(1)
 }
 
@@ -675,7 +676,7 @@ async fn data_end(source: &crate::warehouse::Source, out: &Output) -> Result<Nai
     let today = chrono::Utc::now().date_naive();
     let end = crate::ops::data_end::newest_feature_date(source, today).await?;
     if !out.quiet {
-        eprintln!("{}", end.note());
+        tell!("{}", end.note());
     }
     Ok(end.date())
 }
@@ -706,10 +707,10 @@ async fn run_check(
         out.json(&output.to_json(args.limit.unwrap_or(usize::MAX))?);
         return Ok(0);
     }
-    println!("{title}");
+    say!("{title}");
     // First: how many records of the window have no struct (the check cannot see them).
     if let Some(coverage) = &output.coverage {
-        println!("{}", coverage.line());
+        say!("{}", coverage.line());
     }
     print!(
         "{}",
@@ -721,10 +722,10 @@ async fn run_check(
         )?
     );
     for note in &output.notes {
-        println!("{note}");
+        say!("{note}");
     }
     for warning in &output.warnings {
-        eprintln!("warning: {warning}");
+        tell!("warning: {warning}");
     }
     Ok(0)
 }
@@ -732,12 +733,7 @@ async fn run_check(
 /// The width tables must fit: `COLUMNS` when set, else the terminal's when stdout is
 /// one (piped output keeps whole tables).
 fn terminal_width() -> Option<usize> {
-    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
-    columns.filter(|c| *c > 0).or_else(|| {
-        console::Term::stdout()
-            .size_checked()
-            .map(|(_, columns)| columns as usize)
-    })
+    crate::cli::wrap::width(crate::cli::wrap::Stream::Stdout)
 }
 
 async fn spot_check(args: SpotCheckArgs, settings: &Settings, out: &Output) -> Result<u8> {
@@ -753,7 +749,7 @@ async fn spot_check(args: SpotCheckArgs, settings: &Settings, out: &Output) -> R
     if out.json {
         out.json(&report);
     } else {
-        print!("{}", crate::ops::spot_check::render(&report));
+        say_text!("{}", crate::ops::spot_check::render(&report));
     }
     Ok(if report.failed > 0 { 1 } else { 0 })
 }
@@ -775,8 +771,8 @@ async fn rollback(args: RollbackArgs, settings: &Settings, out: &Output) -> Resu
     let report = report?;
     match (out.json, report.refused()) {
         (true, _) => out.json(&report),
-        (false, false) => print!("{}", report.render()),
-        (false, true) => eprint!("{}", report.render()),
+        (false, false) => say_text!("{}", report.render()),
+        (false, true) => tell_text!("{}", report.render()),
     }
     // Refused: the command ran and found rows it must not overwrite.
     Ok(u8::from(report.refused()))
@@ -789,7 +785,7 @@ async fn runs(args: RunsArgs, settings: &Settings, out: &Output) -> Result<u8> {
             crate::ops::prune::prune(&settings.run_dir, args.keep_days, now, args.dry_run)?;
         match out.json {
             true => out.json(&report),
-            false => print!("{}", report.render()),
+            false => say_text!("{}", report.render()),
         }
         return Ok(0);
     }
@@ -824,7 +820,7 @@ async fn report_daily(args: DailyArgs, settings: &Settings, out: &Output) -> Res
     let text = serde_json::to_string_pretty(&daily).expect("daily report serializes");
     std::fs::write(&json, text + "\n").map_err(Error::io("writing report", &json))?;
     if replaced && !out.quiet {
-        eprintln!(
+        tell!(
             "{} held a report of the same window: replaced",
             dir.display()
         );
@@ -833,12 +829,12 @@ async fn report_daily(args: DailyArgs, settings: &Settings, out: &Output) -> Res
         out.json(&daily);
     } else if !out.quiet {
         // The page's notes, in its order: the records without a struct first.
-        println!("daily report {} – {}", daily.start, daily.end);
+        say!("daily report {} – {}", daily.start, daily.end);
         for note in &daily.notes {
-            println!("  {note}");
+            say!("  {note}");
         }
-        println!("  {}", html.display());
-        println!("  {}", json.display());
+        say!("  {}", html.display());
+        say!("  {}", json.display());
     }
     Ok(0)
 }

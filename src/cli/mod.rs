@@ -6,6 +6,7 @@ pub mod logging;
 pub mod output;
 pub mod progress;
 pub mod signals;
+pub mod wrap;
 
 use std::path::PathBuf;
 

@@ -15,7 +15,7 @@ use crate::run::manifest::Phase;
 /// The progress callback for a run: silent under `-q`; spinners only when `spinners`
 /// (stderr is a terminal and the output is not JSON).
 pub fn reporter(quiet: bool, spinners: bool) -> Progress {
-    reporter_with(quiet, spinners, |line| eprintln!("{line}"))
+    reporter_with(quiet, spinners, |line| crate::tell!("{line}"))
 }
 
 /// [`reporter`], printing each line with `print`.

@@ -622,7 +622,10 @@ fn prose_fits_80_and_100_columns_and_commands_stay_whole() {
         ];
         for text in &outputs {
             for line in text.lines().filter(|l| l.chars().count() > columns) {
-                let alone = line.trim().trim_end_matches(['.', ',', ';', ')']);
+                let alone = line
+                    .trim()
+                    .trim_start_matches('(')
+                    .trim_end_matches(['.', ',', ';', ')']);
                 let one_command = alone.starts_with('`')
                     && alone.ends_with('`')
                     && alone.matches('`').count() == 2;
