@@ -20,6 +20,7 @@ use object_store::ObjectStoreExt;
 use serde_json::json;
 
 use crate::error::{Error, Result};
+use crate::hint::COMPLETENESS;
 use crate::io::storage::store_error;
 use crate::model::dates::DateRange;
 use crate::model::extended_column::EXTENDED_COLUMN;
@@ -179,7 +180,7 @@ async fn run_merge(
                 "rows of the run's dates are still in the table's streaming buffer (a writer \
                  used insertAll in the last ~90 minutes), and BigQuery allows no UPDATE or MERGE \
                  on them until it flushes. Nothing was changed; the staging table is kept for \
-                 {} h. Retry in about 90 minutes: completeness backfill --resume {run_id}\n  ({e})",
+                 {} h. Retry in about 90 minutes: `{COMPLETENESS} backfill --resume {run_id}`\n  ({e})",
                 w.config.staging_expiration_hours
             ),
         }),

@@ -26,6 +26,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::hint::COMPLETENESS;
 use crate::model::job_cost::bytes;
 use crate::run::manifest::{BigQueryRun, Manifest};
 use crate::warehouse::MergeMetrics;
@@ -263,7 +264,7 @@ fn streaming_buffer(w: &BigQueryWarehouse, e: Error, run_id: &str) -> Error {
             "rows of the run's dates are still in the table's streaming buffer (a writer used \
              insertAll in the last ~90 minutes), and BigQuery allows no UPDATE or MERGE on them \
              until it flushes. Nothing was changed; the plan is kept for {} h. Retry in about 90 \
-             minutes: completeness backfill --resume {run_id}\n  ({e})",
+             minutes: `{COMPLETENESS} backfill --resume {run_id}`\n  ({e})",
             w.config.staging_expiration_hours
         ),
     }
