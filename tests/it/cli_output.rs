@@ -390,7 +390,8 @@ fn verbose_names_the_setup_and_every_query_on_every_command() {
 }
 
 /// Run `args` with stdout and stderr on a pseudo-terminal (`script`), as an operator
-/// sees it; what the terminal received.
+/// sees it; what the terminal received. The terminal is named (`TERM`), as an operator's
+/// is: CI runs the tests with an empty environment, where none is.
 fn on_a_terminal(args: &[String]) -> String {
     let line: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_completeness").to_string())
         .chain(args.iter().cloned())
@@ -398,6 +399,7 @@ fn on_a_terminal(args: &[String]) -> String {
         .collect();
     let out = Command::new("script")
         .args(["-qec", &line.join(" "), "/dev/null"])
+        .env("TERM", "xterm-256color")
         .env_remove("COMPLETENESS_WAREHOUSE")
         .env_remove("COMPLETENESS_RUN_DIR")
         .env_remove("COMPLETENESS_CONFIG")
