@@ -12,7 +12,7 @@ use arrow::datatypes::{
 use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
-use crate::model::days_to_date;
+use crate::model::{GAME_DATE, PLAYER_LOOKUP, days_to_date};
 
 fn cast(batch: &RecordBatch, name: &str, to: &DataType) -> Result<arrow::array::ArrayRef> {
     let column = batch.column_by_name(name).ok_or_else(|| {
@@ -43,6 +43,15 @@ fn collect<T>(
         out.extend((0..array.len()).map(|i| (!array.is_null(i)).then(|| get(&array, i))));
     }
     Ok(out)
+}
+
+/// `(player_lookup, game_date)` of each row that has both.
+pub fn record_keys(batches: &[RecordBatch]) -> Result<Vec<(String, NaiveDate)>> {
+    Ok(strings(batches, PLAYER_LOOKUP)?
+        .into_iter()
+        .zip(dates(batches, GAME_DATE)?)
+        .filter_map(|(p, d)| Some((p?, d?)))
+        .collect())
 }
 
 pub fn i64s(batches: &[RecordBatch], name: &str) -> Result<Vec<Option<i64>>> {

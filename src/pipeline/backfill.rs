@@ -500,12 +500,7 @@ impl Phases<'_> {
             "results",
         )
         .await?;
-        let keys: Vec<(String, chrono::NaiveDate)> =
-            crate::io::columns::strings(&results, PLAYER_LOOKUP)?
-                .into_iter()
-                .zip(crate::io::columns::dates(&results, GAME_DATE)?)
-                .filter_map(|(p, d)| Some((p?, d?)))
-                .collect();
+        let keys = crate::io::columns::record_keys(&results)?;
         let (inputs, no_schedule) = self.gap_inputs(m).await?;
         let values = crate::pipeline::extended::extended(&keys, &inputs, &m.calendar());
         crate::pipeline::extended::write(&self.dir.extended(), &keys, &values)?;
@@ -645,7 +640,7 @@ impl Phases<'_> {
         failpoint::hit("diff:written").await;
         let mut report = outcome.report;
         if let Some(why) = self.builder.warehouse.reasons_skipped(m) {
-            report.reasons_unknown = Some(why.into());
+            report.reasons_unknown = Some(why);
         } else if let Some(reasons) = self.reasons(m, &outcome.incomplete).await? {
             let days = outcome.incomplete.iter().map(|(_, day)| *day);
             report.set_reasons(days.zip(reasons));

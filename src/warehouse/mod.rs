@@ -23,6 +23,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::hint::COMPLETENESS;
 use crate::io::storage::Location;
 use crate::model::FEATURES_TABLE;
 use crate::model::job_cost::JobCost;
@@ -165,13 +166,14 @@ impl Warehouse {
     /// Why a run here gives no reasons for its incomplete records, when it gives none:
     /// on BigQuery the schedule is one SELECT job beyond the five a backfill keeps to,
     /// so only `--extended` (which reads it anyway) reads it.
-    pub fn reasons_skipped(&self, m: &Manifest) -> Option<&'static str> {
+    pub fn reasons_skipped(&self, m: &Manifest) -> Option<String> {
         match self {
-            Warehouse::BigQuery(_) if !m.extended => Some(
-                "a run on BigQuery reads no schedule unless --extended (to keep a backfill \
-                 to five jobs); once merged, `completeness check incomplete` gives each \
-                 record its reason",
-            ),
+            Warehouse::BigQuery(_) if !m.extended => Some(format!(
+                "a run on BigQuery reads no schedule unless --extended (it would be one job \
+                 more); once merged, `{COMPLETENESS} check incomplete --start {} --end {}` \
+                 gives each record its reason",
+                m.range.start, m.range.end
+            )),
             _ => None,
         }
     }

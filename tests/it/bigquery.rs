@@ -1312,6 +1312,27 @@ fn an_export_mode_backfill_creates_at_most_five_jobs() {
         report["merge"]["rows_written"].as_u64() > Some(0),
         "{report}"
     );
+    // The schedule is not read for the reasons (a sixth job); the report says so, and
+    // the check it names, run as printed, gives them.
+    assert!(report["incomplete_reasons"].is_null(), "{report}");
+    let why = report["reasons_unknown"].as_str().expect("reasons_unknown");
+    let check = why
+        .split('`')
+        .nth(1)
+        .and_then(shlex::split)
+        .unwrap_or_else(|| panic!("no command in: {why}"));
+    assert_eq!(check[0], "completeness", "{why}");
+    assert!(
+        why.contains("check incomplete --start 2025-10-28 --end 2025-11-10"),
+        "{why}"
+    );
+    let reasons = support::cli()
+        .arg("--json")
+        .args(&check[1..])
+        .assert()
+        .success();
+    let reasons: Value = serde_json::from_slice(&reasons.get_output().stdout).unwrap();
+    assert_eq!(reasons["check"], "incomplete", "{reasons}");
 
     let local = tempfile::tempdir().unwrap();
     let wh = support::copy_of_samples(local.path());

@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::{Check, CheckOutput, Coverage};
 use crate::error::{Error, Result};
 use crate::hint::COMPLETENESS;
-use crate::io::columns::{dates, distinct, scalar_i64, strings};
+use crate::io::columns::{distinct, scalar_i64};
 use crate::model::dates::DateRange;
 use crate::model::{LOOKBACK_DAYS, WINDOW_DAYS};
 use crate::ops::what_if::WhatIf;
@@ -107,11 +107,7 @@ impl Cascade {
         let keys = source
             .run(Query::FeatureKeys, &self.record_params())
             .await?;
-        let records: Vec<(String, NaiveDate)> = strings(&keys, "player_lookup")?
-            .into_iter()
-            .zip(dates(&keys, "game_date")?)
-            .filter_map(|(p, d)| Some((p?, d?)))
-            .collect();
+        let records = crate::io::columns::record_keys(&keys)?;
         Ok(crate::ops::what_if::what_if(
             &inputs,
             &records,

@@ -9,10 +9,11 @@ use arrow::array::{ArrayRef, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use serde::Serialize;
 
-use super::summary::{reasons_line, record_keys};
+use super::summary::reasons_line;
 use super::{Check, CheckOutput, Coverage};
 use crate::error::{Error, Result};
 use crate::hint::COMPLETENESS;
+use crate::io::columns::record_keys;
 use crate::io::columns::{distinct, i64s};
 use crate::model::count::plural;
 use crate::model::dates::DateRange;

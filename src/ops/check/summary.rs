@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use super::{Check, CheckOutput, Coverage};
 use crate::error::{Error, Result};
 use crate::hint::COMPLETENESS;
-use crate::io::columns::{dates, i64s, strings};
+use crate::io::columns::{dates, i64s};
 use crate::model::count::{plural, thousands};
 use crate::model::dates::DateRange;
 use crate::model::reasons::{Reason, ReasonCounts};
@@ -67,7 +67,7 @@ impl Check for Summary {
             Coverage::of(source, &self.range),
             source.run(Query::IncompleteRecords, &params),
         )?;
-        let keys = record_keys(&incomplete)?;
+        let keys = crate::io::columns::record_keys(&incomplete)?;
         let reasons = crate::pipeline::gaps::reasons::reasons(source, &self.range, &keys).await?;
         let by_date = reasons.as_ref().map(|r| gaps_by_date(&keys, r));
         let sum = |name: &str| -> Result<u64> {
@@ -124,15 +124,6 @@ pub fn reasons_line(counts: Option<&ReasonCounts>, more: Option<String>) -> Stri
         "incomplete, by reason: {}; only a data gap is a game missing upstream{more}",
         counts.summary()
     )
-}
-
-/// `(player_lookup, game_date)` of each row.
-pub fn record_keys(batches: &[RecordBatch]) -> Result<Vec<(String, NaiveDate)>> {
-    Ok(strings(batches, "player_lookup")?
-        .into_iter()
-        .zip(dates(batches, "game_date")?)
-        .filter_map(|(p, d)| Some((p?, d?)))
-        .collect())
 }
 
 /// Data gaps per date.

@@ -59,6 +59,7 @@ impl Phases<'_> {
         report.run_id = m.run_id.clone();
         report.range = Some(m.range);
         report.dry_run = m.dry_run;
+        report.reasons_unknown = self.builder.warehouse.reasons_skipped(m);
         report.write(&self.dir.report_dir())?;
         failpoint::hit("diff:written").await;
         let r = &report.records;
@@ -99,10 +100,6 @@ impl Phases<'_> {
     }
 }
 
-/// A run computed in BigQuery reads no schedule: its plan's jobs stay three.
-const REASONS_UNKNOWN: &str = "a run computed in BigQuery reads no schedule; once merged, \
-     `completeness check incomplete` gives each record its reason";
-
 /// The report of the row report.sql returns (run id, range and mode left to the caller).
 fn from_row(row: serde_json::Value) -> Result<Report> {
     let r: PlanReport = serde_json::from_value(row).map_err(|e| Error::Remote {
@@ -116,7 +113,6 @@ fn from_row(row: serde_json::Value) -> Result<Report> {
         games_found_histogram: r.games_found_histogram,
         by_date: r.by_date,
         examples: r.examples,
-        reasons_unknown: Some(REASONS_UNKNOWN.into()),
         ..Default::default()
     })
 }

@@ -174,17 +174,26 @@ async fn run_merge(
             record.jobs.push(job.id.clone());
             Ok(job)
         }
-        Err(e) if super::client::is_streaming_buffer(&e) => Err(Error::Remote {
-            context: format!("BigQuery refused the MERGE into {}", w.tables.features),
-            message: format!(
-                "rows of the run's dates are still in the table's streaming buffer (a writer \
-                 used insertAll in the last ~90 minutes), and BigQuery allows no UPDATE or MERGE \
-                 on them until it flushes. Nothing was changed; the staging table is kept for \
-                 {} h. Retry in about 90 minutes: `{COMPLETENESS} backfill --resume {run_id}`\n  ({e})",
-                w.config.staging_expiration_hours
-            ),
-        }),
-        Err(e) => Err(e),
+        Err(e) => Err(streaming_buffer(w, e, run_id, "the staging table")),
+    }
+}
+
+/// A MERGE refused because rows of the run's dates are in the streaming buffer: the
+/// run stops, resumable, saying when; `kept` (the staging table, the plan) waits until
+/// it expires. Any other error is returned as it is.
+pub fn streaming_buffer(w: &BigQueryWarehouse, e: Error, run_id: &str, kept: &str) -> Error {
+    if !super::client::is_streaming_buffer(&e) {
+        return e;
+    }
+    Error::Remote {
+        context: format!("BigQuery refused the MERGE into {}", w.tables.features),
+        message: format!(
+            "rows of the run's dates are still in the table's streaming buffer (a writer used \
+             insertAll in the last ~90 minutes), and BigQuery allows no UPDATE or MERGE on them \
+             until it flushes. Nothing was changed; {kept} is kept for {} h. Retry in about 90 \
+             minutes: `{COMPLETENESS} backfill --resume {run_id}`\n  ({e})",
+            w.config.staging_expiration_hours
+        ),
     }
 }
 
@@ -250,14 +259,7 @@ async fn conflict_keys(
         .client
         .query_once(&base, &sql, &params, "listing conflicts")
         .await?;
-    let rows = [w.client.rows(&job).await?.to_batch()?];
-    let players = crate::io::columns::strings(&rows, "player_lookup")?;
-    let dates = crate::io::columns::dates(&rows, "game_date")?;
-    Ok(players
-        .into_iter()
-        .zip(dates)
-        .filter_map(|(p, d)| Some((p?, d?)))
-        .collect())
+    crate::io::columns::record_keys(&[w.client.rows(&job).await?.to_batch()?])
 }
 
 #[cfg(test)]

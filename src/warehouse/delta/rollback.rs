@@ -19,7 +19,6 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::hint::COMPLETENESS;
-use crate::io::columns::{dates, strings};
 use crate::model::count::thousands;
 use crate::model::extended_column::EXTENDED_COLUMN;
 use crate::model::{FEATURES_TABLE, GAME_DATE, HISTORICAL_COMPLETENESS, PLAYER_LOOKUP, UPDATED_AT};
@@ -305,14 +304,9 @@ async fn count_rows(
         .await
         .map_err(Error::datafusion("finding rows rewritten after the run"))?;
     report.rows_changed_since = crate::io::columns::num_rows(&changed) as u64;
-    let players = strings(&changed, PLAYER_LOOKUP)?;
-    let days = dates(&changed, GAME_DATE)?;
-    report.changed_since_keys = players
-        .into_iter()
-        .zip(days)
-        .filter_map(|(p, d)| Some((p?, d?)))
-        .take(MAX_KEYS)
-        .collect();
+    let mut keys = crate::io::columns::record_keys(&changed)?;
+    keys.truncate(MAX_KEYS);
+    report.changed_since_keys = keys;
     // What the restored rows go back to: no struct, or an older one.
     let restored = ctx
         .read_batches(rows.to_vec())

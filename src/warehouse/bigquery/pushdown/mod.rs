@@ -26,7 +26,6 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::hint::COMPLETENESS;
 use crate::model::job_cost::bytes;
 use crate::run::manifest::{BigQueryRun, Manifest};
 use crate::warehouse::MergeMetrics;
@@ -160,7 +159,7 @@ pub async fn merge(
             what,
         )
         .await
-        .map_err(|e| streaming_buffer(w, e, &m.run_id))
+        .map_err(|e| super::merge::streaming_buffer(w, e, &m.run_id, "the plan"))
         .map_err(|e| refusals::merge_failure(e, m))?;
     let mut record = m.bigquery.clone().unwrap_or_default();
     note(&mut record, &job, "merge");
@@ -197,14 +196,7 @@ async fn conflict_keys(
         .query_once(&base, &s.sql, &s.params, "listing conflicts")
         .await?;
     note(record, &job, "conflicts");
-    let rows = [w.client.rows(&job).await?.to_batch()?];
-    let players = crate::io::columns::strings(&rows, "player_lookup")?;
-    let dates = crate::io::columns::dates(&rows, "game_date")?;
-    Ok(players
-        .into_iter()
-        .zip(dates)
-        .filter_map(|(p, d)| Some((p?, d?)))
-        .collect())
+    crate::io::columns::record_keys(&[w.client.rows(&job).await?.to_batch()?])
 }
 
 /// The plan table must still exist: it expires after `staging_expiration_hours`, and a
@@ -249,23 +241,5 @@ fn job_base(run_id: &str, step: &str) -> String {
 fn note(record: &mut BigQueryRun, job: &Job, step: &str) {
     if !record.jobs.contains(&job.id) {
         record.note_job(cost::of_job(&job.id, &job.resource, step));
-    }
-}
-
-/// A MERGE refused because rows of the run's dates are in the streaming buffer: the
-/// run stops, resumable, saying when (the plan is kept until it expires).
-fn streaming_buffer(w: &BigQueryWarehouse, e: Error, run_id: &str) -> Error {
-    if !super::client::is_streaming_buffer(&e) {
-        return e;
-    }
-    Error::Remote {
-        context: format!("BigQuery refused the MERGE into {}", w.tables.features),
-        message: format!(
-            "rows of the run's dates are still in the table's streaming buffer (a writer used \
-             insertAll in the last ~90 minutes), and BigQuery allows no UPDATE or MERGE on them \
-             until it flushes. Nothing was changed; the plan is kept for {} h. Retry in about 90 \
-             minutes: `{COMPLETENESS} backfill --resume {run_id}`\n  ({e})",
-            w.config.staging_expiration_hours
-        ),
     }
 }
