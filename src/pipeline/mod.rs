@@ -9,3 +9,10 @@ pub mod extended;
 pub mod gaps;
 pub mod staleness;
 pub mod tally_check;
+
+/// Hash maps and sets keyed by player and team names, with aHash's fixed keys: the names
+/// are not attacker-chosen floods, and SipHash was a tenth of a scale-10 dry run.
+pub(crate) type FastMap<K, V> =
+    std::collections::HashMap<K, V, std::hash::BuildHasherDefault<ahash::AHasher>>;
+pub(crate) type FastSet<K> =
+    std::collections::HashSet<K, std::hash::BuildHasherDefault<ahash::AHasher>>;

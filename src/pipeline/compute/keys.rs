@@ -4,8 +4,6 @@
 //! Feature records must have both keys; game rows with a NULL key match nothing
 //! (semantics.md) and are dropped here, as are games of players with no feature record.
 
-use std::collections::HashMap;
-
 use arrow::array::{Array, AsArray, RecordBatch, StringArray, StringViewArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Date32Type};
@@ -160,7 +158,7 @@ fn wrong_type(location: &str, name: &str, found: &DataType, expected: &str) -> E
 pub struct Interner {
     // aHash with fixed keys: names are not attacker-chosen hash floods here, and SipHash
     // was 8% of a scale-30 compute (callgrind).
-    ids: HashMap<Box<str>, u32, std::hash::BuildHasherDefault<ahash::AHasher>>,
+    ids: crate::pipeline::FastMap<Box<str>, u32>,
     names: Vec<Box<str>>,
     last: Option<u32>,
 }
