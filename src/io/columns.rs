@@ -5,7 +5,7 @@
 //! the callers free of those details. A column the query does not produce is an
 //! internal error that names it.
 
-use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::array::{Array, AsArray, Date32Array, RecordBatch, StringArray};
 use arrow::datatypes::{
     DataType, Date32Type, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType,
 };
@@ -43,6 +43,23 @@ fn collect<T>(
         out.extend((0..array.len()).map(|i| (!array.is_null(i)).then(|| get(&array, i))));
     }
     Ok(out)
+}
+
+/// Column `name` of each batch as one plain string array (cast where the plan gave
+/// views or dictionaries): its values are read in place, without a `String` each.
+pub fn string_arrays(batches: &[RecordBatch], name: &str) -> Result<Vec<StringArray>> {
+    batches
+        .iter()
+        .map(|b| Ok(cast(b, name, &DataType::Utf8)?.as_string::<i32>().clone()))
+        .collect()
+}
+
+/// Column `name` of each batch as one `Date32` array.
+pub fn date_arrays(batches: &[RecordBatch], name: &str) -> Result<Vec<Date32Array>> {
+    batches
+        .iter()
+        .map(|b| Ok(cast(b, name, &DataType::Date32)?.as_primitive().clone()))
+        .collect()
 }
 
 /// `(player_lookup, game_date)` of each row that has both.

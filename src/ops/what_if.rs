@@ -33,9 +33,9 @@ pub fn what_if(inputs: &GapInputs, records: &[(String, NaiveDate)], date: NaiveD
         *added.entry(g.player_lookup.as_str()).or_default() += 1;
     }
     let mut history: HashMap<&str, Vec<NaiveDate>> = HashMap::new();
-    for (player, day, _) in &inputs.rows {
-        if added.contains_key(player.as_str()) {
-            history.entry(player).or_default().push(*day);
+    for (player, day, _) in inputs.rows() {
+        if added.contains_key(player) {
+            history.entry(player).or_default().push(day);
         }
     }
     let mut would_change: Vec<(String, NaiveDate)> = records

@@ -15,8 +15,6 @@
 //! gap), `early_season`, then `stale_window` told apart into `dnp_inactive` (no row for
 //! games that list only who played) and `absence`.
 
-use std::collections::{HashMap, HashSet};
-
 use chrono::{Days, NaiveDate};
 
 use crate::model::dates::{SeasonCalendar, season_year};
@@ -24,6 +22,7 @@ use crate::model::extended_column::ExtendedCompleteness;
 use crate::model::reasons::Reason;
 use crate::model::{LOOKBACK_DAYS, WINDOW_DAYS, WINDOW_GAMES};
 use crate::pipeline::gaps::{Detection, GapInputs, MissingGame, detect, detect_for};
+use crate::pipeline::{FastMap, FastSet};
 
 /// A ten-game window spanning more days than this is stale.
 pub const STALE_SPAN_DAYS: i64 = 21;
@@ -39,35 +38,30 @@ struct Player<'a> {
 
 /// The players of `records`, with what the gap rule found for them.
 fn players<'a>(
-    records: &[(String, NaiveDate)],
+    records: &'a [(String, NaiveDate)],
     inputs: &'a GapInputs,
     found: &'a Detection,
-) -> HashMap<&'a str, Player<'a>> {
-    let wanted: HashSet<&str> = records.iter().map(|(p, _)| p.as_str()).collect();
-    let mut players: HashMap<&str, Player> = HashMap::new();
-    for (p, d, team) in inputs.rows.iter().filter(|r| wanted.contains(r.0.as_str())) {
-        players.entry(p).or_default().rows.push((*d, team));
+) -> FastMap<&'a str, Player<'a>> {
+    let mut players: FastMap<&str, Player> = FastMap::default();
+    for (p, _) in records {
+        players.entry(p.as_str()).or_insert_with(|| Player {
+            rows: (inputs.rows_of(p).iter().rev())
+                .map(|(d, team)| (*d, inputs.team(*team)))
+                .collect(),
+            ..Player::default()
+        });
     }
-    for g in found
-        .missing
-        .iter()
-        .filter(|g| wanted.contains(g.player_lookup.as_str()))
-    {
-        players.entry(&g.player_lookup).or_default().missing.push(g);
+    for g in &found.missing {
+        if let Some(p) = players.get_mut(g.player_lookup.as_str()) {
+            p.missing.push(g);
+        }
     }
-    for g in found
-        .cannot_tell
-        .iter()
-        .filter(|g| wanted.contains(g.player_lookup.as_str()))
-    {
-        players
-            .entry(&g.player_lookup)
-            .or_default()
-            .unlisted
-            .push(g);
+    for g in &found.cannot_tell {
+        if let Some(p) = players.get_mut(g.player_lookup.as_str()) {
+            p.unlisted.push(g);
+        }
     }
     for p in players.values_mut() {
-        p.rows.sort_unstable_by(|a, b| b.cmp(a));
         p.missing
             .sort_unstable_by_key(|g| std::cmp::Reverse(g.game_date));
     }
@@ -99,7 +93,7 @@ pub fn incomplete_reasons(
     inputs: &GapInputs,
     calendar: &SeasonCalendar,
 ) -> Vec<Reason> {
-    let wanted: HashSet<&str> = records.iter().map(|(p, _)| p.as_str()).collect();
+    let wanted: FastSet<&str> = records.iter().map(|(p, _)| p.as_str()).collect();
     let found = detect_for(inputs, |p| wanted.contains(p));
     let players = players(records, inputs, &found);
     let none = Player::default();

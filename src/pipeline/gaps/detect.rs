@@ -4,10 +4,14 @@
 //! absence says nothing: "cannot tell", not missing, and it does not count towards the
 //! games that make an absence either.
 
-use std::collections::HashMap;
-
+use arrow::array::RecordBatch;
 use chrono::NaiveDate;
 use serde::Serialize;
+
+use super::TeamId;
+use crate::error::Result;
+use crate::io::columns::{dates, strings};
+use crate::pipeline::FastMap;
 
 /// Absences of at most this many of a team's games in a row are missing data; longer
 /// ones are read as the player being off the roster feed.
@@ -27,13 +31,13 @@ pub struct MissingGame {
 /// Each team's scheduled games, by date.
 #[derive(Debug, Clone, Default)]
 pub struct TeamGames {
-    games: HashMap<String, Vec<(NaiveDate, String)>>,
+    games: FastMap<String, Vec<(NaiveDate, String)>>,
 }
 
 impl TeamGames {
     /// From `(date, game_id, home, away)` schedule rows.
     pub fn new(rows: impl IntoIterator<Item = (NaiveDate, String, String, String)>) -> Self {
-        let mut games: HashMap<String, Vec<(NaiveDate, String)>> = HashMap::new();
+        let mut games: FastMap<String, Vec<(NaiveDate, String)>> = FastMap::default();
         for (date, id, home, away) in rows {
             games.entry(home).or_default().push((date, id.clone()));
             games.entry(away).or_default().push((date, id));
@@ -43,6 +47,23 @@ impl TeamGames {
             list.dedup();
         }
         TeamGames { games }
+    }
+
+    /// From the rows of `queries/team_games.sql` (`game_date, game_id,
+    /// home_team_tricode, away_team_tricode`); rows with a NULL are left out.
+    pub fn from_batches(schedule: &[RecordBatch]) -> Result<Self> {
+        let games = dates(schedule, "game_date")?
+            .into_iter()
+            .zip(strings(schedule, "game_id")?)
+            .zip(strings(schedule, "home_team_tricode")?)
+            .zip(strings(schedule, "away_team_tricode")?)
+            .filter_map(|(((d, id), h), a)| Some((d?, id?, h?, a?)));
+        Ok(TeamGames::new(games))
+    }
+
+    /// Whether there are no games.
+    pub fn is_empty(&self) -> bool {
+        self.games.is_empty()
     }
 
     /// The team's games strictly between `after` and `before`.
@@ -78,31 +99,30 @@ pub fn detect(inputs: &super::GapInputs) -> Detection {
 /// The missing games of the players `wanted` picks (a player's gaps depend on his own
 /// rows and on which games list their rosters, never on other players' gaps).
 pub fn detect_for(inputs: &super::GapInputs, wanted: impl Fn(&str) -> bool) -> Detection {
-    let mut by_player: HashMap<&str, Vec<(NaiveDate, &str)>> = HashMap::new();
-    for (player, date, team) in inputs.rows.iter().filter(|r| wanted(&r.0)) {
-        by_player.entry(player).or_default().push((*date, team));
-    }
     let mut out = Detection::default();
-    for (player, mut seen) in by_player {
-        seen.sort_unstable();
-        seen.dedup();
-        for pair in seen.windows(2) {
-            let ((t1, team), (t2, next_team)) = (pair[0], pair[1]);
-            if team != next_team {
+    for (player, rows) in inputs.players().filter(|(p, _)| wanted(p)) {
+        // Consecutive distinct rows (a repeated row adds nothing).
+        let mut previous: Option<(NaiveDate, TeamId)> = None;
+        for &(t2, next_team) in rows {
+            let Some((t1, team)) = previous.replace((t2, next_team)) else {
+                continue;
+            };
+            if (t1, team) == (t2, next_team) || team != next_team {
                 continue;
             }
-            let skipped = inputs.teams.between(team, t1, t2);
+            let name = inputs.team(team);
+            let skipped = inputs.teams.between(name, t1, t2);
             // Only a game that lists its roster (or is lost whole) says the player
             // was not there; those decide between a gap and an absence.
             let (listed, unlisted): (Vec<_>, Vec<_>) = skipped
                 .iter()
-                .partition(|(date, _)| inputs.lists_roster(team, *date));
+                .partition(|(date, _)| inputs.team_lists_roster(team, *date));
             if listed.len() > MAX_SKIPPED_GAMES {
                 continue;
             }
             let gap = |(date, id): &&(NaiveDate, String)| MissingGame {
                 game_date: *date,
-                team_abbr: team.to_string(),
+                team_abbr: name.to_string(),
                 game_id: id.clone(),
                 player_lookup: player.to_string(),
                 next_row: t2,
@@ -239,5 +259,66 @@ mod tests {
         let flags: Vec<bool> = r.iter().map(|(p, _, _)| p == "fay").collect();
         let found = detect(&GapInputs::with_flags(r, flags, teams()));
         assert!(found.missing.is_empty() && found.cannot_tell.is_empty());
+    }
+
+    /// The rule as first written, over a plain list of rows: each player's rows sorted
+    /// and deduplicated, then every consecutive pair of one team.
+    fn naive(rows: &[(String, NaiveDate, String)], flags: &[bool], teams: &TeamGames) -> Detection {
+        let mut listed: std::collections::HashMap<(&str, NaiveDate), bool> = Default::default();
+        for ((_, d, t), f) in rows.iter().zip(flags) {
+            *listed.entry((t.as_str(), *d)).or_default() |= *f;
+        }
+        let mut by_player: std::collections::BTreeMap<&str, Vec<(NaiveDate, &str)>> =
+            Default::default();
+        for (p, d, t) in rows {
+            by_player.entry(p).or_default().push((*d, t));
+        }
+        let mut out = Detection::default();
+        for (player, mut seen) in by_player {
+            seen.sort_unstable();
+            seen.dedup();
+            for pair in seen.windows(2) {
+                let ((t1, team), (t2, next)) = (pair[0], pair[1]);
+                if team != next {
+                    continue;
+                }
+                let skipped = teams.between(team, t1, t2);
+                let (on, off): (Vec<_>, Vec<_>) = skipped
+                    .iter()
+                    .partition(|(d, _)| listed.get(&(team, *d)).is_none_or(|l| *l));
+                if on.len() > MAX_SKIPPED_GAMES {
+                    continue;
+                }
+                let gap = |(d, id): &&(NaiveDate, String)| MissingGame {
+                    game_date: *d,
+                    team_abbr: team.to_string(),
+                    game_id: id.clone(),
+                    player_lookup: player.to_string(),
+                    next_row: t2,
+                };
+                out.missing.extend(on.iter().map(gap));
+                out.cannot_tell.extend(off.iter().map(gap));
+            }
+        }
+        out.missing.sort();
+        out.cannot_tell.sort();
+        out
+    }
+
+    proptest::proptest! {
+        /// The grouped, interned rows find what the plain rule finds: trades on one
+        /// date, repeated rows, unlisted games and teams without a schedule included.
+        #[test]
+        fn grouped_rows_find_what_the_plain_rule_finds(
+            rows in proptest::collection::vec((0..5u8, 1..29u32, 0..3u8, proptest::bool::weighted(0.8)), 0..60),
+        ) {
+            let team = |t: u8| ["LAL", "BOS", "NOP"][t as usize].to_string();
+            let plain: Vec<(String, NaiveDate, String)> =
+                rows.iter().map(|(p, x, t, _)| (format!("p{p}"), d(*x), team(*t))).collect();
+            let flags: Vec<bool> = rows.iter().map(|r| r.3).collect();
+            let want = naive(&plain, &flags, &teams());
+            let got = detect(&GapInputs::with_flags(plain, flags, teams()));
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 }

@@ -29,4 +29,4 @@ mod inputs;
 pub mod reasons;
 
 pub use detect::{Detection, MAX_SKIPPED_GAMES, MissingGame, TeamGames, detect, detect_for};
-pub use inputs::{GapInputs, load};
+pub use inputs::{GapInputs, TeamId, load};
