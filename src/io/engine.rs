@@ -23,7 +23,16 @@ use crate::io::storage::Location;
 
 /// A DataFusion session using every core.
 pub fn session() -> SessionContext {
-    let mut config = SessionConfig::new().with_information_schema(false);
+    session_of(SessionConfig::new())
+}
+
+/// A [`session`] whose plans split into `n` partitions (not one per core).
+pub fn session_with_partitions(n: usize) -> SessionContext {
+    session_of(SessionConfig::new().with_target_partitions(n))
+}
+
+fn session_of(config: SessionConfig) -> SessionContext {
+    let mut config = config.with_information_schema(false);
     // Plain Utf8 strings: the kernel needs them, and casting views copied every string.
     config
         .options_mut()

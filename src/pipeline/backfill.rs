@@ -32,6 +32,7 @@ use crate::model::count::thousands;
 use crate::model::dates::DateRange;
 use crate::model::{GAME_DATE, PLAYER_LOOKUP};
 use crate::pipeline::diff::DiffOptions;
+use crate::pipeline::gaps::{GapInputs, TeamGames};
 use crate::report::{MergeSummary, Report, RunStatus};
 use crate::run::dir::RunDir;
 use crate::run::manifest::{Compute, Manifest, Phase, PhaseStatus};
@@ -518,7 +519,15 @@ impl Phases<'_> {
     /// What the gap rule reads for the run: the exported games and the schedule's team
     /// games at the version the export pinned; and whether there is no schedule (then
     /// no missing game can be found).
-    async fn gap_inputs(&self, m: &Manifest) -> Result<(crate::pipeline::gaps::GapInputs, bool)> {
+    async fn gap_inputs(&self, m: &Manifest) -> Result<(GapInputs, bool)> {
+        let mut inputs = self.exported_game_rows(m).await?;
+        let no_schedule = self.add_team_games(m, &mut inputs).await?;
+        Ok((inputs, no_schedule))
+    }
+
+    /// The exported games as the gap rule reads them, without the schedule yet.
+    async fn exported_game_rows(&self, m: &Manifest) -> Result<GapInputs> {
+        let clock = Instant::now();
         let ctx = crate::io::engine::session();
         let exported_games = self.exported(m)?.1;
         // Which games list their rosters (exports before 2026-12 lack these columns).
@@ -531,29 +540,41 @@ impl Phases<'_> {
         let games =
             crate::io::engine::read_parquet_at(&ctx, &exported_games, &columns, "exported games")
                 .await?;
+        let inputs = tokio::task::spawn_blocking(move || GapInputs::from_batches(&games, &[]))
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+        tracing::debug!(
+            elapsed_ms = clock.elapsed().as_millis() as u64,
+            "exported games read for the gap rule"
+        );
+        Ok(inputs)
+    }
+
+    /// The schedule's team games into `inputs`; whether there are none.
+    async fn add_team_games(&self, m: &Manifest, inputs: &mut GapInputs) -> Result<bool> {
         let schedule = self.builder.warehouse.team_games(m).await?;
-        let no_schedule = schedule.iter().all(|b| b.num_rows() == 0);
-        let inputs = crate::pipeline::gaps::GapInputs::from_batches(&games, &schedule)?;
-        Ok((inputs, no_schedule))
+        inputs.teams = TeamGames::from_batches(&schedule)?;
+        Ok(inputs.teams.is_empty())
     }
 
     /// Why each INCOMPLETE record of the diff falls short (the words every report uses:
-    /// only a game missing upstream is a data gap); None without a schedule.
+    /// only a game missing upstream is a data gap), from the exported games `rows`;
+    /// None without a schedule.
     async fn reasons(
         &self,
         m: &Manifest,
         incomplete: &[(String, chrono::NaiveDate)],
+        mut rows: GapInputs,
     ) -> Result<Option<Vec<crate::model::reasons::Reason>>> {
         if incomplete.is_empty() {
             return Ok(Some(Vec::new()));
         }
         let clock = Instant::now();
-        let (inputs, no_schedule) = self.gap_inputs(m).await?;
-        if no_schedule {
+        if self.add_team_games(m, &mut rows).await? {
             return Ok(None);
         }
         let reasons =
-            crate::pipeline::extended::incomplete_reasons(incomplete, &inputs, &m.calendar());
+            crate::pipeline::extended::incomplete_reasons(incomplete, &rows, &m.calendar());
         tracing::debug!(
             records = incomplete.len(),
             elapsed_ms = clock.elapsed().as_millis() as u64,
@@ -630,20 +651,54 @@ impl Phases<'_> {
             extended: self.read_extended(m).await?,
         };
         let location = self.builder.warehouse.features_location();
-        let outcome =
-            crate::pipeline::tally_check::checked_diff(results, current, options, location).await?;
-        crate::io::engine::write_parquet(
-            &self.dir.changes(),
-            outcome.changes.schema(),
-            std::slice::from_ref(&outcome.changes),
-        )?;
+        // The games the reasons read are parsed while the diff runs, and the changes are
+        // written while the reasons are found (the phase's three longest steps).
+        let skipped = self.builder.warehouse.reasons_skipped(m);
+        let rows = async {
+            match skipped {
+                Some(_) => Ok(None),
+                None => self.exported_game_rows(m).await.map(Some),
+            }
+        };
+        let checked =
+            crate::pipeline::tally_check::checked_diff(results, current, options, location);
+        let step = Instant::now();
+        let (outcome, rows) = tokio::try_join!(checked, rows)?;
+        tracing::debug!(
+            elapsed_ms = step.elapsed().as_millis() as u64,
+            "diff, recounted in SQL"
+        );
+        let (path, changes) = (self.dir.changes(), outcome.changes.clone());
+        let write = tokio::task::spawn_blocking(move || {
+            let step = Instant::now();
+            let written = crate::io::engine::write_parquet(
+                &path,
+                changes.schema(),
+                std::slice::from_ref(&changes),
+            );
+            tracing::debug!(
+                rows = changes.num_rows(),
+                elapsed_ms = step.elapsed().as_millis() as u64,
+                "changes.parquet written"
+            );
+            written
+        });
+        let reasons = match rows {
+            Some(rows) => self.reasons(m, &outcome.incomplete, rows).await,
+            None => Ok(None),
+        };
+        write
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
         failpoint::hit("diff:written").await;
         let mut report = outcome.report;
-        if let Some(why) = self.builder.warehouse.reasons_skipped(m) {
-            report.reasons_unknown = Some(why);
-        } else if let Some(reasons) = self.reasons(m, &outcome.incomplete).await? {
-            let days = outcome.incomplete.iter().map(|(_, day)| *day);
-            report.set_reasons(days.zip(reasons));
+        match (skipped, reasons?) {
+            (Some(why), _) => report.reasons_unknown = Some(why),
+            (None, Some(reasons)) => {
+                let days = outcome.incomplete.iter().map(|(_, day)| *day);
+                report.set_reasons(days.zip(reasons));
+            }
+            (None, None) => {}
         }
         report.run_id = m.run_id.clone();
         report.range = Some(m.range);

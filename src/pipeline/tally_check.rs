@@ -67,7 +67,9 @@ async fn recount(results: Vec<RecordBatch>, current: Vec<RecordBatch>) -> Result
     if results.is_empty() || current.is_empty() {
         return Ok(None);
     }
-    let ctx = crate::io::engine::session();
+    // One partition: the recount runs beside the diff (one thread) and the games the
+    // reasons read, and splitting its join only added a repartition to that contention.
+    let ctx = crate::io::engine::session_with_partitions(1);
     register(&ctx, "results", results)?;
     register(&ctx, "current", current)?;
     let tallies = Query::DiffTallies.run(&ctx, &[]).await?;
