@@ -5,9 +5,9 @@
 //! the callers free of those details. A column the query does not produce is an
 //! internal error that names it.
 
-use arrow::array::{Array, AsArray, Date32Array, RecordBatch, StringArray};
+use arrow::array::{Array, ArrayRef, AsArray, Date32Array, RecordBatch, StringArray};
 use arrow::datatypes::{
-    DataType, Date32Type, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType,
+    DataType, Date32Type, Field, Float64Type, Int64Type, Schema, TimeUnit, TimestampMicrosecondType,
 };
 use chrono::NaiveDate;
 
@@ -60,6 +60,25 @@ pub fn date_arrays(batches: &[RecordBatch], name: &str) -> Result<Vec<Date32Arra
         .iter()
         .map(|b| Ok(cast(b, name, &DataType::Date32)?.as_primitive().clone()))
         .collect()
+}
+
+/// `batch` with `column` inserted as field `field` at position `at`; `what` names the
+/// step in an error.
+pub fn insert_column(
+    batch: &RecordBatch,
+    at: usize,
+    field: Field,
+    column: ArrayRef,
+    what: &str,
+) -> Result<RecordBatch> {
+    let mut fields: Vec<Field> = (batch.schema().fields().iter())
+        .map(|f| f.as_ref().clone())
+        .collect();
+    let mut columns = batch.columns().to_vec();
+    fields.insert(at, field);
+    columns.insert(at, column);
+    RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), columns)
+        .map_err(Error::arrow(what))
 }
 
 /// `(player_lookup, game_date)` of each row that has both.

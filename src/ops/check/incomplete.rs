@@ -5,16 +5,16 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::array::{RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field};
 use serde::Serialize;
 
 use super::summary::reasons_line;
 use super::{Check, CheckOutput, Coverage};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::hint::COMPLETENESS;
 use crate::io::columns::record_keys;
-use crate::io::columns::{distinct, i64s};
+use crate::io::columns::{distinct, i64s, insert_column};
 use crate::model::count::plural;
 use crate::model::dates::DateRange;
 use crate::model::reasons::{Reason, ReasonCounts};
@@ -118,19 +118,10 @@ fn with_reasons(rows: &[RecordBatch], reasons: Option<&[Reason]>) -> Result<Vec<
                 .map(|i| reasons.and_then(|r| r.get(i)).map(|r| r.code()))
                 .collect();
             next += n;
-            let mut fields: Vec<Field> = batch
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| f.as_ref().clone())
-                .collect();
-            let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
             // After games_missing, before the (long) list of dates.
-            let at = fields.len().saturating_sub(1);
-            fields.insert(at, Field::new("reason", DataType::Utf8, true));
-            columns.insert(at, Arc::new(column));
-            RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
-                .map_err(Error::arrow("adding the reasons"))
+            let at = batch.num_columns().saturating_sub(1);
+            let field = Field::new("reason", DataType::Utf8, true);
+            insert_column(batch, at, field, Arc::new(column), "adding the reasons")
         })
         .collect()
 }

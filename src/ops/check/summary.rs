@@ -5,14 +5,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::array::{Int64Array, RecordBatch};
+use arrow::datatypes::{DataType, Field};
 use chrono::NaiveDate;
 
 use super::{Check, CheckOutput, Coverage};
 use crate::error::{Error, Result};
 use crate::hint::COMPLETENESS;
-use crate::io::columns::{dates, i64s};
+use crate::io::columns::{dates, i64s, insert_column};
 use crate::model::count::{plural, thousands};
 use crate::model::dates::DateRange;
 use crate::model::reasons::{Reason, ReasonCounts};
@@ -153,18 +153,9 @@ fn with_data_gaps(
                 .index_of("incomplete")
                 .map_err(Error::arrow("the daily summary has no incomplete column"))?
                 + 1;
-            let mut fields: Vec<Field> = batch
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| f.as_ref().clone())
-                .collect();
-            let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
-            fields.insert(at, Field::new("data_gaps", DataType::Int64, true));
-            columns.insert(at, Arc::new(gaps) as ArrayRef);
-            debug_assert!(columns.iter().all(|c| c.len() == batch.num_rows()));
-            RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
-                .map_err(Error::arrow("adding data_gaps to the daily summary"))
+            let field = Field::new("data_gaps", DataType::Int64, true);
+            let what = "adding data_gaps to the daily summary";
+            insert_column(batch, at, field, Arc::new(gaps), what)
         })
         .collect()
 }
