@@ -652,7 +652,8 @@ impl Phases<'_> {
         };
         let location = self.builder.warehouse.features_location();
         // The games the reasons read are parsed while the diff runs, and the changes are
-        // written while the reasons are found (the phase's three longest steps).
+        // written while the reasons are found (the phase's three longest steps). A diff
+        // that finds no INCOMPLETE record has read the games for nothing: the rare case.
         let skipped = self.builder.warehouse.reasons_skipped(m);
         let rows = async {
             match skipped {
@@ -666,7 +667,7 @@ impl Phases<'_> {
         let (outcome, rows) = tokio::try_join!(checked, rows)?;
         tracing::debug!(
             elapsed_ms = step.elapsed().as_millis() as u64,
-            "diff, recounted in SQL"
+            "diff, its SQL recount and the games for the reasons, side by side"
         );
         let (path, changes) = (self.dir.changes(), outcome.changes.clone());
         let write = tokio::task::spawn_blocking(move || {

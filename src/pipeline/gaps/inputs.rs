@@ -104,8 +104,11 @@ impl GapInputs {
     /// player who did not play, or no rows at all (a game lost whole lists nobody, and
     /// every player of it is missing).
     pub fn lists_roster(&self, team: &str, date: NaiveDate) -> bool {
-        let id = self.team_names.binary_search_by(|t| (**t).cmp(team));
-        id.is_err() || self.team_lists_roster(id.unwrap_or_default() as TeamId, date)
+        // Team ids are positions in the sorted names; a team without rows has no id.
+        match self.team_names.binary_search_by(|t| (**t).cmp(team)) {
+            Ok(id) => self.team_lists_roster(id as TeamId, date),
+            Err(_) => true,
+        }
     }
 
     /// [`GapInputs::lists_roster`] by the team's id.
