@@ -19,6 +19,7 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::schema::types::ColumnPath;
 
 use crate::error::{Error, Result};
+use crate::io::row_groups;
 use crate::io::storage::Location;
 
 /// A DataFusion session using every core.
@@ -233,6 +234,34 @@ pub fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) ->
     let file = writer.into_inner().map_err(Error::arrow(context))?;
     crate::io::durable::publish(file, &tmp, path, &path.display().to_string())?;
     Ok(rows)
+}
+
+/// Rows per row group of the files a run writes and reads back whole (exports, results,
+/// changes): small enough that one wave of groups (one per core) stays a small part of
+/// the memory (at 131,072 the peak of `compute` at scale 30 was 2.0x the decoded inputs,
+/// at 65,536 1.6x, in the same time), large enough to compress well.
+pub const ROWS_PER_GROUP: usize = 65_536;
+
+/// [`write_parquet`] in row groups of about [`ROWS_PER_GROUP`] rows, encoded on all
+/// cores ([`write_row_groups`]); its readers decode the groups on all cores too (one
+/// group, as a single `write_parquet` makes, is read on one).
+pub fn write_parquet_grouped(
+    path: &Path,
+    schema: SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<usize> {
+    let rows = batches.iter().map(RecordBatch::num_rows).sum();
+    if rows == 0 {
+        return write_parquet(path, schema, batches);
+    }
+    let groups = row_groups::slices(rows, row_groups::count(rows, ROWS_PER_GROUP));
+    write_row_groups(
+        path,
+        Arc::clone(&schema),
+        groups.len(),
+        |i| row_groups::take(&schema, batches, groups[i].clone()),
+        results_writer_properties(),
+    )
 }
 
 /// Write `groups` row groups to `path`, row group `i` being the batch `make(i)`. Batches

@@ -21,6 +21,18 @@ pub fn read_columns(path: &Path, columns: &[&str], what: &str) -> Result<Vec<Rec
     Ok(batches.concat())
 }
 
+/// [`read_columns`] of `columns` and of those of `optional` the files have.
+pub fn read_columns_with_optional(
+    path: &Path,
+    columns: &[&str],
+    optional: &[&str],
+    what: &str,
+) -> Result<Vec<RecordBatch>> {
+    let wanted = [columns, optional].concat();
+    let batches = map_row_groups_of(path, columns, &wanted, what, |b, _| Ok(b))?;
+    Ok(batches.concat())
+}
+
 /// `columns` of every row group at `path`, each batch turned into a `T` by `f` (with the
 /// position of its first row in its file) as soon as it is decoded, on all cores, so
 /// that only the row groups in flight are ever decoded at once: what `compute` does to
@@ -31,12 +43,23 @@ pub fn map_row_groups<T: Send>(
     what: &str,
     f: impl Fn(RecordBatch, usize) -> Result<T> + Sync,
 ) -> Result<Vec<Vec<T>>> {
+    map_row_groups_of(path, columns, columns, what, f)
+}
+
+/// [`map_row_groups`] of those of `wanted` the files have, which must include `required`.
+fn map_row_groups_of<T: Send>(
+    path: &Path,
+    required: &[&str],
+    wanted: &[&str],
+    what: &str,
+    f: impl Fn(RecordBatch, usize) -> Result<T> + Sync,
+) -> Result<Vec<Vec<T>>> {
     let files = crate::io::engine::parquet_files(path, what)?;
     let mut units = Vec::new();
     for file in &files {
         let builder = open(file)?;
         let described = format!("{what} {}", file.display());
-        crate::io::engine::require_columns(builder.schema(), columns, &described)?;
+        crate::io::engine::require_columns(builder.schema(), required, &described)?;
         let mut first_row = 0usize;
         for (rg, meta) in builder.metadata().row_groups().iter().enumerate() {
             units.push((file.clone(), rg, first_row));
@@ -47,7 +70,7 @@ pub fn map_row_groups<T: Send>(
         .par_iter()
         .map(|(file, rg, first_row)| {
             let mut row = *first_row;
-            read_file(file, Some(*rg), columns)?
+            read_file(file, Some(*rg), wanted)?
                 .map(|b| {
                     let b = b?;
                     let at = row;
@@ -153,6 +176,24 @@ mod tests {
         }
         seen.sort_unstable();
         assert_eq!(seen, [0, 1, 2, 3, 4, 100, 101, 102]);
+    }
+
+    #[test]
+    fn optional_columns_are_read_when_present_and_required_ones_must_be() {
+        let dir = tempfile::tempdir().unwrap();
+        write(&dir.path().join("one.parquet"), 0, 3);
+        let batches =
+            read_columns_with_optional(dir.path(), &["c"], &["zz", "a"], "input").unwrap();
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        assert_eq!(rows, 3);
+        for b in &batches {
+            let schema = b.schema();
+            let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+            assert_eq!(names, ["a", "c"]);
+        }
+        let err =
+            read_columns_with_optional(dir.path(), &["zz"], &["a"], "games input").unwrap_err();
+        assert!(err.to_string().contains("zz"), "{err}");
     }
 
     #[test]

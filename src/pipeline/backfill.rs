@@ -528,21 +528,33 @@ impl Phases<'_> {
     /// The exported games as the gap rule reads them, without the schedule yet.
     async fn exported_game_rows(&self, m: &Manifest) -> Result<GapInputs> {
         let clock = Instant::now();
-        let ctx = crate::io::engine::session();
-        let exported_games = self.exported(m)?.1;
+        const COLUMNS: [&str; 3] = [PLAYER_LOOKUP, GAME_DATE, "team_abbr"];
         // Which games list their rosters (exports before 2026-12 lack these columns).
-        let mut columns = vec![PLAYER_LOOKUP, GAME_DATE, "team_abbr"];
-        for flag in ["is_active", "is_dnp", "primary_source_used"] {
-            if crate::io::engine::has_column(&ctx, &exported_games, flag).await? {
-                columns.push(flag);
+        const FLAGS: [&str; 3] = ["is_active", "is_dnp", "primary_source_used"];
+        const WHAT: &str = "exported games";
+        let exported_games = self.exported(m)?.1;
+        let games = match exported_games {
+            // Straight from the file's row groups on all cores, as compute reads it.
+            Location::Local(path) => {
+                blocking(move || {
+                    crate::io::local_parquet::read_columns_with_optional(
+                        &path, &COLUMNS, &FLAGS, WHAT,
+                    )
+                })
+                .await?
             }
-        }
-        let games =
-            crate::io::engine::read_parquet_at(&ctx, &exported_games, &columns, "exported games")
-                .await?;
-        let inputs = tokio::task::spawn_blocking(move || GapInputs::from_batches(&games, &[]))
-            .await
-            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+            remote @ Location::Remote(_) => {
+                let ctx = crate::io::engine::session();
+                let mut columns = COLUMNS.to_vec();
+                for flag in FLAGS {
+                    if crate::io::engine::has_column(&ctx, &remote, flag).await? {
+                        columns.push(flag);
+                    }
+                }
+                crate::io::engine::read_parquet_at(&ctx, &remote, &columns, WHAT).await?
+            }
+        };
+        let inputs = blocking(move || GapInputs::from_batches(&games, &[])).await?;
         tracing::debug!(
             elapsed_ms = clock.elapsed().as_millis() as u64,
             "exported games read for the gap rule"
@@ -672,7 +684,7 @@ impl Phases<'_> {
         let (path, changes) = (self.dir.changes(), outcome.changes.clone());
         let write = tokio::task::spawn_blocking(move || {
             let step = Instant::now();
-            let written = crate::io::engine::write_parquet(
+            let written = crate::io::engine::write_parquet_grouped(
                 &path,
                 changes.schema(),
                 std::slice::from_ref(&changes),
@@ -866,6 +878,13 @@ impl Phases<'_> {
 }
 
 /// The report's merge summary from the manifest's merge record (none before a merge).
+/// `f` on a blocking thread, its panic carried on.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+}
+
 fn merge_summary(m: &Manifest) -> Option<MergeSummary> {
     let merge = m.merge.as_ref()?;
     Some(MergeSummary {

@@ -237,3 +237,56 @@ fn phase_times_follow_the_builder_clock() {
         assert_eq!(record.at, at, "{phase:?}");
     }
 }
+
+/// The files a run writes and reads back whole (the exports, the changes) hold plain
+/// strings, not the views a table scan gives (every read cast them back, a copy of each
+/// string), in row groups of at most 65,536 rows, a multiple of the cores: read (and
+/// written) one group per core, where one group was read on one.
+#[test]
+fn run_files_are_plain_strings_in_a_row_group_per_core() {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    cli_at(&sample_warehouse(), &runs)
+        .args([
+            "backfill",
+            "--start",
+            "2024-10-22",
+            "--end",
+            "2026-01-22",
+            "--dry-run",
+        ])
+        .assert()
+        .success();
+    let run = std::fs::read_dir(&runs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for file in [
+        "export/features.parquet",
+        "export/games.parquet",
+        "changes.parquet",
+    ] {
+        let reader = std::fs::File::open(run.join(file)).unwrap();
+        let builder = ParquetRecordBatchReaderBuilder::try_new(reader).unwrap();
+        for field in builder.schema().fields() {
+            assert!(
+                !matches!(field.data_type(), arrow::datatypes::DataType::Utf8View),
+                "{file}: {field:?}"
+            );
+        }
+        let groups = builder.metadata().row_groups();
+        let rows: i64 = groups.iter().map(|g| g.num_rows()).sum();
+        assert!(rows > 0, "{file}: no rows");
+        assert_eq!(
+            groups.len() % cores,
+            0,
+            "{file}: {} groups, {cores} cores",
+            groups.len()
+        );
+        assert!(groups.iter().all(|g| g.num_rows() <= 65_536), "{file}");
+    }
+}

@@ -28,6 +28,7 @@ use futures::future::BoxFuture;
 use serde::Serialize;
 
 use crate::error::Result;
+use crate::io::engine::ROWS_PER_GROUP;
 use crate::io::storage::Location;
 use crate::model::{
     GAME_DATE, HISTORICAL_COMPLETENESS, PLAYER_LOOKUP, completeness_type, date_to_days,
@@ -76,19 +77,6 @@ fn intern_features(
     );
     pairs.retain(|&(_, d)| lo <= d && d <= hi);
     Ok((interner, pairs))
-}
-
-/// Rows per row group of the results file, about: small enough that one wave of row
-/// groups (one per core) stays a small part of the memory (at 131,072 the peak at scale 30
-/// was 2.0x the decoded inputs, at 65,536 1.6x, in the same time), large enough to
-/// compress well.
-const ROWS_PER_GROUP: usize = 65_536;
-
-/// Row groups for `records` output records: a multiple of the cores, so that every wave
-/// of the writer keeps all cores busy.
-fn row_groups(records: usize, rows_per_group: usize) -> usize {
-    let cores = rayon::current_num_threads().max(1);
-    records.div_ceil(rows_per_group).div_ceil(cores).max(1) * cores
 }
 
 /// What a `compute` run did.
@@ -184,9 +172,9 @@ impl ComputeBuilder {
         metrics.num_records = computed.len();
 
         let clock = Instant::now();
-        let groups = output::slices(
+        let groups = crate::io::row_groups::slices(
             computed.len(),
-            row_groups(computed.len(), self.rows_per_group),
+            crate::io::row_groups::count(computed.len(), self.rows_per_group),
         );
         crate::io::engine::write_row_groups(
             &self.out,

@@ -57,7 +57,7 @@ impl Computed {
 
     /// All records as `parts` batches of about equal size, built on all cores.
     pub fn batches(&self, parts: usize) -> Result<Vec<RecordBatch>> {
-        slices(self.len(), parts)
+        crate::io::row_groups::slices(self.len(), parts)
             .into_par_iter()
             .map(|rows| self.batch(rows))
             .collect()
@@ -72,19 +72,6 @@ impl Computed {
         }
         players.finish()
     }
-}
-
-/// `0..len` cut into `parts` consecutive ranges of about equal size (at least one).
-pub fn slices(len: usize, parts: usize) -> Vec<Range<usize>> {
-    let step = len.div_ceil(parts.max(1)).max(1);
-    let mut out: Vec<Range<usize>> = (0..len)
-        .step_by(step)
-        .map(|s| s..(s + step).min(len))
-        .collect();
-    if out.is_empty() {
-        out.push(0..0);
-    }
-    out
 }
 
 /// The struct column straight from the windows: every child array sized exactly and
@@ -123,19 +110,4 @@ fn struct_column(records: &[Window], windows: &Windows) -> StructArray {
         Arc::new(list),
     ];
     StructArray::new(fields, columns, None)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slices_cover_every_row_once_in_order() {
-        for (len, parts) in [(0, 2), (1, 2), (5, 2), (10, 3), (7, 7), (3, 8)] {
-            let s = slices(len, parts);
-            let flat: Vec<usize> = s.iter().flat_map(|r| r.clone()).collect();
-            assert_eq!(flat, (0..len).collect::<Vec<_>>(), "{len} in {parts}");
-            assert!(s.len() <= parts.max(1), "{len} in {parts}: {s:?}");
-        }
-    }
 }
