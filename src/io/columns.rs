@@ -81,45 +81,6 @@ pub fn insert_column(
         .map_err(Error::arrow(what))
 }
 
-/// `batches` with every string or binary view column as a plain one. A table scan gives
-/// views; written as they are, every later read of the file decodes views and casts
-/// them back, a copy of every string.
-pub fn without_views(batches: Vec<RecordBatch>) -> Result<Vec<RecordBatch>> {
-    let Some(first) = batches.first() else {
-        return Ok(batches);
-    };
-    let plain = |t: &DataType| match t {
-        DataType::Utf8View => DataType::Utf8,
-        DataType::BinaryView => DataType::Binary,
-        other => other.clone(),
-    };
-    let fields: Vec<Field> = (first.schema().fields().iter())
-        .map(|f| f.as_ref().clone().with_data_type(plain(f.data_type())))
-        .collect();
-    if fields
-        .iter()
-        .zip(first.schema().fields())
-        .all(|(a, b)| a == b.as_ref())
-    {
-        return Ok(batches);
-    }
-    let schema = std::sync::Arc::new(Schema::new_with_metadata(
-        fields,
-        first.schema().metadata().clone(),
-    ));
-    batches
-        .iter()
-        .map(|b| {
-            let columns = (b.columns().iter().zip(schema.fields()))
-                .map(|(c, f)| arrow::compute::cast(c, f.data_type()))
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(Error::arrow("casting string views"))?;
-            RecordBatch::try_new(schema.clone(), columns)
-                .map_err(Error::arrow("casting string views"))
-        })
-        .collect()
-}
-
 /// `(player_lookup, game_date)` of each row that has both.
 pub fn record_keys(batches: &[RecordBatch]) -> Result<Vec<(String, NaiveDate)>> {
     Ok(strings(batches, PLAYER_LOOKUP)?
@@ -224,24 +185,6 @@ mod tests {
             ],
         )
         .unwrap()
-    }
-
-    #[test]
-    fn views_become_plain_strings_with_their_values_and_nulls() {
-        let plain = without_views(vec![batch(), batch()]).unwrap();
-        assert_eq!(plain.len(), 2);
-        let schema = plain[0].schema();
-        assert_eq!(schema.field(0), batch().schema().field(0));
-        assert_eq!(schema.field(1).data_type(), &DataType::Utf8);
-        assert!(schema.field(1).is_nullable());
-        let s = plain[1].column(1).as_string::<i32>();
-        assert_eq!(s.iter().collect::<Vec<_>>(), [Some("a"), Some("b"), None]);
-        assert_eq!(plain[1].column(0).as_ref(), batch().column(0).as_ref());
-        let again = without_views(plain.clone()).unwrap();
-        assert!(
-            Arc::ptr_eq(&again[0].schema(), &schema),
-            "nothing left to cast"
-        );
     }
 
     #[test]

@@ -244,27 +244,42 @@ pub const ROWS_PER_GROUP: usize = 65_536;
 
 /// [`write_parquet`] in row groups of about [`ROWS_PER_GROUP`] rows, encoded on all
 /// cores ([`write_row_groups`]); its readers decode the groups on all cores too (one
-/// group, as a single `write_parquet` makes, is read on one).
+/// group, as a single `write_parquet` makes, is read on one). String views in `batches`
+/// are written as the plain strings `schema` declares ([`plain_schema`]), uncopied.
 pub fn write_parquet_grouped(
     path: &Path,
     schema: SchemaRef,
     batches: &[RecordBatch],
 ) -> Result<usize> {
     let rows = batches.iter().map(RecordBatch::num_rows).sum();
-    if rows == 0 {
-        return write_parquet(path, schema, batches);
-    }
-    let groups = row_groups::slices(rows, row_groups::count(rows, ROWS_PER_GROUP));
+    let groups = match rows {
+        0 => Vec::new(),
+        _ => row_groups::slices(rows, row_groups::count(rows, ROWS_PER_GROUP)),
+    };
     write_row_groups(
         path,
-        Arc::clone(&schema),
+        schema,
         groups.len(),
-        |i| row_groups::take(&schema, batches, groups[i].clone()),
+        |i| Ok(row_groups::pieces(batches, groups[i].clone())),
         results_writer_properties(),
     )
 }
 
-/// Write `groups` row groups to `path`, row group `i` being the batch `make(i)`. Batches
+/// `schema` with every string or binary view as its plain type. A table scan gives
+/// views; a file declaring them makes every reader decode views, and cast them back (a
+/// copy of each string) where it needs plain ones. The Parquet column is the same.
+pub fn plain_schema(schema: &SchemaRef) -> SchemaRef {
+    use arrow::datatypes::{DataType, Field, Schema};
+    let plain = |f: &Field| match f.data_type() {
+        DataType::Utf8View => f.clone().with_data_type(DataType::Utf8),
+        DataType::BinaryView => f.clone().with_data_type(DataType::Binary),
+        _ => f.clone(),
+    };
+    let fields: Vec<Field> = schema.fields().iter().map(|f| plain(f)).collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+/// Write `groups` row groups to `path`, row group `i` being the batches `make(i)`. Batches
 /// are built and encoded on all cores, one wave of as many row groups as cores at a time,
 /// and dropped once written: memory holds one wave, not the whole output (single-threaded
 /// encoding was half of `compute`'s time). Atomic like [`write_parquet`].
@@ -272,7 +287,7 @@ pub fn write_row_groups(
     path: &Path,
     schema: SchemaRef,
     groups: usize,
-    make: impl Fn(usize) -> Result<RecordBatch> + Sync,
+    make: impl Fn(usize) -> Result<Vec<RecordBatch>> + Sync,
     mut properties: WriterProperties,
 ) -> Result<usize> {
     use parquet::arrow::arrow_writer::ArrowRowGroupWriterFactory;
@@ -308,10 +323,10 @@ pub fn write_row_groups(
             .into_par_iter()
             .enumerate()
             .map(|(k, writers)| {
-                let batch = make(first + k)?;
+                let batches = make(first + k)?;
                 let chunks =
-                    encode(&schema, &batch, writers).map_err(Error::arrow(context.clone()))?;
-                Ok((batch.num_rows(), chunks))
+                    encode(&schema, &batches, writers).map_err(Error::arrow(context.clone()))?;
+                Ok((batches.iter().map(RecordBatch::num_rows).sum::<usize>(), chunks))
             })
             .collect::<Result<Vec<_>>>()?;
         for (n, chunks) in encoded {
@@ -332,18 +347,20 @@ pub fn write_row_groups(
     Ok(rows)
 }
 
-/// One batch through a row group's column writers: its encoded column chunks.
+/// Batches through a row group's column writers, in order: its encoded column chunks.
 fn encode(
     schema: &SchemaRef,
-    batch: &RecordBatch,
+    batches: &[RecordBatch],
     mut writers: Vec<parquet::arrow::arrow_writer::ArrowColumnWriter>,
 ) -> parquet::errors::Result<Vec<parquet::arrow::arrow_writer::ArrowColumnChunk>> {
-    let mut next = writers.iter_mut();
-    for (field, array) in schema.fields().iter().zip(batch.columns()) {
-        for leaf in parquet::arrow::arrow_writer::compute_leaves(field, array)? {
-            next.next()
-                .expect("a writer per leaf column")
-                .write(&leaf)?;
+    for batch in batches {
+        let mut next = writers.iter_mut();
+        for (field, array) in schema.fields().iter().zip(batch.columns()) {
+            for leaf in parquet::arrow::arrow_writer::compute_leaves(field, array)? {
+                next.next()
+                    .expect("a writer per leaf column")
+                    .write(&leaf)?;
+            }
         }
     }
     writers.into_iter().map(|w| w.close()).collect()
@@ -352,4 +369,68 @@ fn encode(
 /// An empty batch list with `schema`, for writers that need at least the schema.
 pub fn empty(schema: &SchemaRef) -> Vec<RecordBatch> {
     vec![RecordBatch::new_empty(Arc::clone(schema))]
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{Array, AsArray, Int64Array, StringViewArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+
+    fn views(first: i64, rows: i64) -> RecordBatch {
+        let schema = Schema::new(vec![
+            Field::new("n", DataType::Int64, false),
+            Field::new("s", DataType::Utf8View, true),
+        ]);
+        let n: Vec<i64> = (first..first + rows).collect();
+        let s = n
+            .iter()
+            .map(|i| (i % 3 != 0).then(|| format!("player-{i}")));
+        RecordBatch::try_new(
+            Arc::new(schema),
+            vec![
+                Arc::new(Int64Array::from(n.clone())),
+                Arc::new(s.collect::<StringViewArray>()),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// Views written under the plain schema read back as plain strings, every row once,
+    /// in order, nulls kept, across batch and row-group boundaries.
+    #[test]
+    fn grouped_views_read_back_as_the_plain_rows_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.parquet");
+        let batches = [views(0, 7), views(7, 0), views(7, 12), views(19, 1)];
+        let schema = plain_schema(&batches[0].schema());
+        assert_eq!(write_parquet_grouped(&path, schema, &batches).unwrap(), 20);
+        let back = crate::io::local_parquet::read_columns(&path, &["n", "s"], "out").unwrap();
+        let mut rows = Vec::new();
+        for b in &back {
+            assert_eq!(b.schema().field(1).data_type(), &DataType::Utf8);
+            let s = b.column(1).as_string::<i32>();
+            let n = b.column(0).as_primitive::<arrow::datatypes::Int64Type>();
+            rows.extend(
+                (0..b.num_rows())
+                    .map(|i| (n.value(i), s.is_valid(i).then(|| s.value(i).to_string()))),
+            );
+        }
+        let expected: Vec<(i64, Option<String>)> = (0..20)
+            .map(|i| (i, (i % 3 != 0).then(|| format!("player-{i}"))))
+            .collect();
+        assert_eq!(rows, expected);
+    }
+
+    #[test]
+    fn no_rows_make_a_readable_file_of_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("empty.parquet");
+        let batches = [views(0, 0)];
+        let schema = plain_schema(&batches[0].schema());
+        assert_eq!(write_parquet_grouped(&path, schema, &batches).unwrap(), 0);
+        let back = crate::io::local_parquet::read_columns(&path, &["n", "s"], "out").unwrap();
+        assert_eq!(back.iter().map(RecordBatch::num_rows).sum::<usize>(), 0);
+    }
 }

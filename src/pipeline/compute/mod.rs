@@ -180,7 +180,7 @@ impl ComputeBuilder {
             &self.out,
             results_schema(),
             groups.len(),
-            |i| computed.batch(groups[i].clone()),
+            |i| Ok(vec![computed.batch(groups[i].clone())?]),
             crate::io::engine::results_writer_properties(),
         )?;
         metrics.write_time_ms = clock.elapsed().as_millis() as u64;

@@ -61,7 +61,6 @@ pub async fn export(
         &features_location,
     )
     .await?;
-    let feature_batches = crate::io::columns::without_views(feature_batches)?;
     let feature_schema = check_feature_types(&feature_batches, &features_location)?;
     let game_batches = select_range(
         &ctx,
@@ -73,18 +72,17 @@ pub async fn export(
         &games_location,
     )
     .await?;
-    let game_batches = crate::io::columns::without_views(game_batches)?;
     let game_schema = game_batches[0].schema();
     check_date_type(&game_schema, &games_location)?;
 
     let num_feature_rows = crate::io::engine::write_parquet_grouped(
         &run.exported_features(),
-        feature_schema,
+        crate::io::engine::plain_schema(&feature_schema),
         &feature_batches,
     )? as u64;
     let num_game_rows = crate::io::engine::write_parquet_grouped(
         &run.exported_games(),
-        game_schema,
+        crate::io::engine::plain_schema(&game_schema),
         &game_batches,
     )? as u64;
 
