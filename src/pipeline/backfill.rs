@@ -642,7 +642,7 @@ impl Phases<'_> {
             "results",
         )
         .await?;
-        let mut columns = crate::warehouse::exported::FEATURE_COLUMNS.to_vec();
+        let mut columns = crate::pipeline::diff::STORED_COLUMNS.to_vec();
         let exported = self.exported(m)?.0;
         if m.extended
             && crate::io::engine::has_column(

@@ -24,13 +24,23 @@ use crate::model::extended_column::{
     EXTENDED_COLUMN, ExtendedBuilder, ExtendedColumn, ExtendedCompleteness,
 };
 use crate::model::{
-    HISTORICAL_COMPLETENESS, HistoricalCompleteness, Label, UPDATED_AT, days_to_date,
+    GAME_DATE, HISTORICAL_COMPLETENESS, HistoricalCompleteness, Label, PLAYER_LOOKUP, UPDATED_AT,
+    days_to_date,
 };
 use crate::pipeline::FastMap;
 use crate::pipeline::compute::keys::KeyArrays;
 use crate::report::{DateRow, Example, ExtendedSummary, FieldCounts, Report};
 
 const MAX_EXAMPLES: usize = 10;
+
+/// The columns of the exported features a diff reads (and `historical_completeness_ext`
+/// with `--extended`); the export's other columns are for its own checks.
+pub const STORED_COLUMNS: [&str; 4] = [
+    PLAYER_LOOKUP,
+    GAME_DATE,
+    UPDATED_AT,
+    HISTORICAL_COMPLETENESS,
+];
 
 /// Options of a diff.
 #[derive(Debug, Clone, Default)]
