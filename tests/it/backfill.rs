@@ -258,12 +258,7 @@ fn run_files_are_plain_strings_in_a_row_group_per_core() {
         ])
         .assert()
         .success();
-    let run = std::fs::read_dir(&runs)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let run = only_run(&runs);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     for file in [
         "export/features.parquet",

@@ -299,8 +299,7 @@ fn verbose_names_the_setup_and_every_query_on_every_command() {
     copy_dir(&sample_warehouse(), &wh);
     let backfill = ["backfill", "--start", "2026-01-22", "--end", "2026-01-22"];
     cli_at(&wh, &runs).args(backfill).assert().success();
-    let run = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap();
-    let run = run.file_name().to_string_lossy().into_owned();
+    let run = only_run_id(&runs);
     let out = cli_at(&wh, &runs)
         .args(["-v", "rollback", &run, "--dry-run"])
         .env_remove("RUST_LOG")
@@ -436,8 +435,7 @@ fn samples_generate_and_rollback_show_progress_on_a_terminal() {
         .args(["backfill", "--start", "2025-12-20", "--end", "2025-12-31"])
         .assert()
         .success();
-    let run = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap();
-    let run = run.file_name().to_string_lossy().into_owned();
+    let run = only_run_id(&runs);
     let shown = on_a_terminal(&args(&[
         "--warehouse",
         &wh.display().to_string(),
@@ -502,12 +500,7 @@ fn counts_of_a_thousand_or_more_are_grouped_in_every_output() {
         .success();
     let stdout = String::from_utf8_lossy(&planned.get_output().stdout).into_owned();
     assert_eq!(ungrouped_numbers(&stdout), Vec::<String>::new(), "{stdout}");
-    let run = std::fs::read_dir(&runs)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let run = only_run(&runs);
     let markdown = std::fs::read_to_string(run.join("report/report.md")).unwrap();
     assert!(markdown.contains("| reason | records |"), "{markdown}");
     assert_eq!(

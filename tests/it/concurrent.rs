@@ -153,12 +153,7 @@ fn rewrites_and_appends_between_export_and_merge_are_kept_and_picked_up_next_run
 
     // The run has exported and diffed; it waits before reading its changes.
     let (mut child, stderr) = spawn_parked(&wh, &runs, &range, "merge:started", Some(&release));
-    let run_dir = std::fs::read_dir(&runs)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let run_dir = only_run(&runs);
     let changes = read_parquet_file(&run_dir.join("changes.parquet"));
     let (players, days) = (
         strings(&changes, "player_lookup"),

@@ -56,15 +56,6 @@ fn run_until(wh: &Path, runs: &Path, failpoint: &str) -> (Child, JoinHandle<Stri
     spawn_parked(wh, runs, &RANGE, failpoint, None)
 }
 
-fn only_run_id(runs: &Path) -> String {
-    let ids: Vec<String> = std::fs::read_dir(runs)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(ids.len(), 1, "expected one run directory: {ids:?}");
-    ids[0].clone()
-}
-
 fn kill_resume_and_compare(failpoint: &str) {
     let dir = tempfile::tempdir().unwrap();
     let wh = copy_of_samples(dir.path());

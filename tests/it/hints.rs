@@ -192,12 +192,7 @@ fn a_diff_of_files_names_no_run() {
         ])
         .assert()
         .success();
-    let run = std::fs::read_dir(&runs)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let run = only_run(&runs);
     let report = dir.path().join("report");
     let out = cli_at(&wh, &runs)
         .args(["diff", "--results"])
@@ -444,8 +439,7 @@ fn a_refused_rollback_s_advice_works_as_printed() {
         .args(range)
         .assert()
         .success();
-    let run = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap();
-    let run = run.file_name().to_string_lossy().into_owned();
+    let run = only_run_id(&runs);
     let table = features_table(&wh);
     runtime().block_on(async {
         let url = url::Url::from_directory_path(&table).unwrap();

@@ -279,13 +279,7 @@ fn a_resumed_run_whose_games_changed_is_refused() {
     let (mut child, _rest) = spawn_parked(&wh, &runs, &range, "merge:started", None);
     child.kill().unwrap();
     child.wait().unwrap();
-    let run = std::fs::read_dir(&runs)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .file_name();
-    let run = run.to_string_lossy().to_string();
+    let run = only_run_id(&runs);
     let data = completeness::samples::generate(&completeness::samples::SampleOptions::default());
     crate::gaps::append_game_rows(&wh, &data.injected.missing_day_rows);
     let before = rows(&wh);
@@ -418,14 +412,9 @@ fn an_error_after_the_commit_says_the_merge_is_committed() {
             program_at(&wh, &runs)
         )));
     assert_eq!(delta_versions(&table), 2);
-    let run = std::fs::read_dir(&runs)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .file_name();
+    let run = only_run_id(&runs);
     cli_at(&wh, &runs)
-        .args(["backfill", "--resume", &run.to_string_lossy()])
+        .args(["backfill", "--resume", &run])
         .assert()
         .success();
     assert_eq!(delta_versions(&table), 2, "no second commit");

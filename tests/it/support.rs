@@ -261,3 +261,18 @@ pub fn program_at(warehouse: &Path, runs: &Path) -> String {
         quote(runs)
     )
 }
+
+/// The id of the one run under `runs` (fails if there is not exactly one).
+pub fn only_run_id(runs: &Path) -> String {
+    let ids: Vec<String> = std::fs::read_dir(runs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(ids.len(), 1, "expected one run directory: {ids:?}");
+    ids[0].clone()
+}
+
+/// The directory of the one run under `runs`.
+pub fn only_run(runs: &Path) -> PathBuf {
+    runs.join(only_run_id(runs))
+}
