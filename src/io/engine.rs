@@ -326,7 +326,10 @@ pub fn write_row_groups(
                 let batches = make(first + k)?;
                 let chunks =
                     encode(&schema, &batches, writers).map_err(Error::arrow(context.clone()))?;
-                Ok((batches.iter().map(RecordBatch::num_rows).sum::<usize>(), chunks))
+                Ok((
+                    batches.iter().map(RecordBatch::num_rows).sum::<usize>(),
+                    chunks,
+                ))
             })
             .collect::<Result<Vec<_>>>()?;
         for (n, chunks) in encoded {
