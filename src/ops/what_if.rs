@@ -32,12 +32,9 @@ pub fn what_if(inputs: &GapInputs, records: &[(String, NaiveDate)], date: NaiveD
     for g in &missing {
         *added.entry(g.player_lookup.as_str()).or_default() += 1;
     }
-    let mut history: HashMap<&str, Vec<NaiveDate>> = HashMap::new();
-    for (player, day, _) in inputs.rows() {
-        if added.contains_key(player) {
-            history.entry(player).or_default().push(day);
-        }
-    }
+    let history: HashMap<&str, Vec<NaiveDate>> = (added.keys())
+        .map(|&p| (p, inputs.rows_of(p).iter().map(|(d, _)| *d).collect()))
+        .collect();
     let mut would_change: Vec<(String, NaiveDate)> = records
         .iter()
         .filter(|(player, day)| {

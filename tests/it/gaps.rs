@@ -101,12 +101,9 @@ type Row = (NaiveDate, String);
 
 /// `player`'s nearest rows (date, team) before and after `date`.
 fn neighbours(inputs: &GapInputs, player: &str, date: NaiveDate) -> (Option<Row>, Option<Row>) {
-    let mut rows: Vec<Row> = inputs
-        .rows()
-        .filter(|(p, _, _)| *p == player)
-        .map(|(_, d, t)| (d, t.to_string()))
+    let rows: Vec<Row> = (inputs.rows_of(player).iter())
+        .map(|(d, t)| (*d, inputs.team(*t).to_string()))
         .collect();
-    rows.sort();
     let before = rows.iter().rev().find(|(d, _)| *d < date).cloned();
     let after = rows.iter().find(|(d, _)| *d > date).cloned();
     (before, after)

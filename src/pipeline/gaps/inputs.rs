@@ -89,12 +89,6 @@ impl GapInputs {
         self.players.get(player).map_or(&[], Vec::as_slice)
     }
 
-    /// Every row `(player, date, team)`, grouped by player.
-    pub fn rows(&self) -> impl Iterator<Item = (&str, NaiveDate, &str)> {
-        self.players()
-            .flat_map(move |(p, rows)| rows.iter().map(move |(d, t)| (p, *d, self.team(*t))))
-    }
-
     /// The team's name.
     pub fn team(&self, id: TeamId) -> &str {
         &self.team_names[id as usize]
