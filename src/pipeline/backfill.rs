@@ -877,7 +877,6 @@ impl Phases<'_> {
     }
 }
 
-/// The report's merge summary from the manifest's merge record (none before a merge).
 /// `f` on a blocking thread, its panic carried on.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
@@ -885,6 +884,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
         .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
 
+/// The report's merge summary from the manifest's merge record (none before a merge).
 fn merge_summary(m: &Manifest) -> Option<MergeSummary> {
     let merge = m.merge.as_ref()?;
     Some(MergeSummary {
