@@ -31,6 +31,7 @@ use crate::io::storage::Location;
 use crate::model::count::thousands;
 use crate::model::dates::DateRange;
 use crate::model::{GAME_DATE, PLAYER_LOOKUP};
+use crate::pipeline::blocking;
 use crate::pipeline::diff::DiffOptions;
 use crate::pipeline::gaps::{GapInputs, TeamGames};
 use crate::report::{MergeSummary, Report, RunStatus};
@@ -682,7 +683,7 @@ impl Phases<'_> {
             "diff, its SQL recount and the games for the reasons, side by side"
         );
         let (path, changes) = (self.dir.changes(), outcome.changes.clone());
-        let write = tokio::task::spawn_blocking(move || {
+        let write = blocking(move || {
             let step = Instant::now();
             let written = crate::io::engine::write_parquet_grouped(
                 &path,
@@ -696,13 +697,14 @@ impl Phases<'_> {
             );
             written
         });
-        let reasons = match rows {
-            Some(rows) => self.reasons(m, &outcome.incomplete, rows).await,
-            None => Ok(None),
+        let reasons = async {
+            match rows {
+                Some(rows) => self.reasons(m, &outcome.incomplete, rows).await,
+                None => Ok(None),
+            }
         };
-        write
-            .await
-            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+        let (written, reasons) = tokio::join!(write, reasons);
+        written?;
         failpoint::hit("diff:written").await;
         let mut report = outcome.report;
         match (skipped, reasons?) {
@@ -875,13 +877,6 @@ impl Phases<'_> {
         outcome.discarded = discarded;
         Ok(outcome)
     }
-}
-
-/// `f` on a blocking thread, its panic carried on.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
 
 /// The report's merge summary from the manifest's merge record (none before a merge).

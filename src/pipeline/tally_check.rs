@@ -29,11 +29,10 @@ pub async fn checked_diff(
     location: String,
 ) -> Result<DiffOutcome> {
     let mut sql = AbortOnDrop(tokio::spawn(recount(results.clone(), current.clone())));
-    let outcome = tokio::task::spawn_blocking(move || {
+    let outcome = crate::pipeline::blocking(move || {
         crate::pipeline::diff::diff(&results, &current, &options, &location)
     })
-    .await
-    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+    .await?;
     let tallies = (&mut sql.0)
         .await
         .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
